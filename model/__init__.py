@@ -1,0 +1,1 @@
+"""The GPT-2 move model: dataset, tokenizer, training, inference and evaluation."""

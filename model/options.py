@@ -1,0 +1,46 @@
+"""Command-line options of ``xqgpt train`` and ``xqgpt eval`` (kept free of torch imports)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, help="dataset directory from `xqgpt data build`")
+    p.add_argument("--out", required=True, help="run directory: checkpoints, metrics, curves")
+    p.add_argument("--tokenizer", choices=("move", "char"), default="move",
+                   help="one token per move (default) or ICCS as 4 characters per move")
+    p.add_argument("--no-board", dest="board", action="store_false",
+                   help="do not add the board-state embedding to the inputs")
+    p.add_argument("--n-layer", type=int, default=6)
+    p.add_argument("--n-embd", type=int, default=256)
+    p.add_argument("--n-head", type=int, default=8)
+    p.add_argument("--seq-len", type=int, default=128, help="moves per training window")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--grad-accum", type=int, default=1)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--min-lr", type=float, default=1e-4)
+    p.add_argument("--weight-decay", type=float, default=0.1)
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--warmup", type=int, default=200, help="warm-up steps")
+    p.add_argument("--max-steps", type=int, default=5000)
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="stop after this many minutes (the cosine schedule still uses --max-steps)")
+    p.add_argument("--eval-every", type=int, default=500)
+    p.add_argument("--eval-games", type=int, default=200, help="validation games per evaluation")
+    p.add_argument("--fen-context", type=float, default=0.25,
+                   help="fraction of windows that start mid-game with no history")
+    p.add_argument("--grad-clip", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:0 ...")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+
+
+def add_eval_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pgn", nargs="+", required=True, help="PGN files whose moves to predict")
+    p.add_argument("--model", default=None, help="model directory (default: the shipped model)")
+    p.add_argument("--context", choices=("history", "fen"), default="history",
+                   help="history: the game so far; fen: only the current position")
+    p.add_argument("--max-games", type=int, default=None)
+    p.add_argument("--json", action="store_true", help="print only the JSON summary line")

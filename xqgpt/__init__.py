@@ -1,0 +1,1 @@
+"""The ``xqgpt`` command line."""

@@ -1,0 +1,155 @@
+"""``xqgpt``: one command with subcommands for the rules engine, data, model, server and arena.
+
+Each subcommand imports its module only when it runs, so ``xqgpt perft`` never loads torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def _print_json(obj: dict) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+def cmd_perft(args: argparse.Namespace) -> int:
+    from xiangqi import STARTING_FEN, Board
+    from xiangqi.perft import perft, perft_divide
+
+    board = Board(STARTING_FEN if args.fen == "startpos" else args.fen)
+    if args.divide:
+        total = 0
+        for move, n in perft_divide(board, args.depth):
+            print(f"{move.uci()}: {n}")
+            total += n
+        print()
+    else:
+        total = perft(board, args.depth)
+    print(total)
+    return 0
+
+
+def cmd_data_build(args: argparse.Namespace) -> int:
+    from model.dataset import build
+
+    summary = build(args.src, args.out, mirror=args.mirror, workers=args.workers)
+    summary.pop("rejected_examples", None)
+    _print_json(summary)
+    return 0
+
+
+def cmd_data_check(args: argparse.Namespace) -> int:
+    from model.dataset import check
+
+    summary = check(args.files, workers=args.workers)
+    for line in summary.pop("rejected_examples"):
+        print(line, file=sys.stderr)
+    _print_json(summary)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from model.train import main as train_main
+
+    return train_main(args)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from model.evaluate import main as eval_main
+
+    return eval_main(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from server.app import main as serve_main
+
+    return serve_main(args)
+
+
+def cmd_arena(args: argparse.Namespace) -> int:
+    from model.arena import main as arena_main
+
+    return arena_main(args)
+
+
+def cmd_uci(args: argparse.Namespace) -> int:
+    from model.uci_engine import main as uci_main
+
+    return uci_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xqgpt", description="Xiangqi-GPT: rules engine, GPT-2 move model, server.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("perft", help="count leaf nodes of the move tree (rules-engine check)")
+    p.add_argument("fen", help="a FEN string, or 'startpos'")
+    p.add_argument("depth", type=int)
+    p.add_argument("--divide", action="store_true", help="print the count below each root move")
+    p.set_defaults(func=cmd_perft)
+
+    data = sub.add_parser("data", help="build or check training data from PGN files")
+    dsub = data.add_subparsers(dest="data_command", required=True)
+    p = dsub.add_parser("build", help="build a deduplicated, split training set")
+    p.add_argument("src", nargs="+", help="PGN files, folders or .tar.gz/.zip archives")
+    p.add_argument("--out", required=True, help="output dataset directory")
+    p.add_argument("--mirror", action="store_true", help="add left-right mirrored training games")
+    p.add_argument("--workers", type=int, default=None, help="processes (default: up to 2)")
+    p.set_defaults(func=cmd_data_build)
+    p = dsub.add_parser("check", help="read and validate PGN without writing a dataset")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--workers", type=int, default=None)
+    p.set_defaults(func=cmd_data_check)
+
+    from model.options import add_eval_arguments, add_train_arguments
+
+    p = sub.add_parser("train", help="train the GPT-2 move model")
+    add_train_arguments(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval", help="predict every move of PGN games and report accuracy")
+    add_eval_arguments(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="run the web board and move API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--model", default=None, help="model directory (default: the shipped model)")
+    p.add_argument("--db", default=None, help="database URL (default: SQLite in the user data dir)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("arena", help="play matches between players and report the score")
+    p.add_argument("--red", required=True, help="model[:level], random, greedy or uci:PATH[?Opt=val]")
+    p.add_argument("--black", required=True)
+    p.add_argument("--games", type=int, default=10)
+    p.add_argument("--openings", type=int, default=0, help="random opening plies before play")
+    p.add_argument("--pgn", default=None, help="write all games to this PGN file")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--movetime", type=int, default=100, help="ms per move for UCI engines")
+    p.add_argument("--json", action="store_true", help="print only the JSON summary line")
+    p.set_defaults(func=cmd_arena)
+
+    p = sub.add_parser("uci", help="speak the UCI protocol on stdin/stdout with the model")
+    p.add_argument("--model", default=None)
+    p.set_defaults(func=cmd_uci)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except (ValueError, FileNotFoundError) as e:
+        print(f"xqgpt: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
