@@ -1,0 +1,35 @@
+"""Shared test fixtures: paths to the read-only data beside the checkout."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("XQGPT_SHARED", ROOT.parent / "shared"))
+FIXTURES = SHARED / "data" / "fixtures"
+CCPD = SHARED / "data" / "ccpd-dataset.tar.gz"
+WXF15 = {
+    "chinese": FIXTURES / "wxf15_xqdb_traditional.pgn",
+    "wxf": FIXTURES / "wxf15_xqdb_international.pgn",
+    "iccs": FIXTURES / "wxf15_bulk_games_uci.pgn",
+}
+
+
+@pytest.fixture(scope="session")
+def wxf15_paths() -> dict[str, Path]:
+    """The three notations of the 15 fixture games; skipped when ../shared is absent."""
+    missing = [str(p) for p in WXF15.values() if not p.is_file()]
+    if missing:
+        pytest.skip(f"fixture games not found: {missing} (expected ../shared/data/fixtures beside the checkout)")
+    return WXF15
+
+
+@pytest.fixture(scope="session")
+def ccpd_path() -> Path:
+    """The CCPD archive; skipped when ../shared is absent."""
+    if not CCPD.is_file():
+        pytest.skip(f"CCPD archive not found at {CCPD} (expected ../shared beside the checkout)")
+    return CCPD
