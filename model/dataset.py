@@ -115,8 +115,8 @@ def iter_sources(sources: Iterable[str]) -> Iterator[tuple[str, bytes]]:
                 if p.is_file() and p.suffix.lower() in PGN_SUFFIXES:
                     yield str(p), p.read_bytes()
         elif path.name.endswith((".tar.gz", ".tgz", ".tar")):
-            with tarfile.open(path) as tar:
-                for member in sorted(tar.getmembers(), key=lambda m: m.name):
+            with tarfile.open(path) as tar:  # archive order: a sorted walk would re-read the stream
+                for member in tar:
                     if member.isfile() and member.name.lower().endswith(PGN_SUFFIXES):
                         f = tar.extractfile(member)
                         if f is not None:
