@@ -1,0 +1,163 @@
+"""Saved games in a SQL database through SQLAlchemy (SQLite by default, any SQLAlchemy URL works).
+
+A game is stored as its start position and its moves in ICCS; everything else (the current
+position, notation, legal moves) is recomputed from them. Every write goes through
+:meth:`GameStore.update`, which checks the row's version so that two requests racing on one
+game cannot both win (optimistic concurrency).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event, func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class GameRow(Base):
+    """One saved game."""
+
+    __tablename__ = "games"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    start_fen: Mapped[str] = mapped_column(String(128))
+    moves: Mapped[str] = mapped_column(Text, default="")  # ICCS moves separated by spaces
+    human_side: Mapped[str] = mapped_column(String(8))
+    level: Mapped[str] = mapped_column(String(32))
+    result: Mapped[str] = mapped_column(String(8), default="*")
+    termination: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    headers: Mapped[dict] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+@dataclass
+class GameRecord:
+    """A plain copy of a stored game, detached from any database session."""
+
+    id: int
+    created_at: datetime
+    updated_at: datetime
+    start_fen: str
+    moves: list[str]
+    human_side: str
+    level: str
+    result: str
+    termination: str | None
+    headers: dict[str, str] = field(default_factory=dict)
+    version: int = 1
+
+
+class GameNotFound(LookupError):
+    """No game with this id."""
+
+
+class GameConflict(RuntimeError):
+    """The game changed between reading and writing it."""
+
+
+def default_db_url() -> str:
+    """SQLite file in the user's data directory ($XDG_DATA_HOME/xqgpt or ~/.local/share/xqgpt)."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+    folder = Path(base) / "xqgpt"
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'games.db'}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _record(row: GameRow) -> GameRecord:
+    def aware(t: datetime) -> datetime:  # SQLite drops the time zone; times are stored in UTC
+        return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+    return GameRecord(id=row.id, created_at=aware(row.created_at), updated_at=aware(row.updated_at),
+                      start_fen=row.start_fen, moves=row.moves.split(), human_side=row.human_side,
+                      level=row.level, result=row.result, termination=row.termination,
+                      headers=dict(row.headers or {}), version=row.version)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL mode and cross-thread use for the server's threadpool."""
+    if url.startswith("sqlite"):
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               poolclass=StaticPool if in_memory else None)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:
+            cur = dbapi_conn.cursor()
+            if not in_memory:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class GameStore:
+    """Create, read, update and list games; each call is one short transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        Base.metadata.create_all(self.engine)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create(self, *, start_fen: str, moves: list[str], human_side: str, level: str,
+               result: str = "*", termination: str | None = None,
+               headers: dict[str, str] | None = None) -> GameRecord:
+        now = _now()
+        row = GameRow(created_at=now, updated_at=now, start_fen=start_fen, moves=" ".join(moves),
+                      human_side=human_side, level=level, result=result, termination=termination,
+                      headers=headers or {}, version=1)
+        with self._session.begin() as s:
+            s.add(row)
+            s.flush()
+            return _record(row)
+
+    def get(self, game_id: int) -> GameRecord:
+        with self._session() as s:
+            row = s.get(GameRow, game_id)
+            if row is None:
+                raise GameNotFound(f"game {game_id} not found")
+            return _record(row)
+
+    def update(self, game: GameRecord, *, moves: list[str], result: str,
+               termination: str | None) -> GameRecord:
+        """Write new moves and result if the stored game is still at ``game.version``."""
+        now = _now()
+        with self._session.begin() as s:
+            res = s.execute(update(GameRow)
+                            .where(GameRow.id == game.id, GameRow.version == game.version)
+                            .values(moves=" ".join(moves), result=result, termination=termination,
+                                    updated_at=now, version=game.version + 1))
+            if res.rowcount != 1:
+                raise GameConflict(f"game {game.id} was changed by another request; reload it")
+        return GameRecord(id=game.id, created_at=game.created_at, updated_at=now,
+                          start_fen=game.start_fen, moves=list(moves), human_side=game.human_side,
+                          level=game.level, result=result, termination=termination,
+                          headers=game.headers, version=game.version + 1)
+
+    def recent(self, limit: int, offset: int) -> tuple[list[GameRecord], int]:
+        """Games, most recently updated first, and the total count."""
+        with self._session() as s:
+            total = s.scalar(select(func.count()).select_from(GameRow)) or 0
+            rows = s.scalars(select(GameRow).order_by(GameRow.updated_at.desc(), GameRow.id.desc())
+                             .limit(limit).offset(offset))
+            return [_record(r) for r in rows], total
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,135 @@
+"""Game logic between the HTTP layer and the rules engine / model: replay, notation, outcomes."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from model.levels import DEFAULT_LEVEL, LEVELS, choose_move
+from xiangqi import BLACK, RED, Board, Color, Move, Outcome
+from xiangqi.notation import to_chinese, to_wxf
+
+from .db import GameRecord
+from .schemas import Candidate, GameState, GameSummary, ModelReply, MoveRecord
+
+if TYPE_CHECKING:
+    from model.policy import Policy
+
+N_CANDIDATES = 5
+SIDES: dict[Color, str] = {RED: "red", BLACK: "black"}
+
+
+class UnknownLevel(ValueError):
+    """A level name that model.levels does not define."""
+
+
+class GameFinished(RuntimeError):
+    """A move or resignation on a game that is over."""
+
+
+class NothingToUndo(RuntimeError):
+    """Undo with no move of the human's to take back."""
+
+
+def side_name(color: Color) -> str:
+    return SIDES[color]
+
+
+def side_color(name: str) -> Color:
+    return RED if name == "red" else BLACK
+
+
+def replay(start_fen: str, moves: list[str]) -> Board:
+    """The board after ``moves`` (ICCS) from ``start_fen``; raises XiangqiError on a bad move."""
+    board = Board(start_fen)
+    for text in moves:
+        board.push(Move.from_uci(text))
+    return board
+
+
+def outcome_fields(outcome: Outcome | None) -> tuple[str, str | None]:
+    """(result, termination) of an outcome; ("*", None) while the game goes on."""
+    if outcome is None:
+        return "*", None
+    return outcome.result(), outcome.termination.value
+
+
+def winner_of(result: str) -> str | None:
+    return {"1-0": "red", "0-1": "black"}.get(result)
+
+
+def move_record(board: Board, move: Move) -> MoveRecord:
+    """Describe ``move``, legal on ``board`` (which is left unchanged)."""
+    return MoveRecord(ply=len(board.move_stack), side=side_name(board.turn), iccs=move.uci(),
+                      wxf=to_wxf(board, move), chinese=to_chinese(board, move))
+
+
+def validate_level(level: str | None) -> str:
+    """The level name, or the default; raises UnknownLevel for an unknown one."""
+    if level is None:
+        return DEFAULT_LEVEL
+    if level not in LEVELS:
+        raise UnknownLevel(f"unknown level {level!r}; choose one of: {', '.join(LEVELS)}")
+    return level
+
+
+@dataclass
+class Player:
+    """The model behind the API: one shared, thread-safe policy."""
+
+    policy: Policy
+    source: str
+
+    def candidates(self, board: Board, k: int = N_CANDIDATES) -> list[Candidate]:
+        return [Candidate(move=m.uci(), p=round(p, 4)) for m, p in self.policy.candidates(board, k=k)]
+
+    def reply(self, board: Board, level: str, rng: random.Random) -> tuple[Move, ModelReply]:
+        """Choose the model's move at ``level`` (the board is left unchanged)."""
+        candidates = self.candidates(board)
+        move = choose_move(self.policy, board, level, rng=rng)
+        return move, ModelReply(move=move.uci(), wxf=to_wxf(board, move), chinese=to_chinese(board, move),
+                                candidates=candidates)
+
+
+def game_state(game: GameRecord, board: Board) -> GameState:
+    """The API view of a stored game whose moves have been replayed on ``board``."""
+    records = []
+    walk = board.root()
+    for move in board.move_stack:
+        records.append(move_record(walk, move))
+        walk.push(move)
+    finished = game.termination is not None
+    return GameState(
+        id=game.id, created_at=game.created_at, updated_at=game.updated_at,
+        human_side=game.human_side, level=game.level, start_fen=game.start_fen, fen=board.fen(),
+        turn=side_name(board.turn), in_check=board.is_check(), moves=records,
+        legal_moves=[] if finished else [m.uci() for m in board.legal_moves],
+        status="finished" if finished else "playing", result=game.result,
+        termination=game.termination, winner=winner_of(game.result), headers=game.headers)
+
+
+def game_summary(game: GameRecord) -> GameSummary:
+    title = game.headers.get("Event") or f"Game {game.id}"
+    return GameSummary(id=game.id, created_at=game.created_at, updated_at=game.updated_at,
+                       human_side=game.human_side, level=game.level, plies=len(game.moves),
+                       status="finished" if game.termination else "playing", result=game.result,
+                       termination=game.termination, title=title)
+
+
+def undo_moves(game: GameRecord, board: Board) -> None:
+    """Pop the human's last move and the model's reply after it (if any) from ``board``."""
+    if game.termination == "resignation":
+        raise GameFinished(f"game {game.id} is over (resignation); start a new game")
+    human = side_color(game.human_side)
+    # Index of the human's last move: plies alternate, the root's side to move made ply 0.
+    root_turn = board.root().turn
+    last_human = None
+    for i in range(len(board.move_stack) - 1, -1, -1):
+        if (root_turn if i % 2 == 0 else not root_turn) == human:
+            last_human = i
+            break
+    if last_human is None:
+        raise NothingToUndo(f"game {game.id} has no move of yours to take back")
+    while len(board.move_stack) > last_human:
+        board.pop()

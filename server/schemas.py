@@ -1,0 +1,172 @@
+"""Request and response bodies of the HTTP API (they make the OpenAPI schema at /docs).
+
+Request bodies are strict (no type coercion) and reject unknown fields, so a wrong type or a
+misspelt field is a 422 that names the problem instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Side = Literal["red", "black"]
+Status = Literal["playing", "finished"]
+Result = Literal["*", "1-0", "0-1", "1/2-1/2"]
+Termination = Literal["checkmate", "stalemate", "perpetual_check", "repetition", "move_limit",
+                      "resignation", "recorded_result"]
+Notation = Literal["chinese", "wxf", "iccs"]
+
+MAX_FEN = 256
+MAX_PLIES = 2000
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx answer: a message naming the problem."""
+
+    detail: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    model: str = Field(description="where the model was loaded from")
+    database: str = Field(description="database dialect, e.g. sqlite or postgresql")
+
+
+class Level(BaseModel):
+    name: str
+    description: str
+
+
+class LevelList(BaseModel):
+    levels: list[Level]
+    default: str
+
+
+class Candidate(BaseModel):
+    """A legal move the model considers, with its probability."""
+
+    move: str = Field(description="ICCS, e.g. h2e2")
+    p: float = Field(ge=0.0, le=1.0)
+
+
+class MoveRequest(Request):
+    """A position (start FEN plus moves) for the model to move in."""
+
+    fen: str | None = Field(None, max_length=MAX_FEN, description="start FEN (default: the start position)")
+    moves: list[str] = Field(default_factory=list, max_length=MAX_PLIES,
+                             description="ICCS moves played from the FEN")
+    temperature: float = Field(0.0, ge=0.0, le=10.0, description="0 plays the most likely move")
+    top_k: int | None = Field(None, ge=1, le=200, description="sample only among the k most likely moves")
+
+
+class MoveResponse(BaseModel):
+    """The model's move, how it is written, its candidates and the position after it."""
+
+    move: str
+    wxf: str
+    chinese: str
+    candidates: list[Candidate]
+    fen: str = Field(description="FEN after the move")
+    status: Status
+    result: Result
+    termination: Termination | None
+    winner: Side | None
+
+
+class LegalResponse(BaseModel):
+    fen: str
+    turn: Side
+    in_check: bool
+    moves: list[str] = Field(description="legal moves in ICCS")
+    status: Status
+    result: Result
+    termination: Termination | None
+    winner: Side | None
+
+
+class NewGameRequest(Request):
+    side: Side = Field("red", description="the human's side; the model moves first when it is black")
+    level: str | None = Field(None, max_length=32, description="playing level (see GET /api/levels)")
+
+
+class PlayRequest(Request):
+    move: str = Field(max_length=32, description="the human's move: ICCS h2e2, WXF C2=5 or Chinese 炮二平五")
+
+
+class ImportRequest(Request):
+    pgn: str = Field(max_length=1_000_000, description="PGN text; the first game is imported")
+    level: str | None = Field(None, max_length=32, description="level of the model if play goes on")
+
+
+class MoveRecord(BaseModel):
+    """One played move in every notation."""
+
+    ply: int = Field(description="0 for the first move of the game")
+    side: Side
+    iccs: str
+    wxf: str
+    chinese: str
+
+
+class ModelReply(BaseModel):
+    """The model's move and the candidates it chose from."""
+
+    move: str
+    wxf: str
+    chinese: str
+    candidates: list[Candidate]
+
+
+class GameSummary(BaseModel):
+    id: int
+    created_at: datetime
+    updated_at: datetime
+    human_side: Side
+    level: str
+    plies: int
+    status: Status
+    result: Result
+    termination: Termination | None
+    title: str = Field(description="a short name for lists, e.g. the Event header of an imported game")
+
+
+class GameList(BaseModel):
+    games: list[GameSummary]
+    total: int
+
+
+class GameState(BaseModel):
+    """A saved game: how it started, its moves, and the current position."""
+
+    id: int
+    created_at: datetime
+    updated_at: datetime
+    human_side: Side
+    level: str
+    start_fen: str
+    fen: str
+    turn: Side
+    in_check: bool
+    moves: list[MoveRecord]
+    legal_moves: list[str] = Field(description="legal moves in ICCS (empty once the game is over)")
+    status: Status
+    result: Result
+    termination: Termination | None
+    winner: Side | None
+    headers: dict[str, str]
+
+
+class NewGameResponse(GameState):
+    reply: ModelReply | None = Field(description="the model's first move when the human plays black")
+
+
+class PlayResponse(BaseModel):
+    move: MoveRecord = Field(description="the human's move")
+    reply: ModelReply | None = Field(description="the model's answer (null if the game is over)")
+    game: GameState
