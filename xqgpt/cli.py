@@ -128,16 +128,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--red", required=True, help="model[:level], random, greedy or uci:PATH[?Opt=val]")
     p.add_argument("--black", required=True)
     p.add_argument("--games", type=int, default=10)
-    p.add_argument("--openings", type=int, default=0, help="random opening plies before play")
+    p.add_argument("--openings", type=int, default=0,
+                   help="random opening plies before play (games 2j and 2j+1 share one, colours swapped)")
     p.add_argument("--pgn", default=None, help="write all games to this PGN file")
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--movetime", type=int, default=100, help="ms per move for UCI engines")
+    p.add_argument("--movetime", type=int, default=100,
+                   help="ms per move for UCI engines without movetime/depth/nodes in their spec")
+    p.add_argument("--max-plies", type=int, default=400, help="stop a game as a draw after this many plies")
     p.add_argument("--json", action="store_true", help="print only the JSON summary line")
     p.set_defaults(func=cmd_arena)
 
     p = sub.add_parser("uci", help="speak the UCI protocol on stdin/stdout with the model")
-    p.add_argument("--model", default=None)
+    p.add_argument("--model", default=None, help="model directory (default: the shipped model)")
+    p.add_argument("--level", default=None, help="playing level (default: the default level)")
     p.set_defaults(func=cmd_uci)
     return parser
 

@@ -1,0 +1,116 @@
+"""Playing levels: how the model's move probabilities become a move.
+
+The gentle levels sample from the model; ``club`` plays its most likely move; ``master`` checks
+the model's top candidates (and every capture) with a shallow search in the rules engine: it
+plays a mate in one when it sees one, and avoids moves that allow a mate in one or lose material
+to an immediate capture, unless every move it looks at does.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from xiangqi import ADVISOR, CANNON, CHARIOT, ELEPHANT, GENERAL, HORSE, SOLDIER, Board, Move, PieceType
+
+LEVELS: dict[str, str] = {
+    "beginner": "samples the model's moves at temperature 1.0: often plays odd moves",
+    "casual": "samples among the model's 4 best moves at temperature 0.5",
+    "club": "always plays the model's most likely move",
+    "master": "the model's best candidates checked by a 2-ply search: no hanging pieces, no mate in one",
+}
+DEFAULT_LEVEL = "master"
+
+PIECE_VALUES: dict[PieceType, float] = {
+    GENERAL: 0.0, CHARIOT: 9.0, CANNON: 4.5, HORSE: 4.0, ADVISOR: 2.0, ELEPHANT: 2.0, SOLDIER: 1.0,
+}
+MASTER_CANDIDATES = 6
+MATE = 1000.0
+
+
+def choose_move(policy, board: Board, level: str = DEFAULT_LEVEL, rng: random.Random | None = None) -> Move:
+    """The move ``policy`` plays at ``level`` (a key of :data:`LEVELS`) in a position with legal moves.
+
+    ``rng`` drives the sampling levels (default: a fresh unseeded generator).
+    """
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
+    rng = rng or random.Random()
+    if level == "beginner":
+        return _sample(policy.candidates(board, temperature=1.0), rng)
+    if level == "casual":
+        return _sample(policy.candidates(board, k=4, temperature=0.5), rng)
+    if level == "club":
+        return policy.candidates(board, k=1)[0][0]
+    return safe_move(board, policy.candidates(board))
+
+
+def _sample(candidates: list[tuple[Move, float]], rng: random.Random) -> Move:
+    moves = [m for m, _ in candidates]
+    weights = [max(p, 0.0) for _, p in candidates]
+    if sum(weights) <= 0:
+        return moves[0]
+    return rng.choices(moves, weights=weights)[0]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the shallow search found for one move."""
+
+    move: Move
+    prob: float
+    balance: float  # material won minus material the opponent wins back at once; MATE for a win
+    allows_mate: bool  # the opponent mates (or wins by the rules) on the next move
+
+    def key(self) -> tuple[bool, float, float]:
+        """Sort key, best last: no mate against us, material won (a pawn or more) or lost, then the model."""
+        material = self.balance if self.balance < 0 or self.balance >= 1 else 0.0
+        return (not self.allows_mate, material, self.prob)
+
+
+def safe_move(board: Board, candidates: list[tuple[Move, float]], k: int = MASTER_CANDIDATES) -> Move:
+    """The best of the ``k`` first candidates and every capture by :meth:`Verdict.key`.
+
+    When none of them is safe (no mate in one against us, no material lost) the other legal moves
+    are searched too.
+    """
+    first = [(m, p) for i, (m, p) in enumerate(candidates) if i < k or board.is_capture(m)]
+    rest = [(m, p) for i, (m, p) in enumerate(candidates) if i >= k and not board.is_capture(m)]
+    verdicts = [evaluate(board, m, p) for m, p in first]
+    if not any(v.balance >= 0 and not v.allows_mate for v in verdicts):
+        verdicts += [evaluate(board, m, p) for m, p in rest]
+    return max(verdicts, key=Verdict.key).move
+
+
+def evaluate(board: Board, move: Move, prob: float = 0.0) -> Verdict:
+    """Search ``move`` two plies deep: game end, mate in one against us, the best capture back."""
+    us = board.turn
+    victim = board.piece_at(move.to_square)
+    gain = PIECE_VALUES[victim.piece_type] if victim else 0.0
+    board.push(move)
+    try:
+        outcome = board.outcome()
+        if outcome is not None:
+            if outcome.winner == us:
+                return Verdict(move, prob, MATE, False)
+            return Verdict(move, prob, gain, outcome.winner is not None)
+        allows_mate, loss = False, 0.0
+        for reply in board.legal_moves:
+            target = board.piece_at(reply.to_square)
+            value = PIECE_VALUES[target.piece_type] if target else 0.0
+            checks = board.gives_check(reply)
+            if not checks and value <= loss:
+                continue
+            attacker = board.piece_at(reply.from_square)
+            board.push(reply)
+            answers = board.legal_moves
+            board.pop()
+            if not answers:
+                allows_mate = True
+            if value > loss:
+                recaptures = any(m.to_square == reply.to_square for m in answers)
+                won_back = PIECE_VALUES[attacker.piece_type] if recaptures and attacker else 0.0
+                loss = max(loss, value - won_back)
+        return Verdict(move, prob, gain - loss, allows_mate)
+    finally:
+        board.pop()

@@ -1,0 +1,147 @@
+"""Players for the arena: the model at a level, random, greedy and any UCI engine.
+
+A player spec is text: ``model[:level]`` (optionally ``model:level@DIR`` for another model
+directory), ``random``, ``greedy`` or ``uci:COMMAND[?Option=value&...]``.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Protocol
+
+from xiangqi import Board, Move
+
+from .levels import DEFAULT_LEVEL, LEVELS, PIECE_VALUES, choose_move
+from .uci_client import EngineSpec, UciClient
+
+
+class Player(Protocol):
+    """Anything that picks a move in a position with legal moves."""
+
+    name: str
+
+    def new_game(self, seed: int) -> None:
+        """Get ready for a new game; ``seed`` makes random choices reproducible."""
+
+    def choose(self, board: Board) -> Move:
+        """The move to play."""
+
+    def close(self) -> None:
+        """Free what the player holds (engine processes)."""
+
+
+class RandomPlayer:
+    """Plays a uniformly random legal move."""
+
+    name = "random"
+
+    def __init__(self) -> None:
+        self.rng = random.Random(0)
+
+    def new_game(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+
+    def choose(self, board: Board) -> Move:
+        return self.rng.choice(board.legal_moves)
+
+    def close(self) -> None:
+        pass
+
+
+def _capture_value(board: Board, move: Move) -> float:
+    piece = board.piece_at(move.to_square)
+    return PIECE_VALUES[piece.piece_type] if piece else 0.0
+
+
+class GreedyPlayer(RandomPlayer):
+    """One ply of material: takes the most valuable capture; else a random move that leaves the
+    opponent the least valuable capture (no hanging pieces when it can help it)."""
+
+    name = "greedy"
+
+    def choose(self, board: Board) -> Move:
+        moves = board.legal_moves
+        best = max(_capture_value(board, m) for m in moves)
+        if best > 0:
+            return self.rng.choice([m for m in moves if _capture_value(board, m) == best])
+        exposure = {}
+        for m in moves:
+            board.push(m)
+            exposure[m] = max((_capture_value(board, r) for r in board.legal_moves), default=0.0)
+            board.pop()
+        least = min(exposure.values())
+        return self.rng.choice([m for m in moves if exposure[m] == least])
+
+
+class ModelPlayer:
+    """The GPT-2 model at a playing level (see :mod:`model.levels`)."""
+
+    def __init__(self, level: str = DEFAULT_LEVEL, model_dir: str | None = None) -> None:
+        from .policy import Policy
+
+        if level not in LEVELS:
+            raise ValueError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
+        self.level = level
+        self.name = f"model:{level}"
+        self.policy = Policy.load(model_dir)
+        self.rng = random.Random(0)
+
+    def new_game(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+
+    def choose(self, board: Board) -> Move:
+        return choose_move(self.policy, board, self.level, self.rng)
+
+    def close(self) -> None:
+        pass
+
+
+class UciPlayer:
+    """An external engine driven over UCI; started on the first game."""
+
+    def __init__(self, spec: str, movetime: int = 100) -> None:
+        self.client = UciClient(EngineSpec.parse(spec), movetime=movetime)
+        self.name = f"uci:{spec}"
+        self._started = False
+
+    def new_game(self, seed: int) -> None:
+        if not self._started:
+            self.client.start()
+            self._started = True
+        self.client.new_game()
+
+    def choose(self, board: Board) -> Move:
+        return self.client.bestmove(board)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def check_spec(spec: str) -> None:
+    """Raise ``ValueError`` for a player spec that cannot name a player (nothing is started)."""
+    kind, _, rest = spec.partition(":")
+    if kind in ("random", "greedy") and not rest:
+        return
+    if kind == "model":
+        level = rest.partition("@")[0] or DEFAULT_LEVEL
+        if level not in LEVELS:
+            raise ValueError(f"unknown level {level!r} in {spec!r}; choose one of {', '.join(LEVELS)}")
+        return
+    if kind == "uci":
+        EngineSpec.parse(rest)
+        return
+    raise ValueError(f"unknown player {spec!r}: use model[:level], random, greedy or uci:PATH")
+
+
+def make_player(spec: str, movetime: int = 100) -> Player:
+    """Build a player from its spec (see the module docstring)."""
+    check_spec(spec)
+    kind, _, rest = spec.partition(":")
+    if kind == "random":
+        return RandomPlayer()
+    if kind == "greedy":
+        return GreedyPlayer()
+    if kind == "model":
+        level, _, model_dir = rest.partition("@")
+        return ModelPlayer(level or DEFAULT_LEVEL, model_dir or None)
+    return UciPlayer(rest, movetime=movetime)

@@ -1,0 +1,263 @@
+"""A client for xiangqi engines that speak UCI (Pikafish, Fairy-Stockfish, ``xqgpt uci``, ...).
+
+Xiangqi engines write squares in one of two dialects: ranks 0-9 as in ICCS (``h2e2``; Pikafish,
+``xqgpt uci``) or ranks 1-10 as in Fairy-Stockfish (``h3e3``). The client learns the dialect from
+the engine's name, from any move text it prints (a rank ``10`` or a rank ``0`` settles it) and,
+for a still ambiguous best move, from which reading is legal. Until the dialect is known it sends
+positions as a bare FEN, which reads the same in both.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import shlex
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import IO
+
+from xiangqi import Board, Move, XiangqiError
+
+RANKS_0_9 = 0
+RANKS_1_10 = 1
+_MOVE_RE = re.compile(r"^([a-i])(10|[0-9])([a-i])(10|[0-9])$")
+_ONE_TEN_ENGINES = ("fairy-stockfish", "fairy stockfish")
+GO_LIMITS = ("movetime", "depth", "nodes")
+
+
+class UciError(RuntimeError):
+    """The engine died, timed out, or said something that breaks the protocol."""
+
+
+def move_to_text(move: Move, dialect: int) -> str:
+    """Move text in a dialect: ``RANKS_0_9`` (ICCS, ``h2e2``) or ``RANKS_1_10`` (``h3e3``)."""
+    text = move.uci()
+    if dialect == RANKS_0_9:
+        return text
+    return f"{text[0]}{int(text[1]) + 1}{text[2]}{int(text[3]) + 1}"
+
+
+def parse_move_text(text: str, dialect: int) -> Move:
+    """Parse move text written in a dialect; raises ``ValueError`` if it is not a move there."""
+    m = _MOVE_RE.match(text.strip().lower())
+    if not m:
+        raise ValueError(f"not a move: {text!r}")
+    f1, r1, f2, r2 = m.group(1), int(m.group(2)), m.group(3), int(m.group(4))
+    if dialect == RANKS_1_10:
+        r1, r2 = r1 - 1, r2 - 1
+    if not (0 <= r1 <= 9 and 0 <= r2 <= 9):
+        raise ValueError(f"not a move in ranks {'1-10' if dialect else '0-9'}: {text!r}")
+    return Move.from_uci(f"{f1}{r1}{f2}{r2}")
+
+
+def dialect_of(texts: list[str]) -> int | None:
+    """The dialect that move texts prove (a rank 10 or a rank 0), or ``None`` if they do not."""
+    for text in texts:
+        m = _MOVE_RE.match(text.lower())
+        if m:
+            ranks = (m.group(2), m.group(4))
+            if "10" in ranks:
+                return RANKS_1_10
+            if "0" in ranks:
+                return RANKS_0_9
+    return None
+
+
+@dataclass
+class EngineSpec:
+    """How to start and drive an engine: command, UCI options, search limits, dialect."""
+
+    command: list[str]
+    options: dict[str, str] = field(default_factory=dict)
+    limits: dict[str, int] = field(default_factory=dict)
+    dialect: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> EngineSpec:
+        """Parse ``PATH[ ARGS][?Option=value&...]``.
+
+        The keys ``movetime``, ``depth`` and ``nodes`` set the ``go`` limits, ``ranks=0`` or
+        ``ranks=1`` forces the dialect; every other key is a UCI option, e.g.
+        ``/usr/games/fairy-stockfish?Skill Level=-5&depth=4``.
+        """
+        path, _, query = text.partition("?")
+        if not path.strip():
+            raise ValueError(f"no engine command in {text!r}")
+        spec = cls(command=shlex.split(path))
+        for item in filter(None, query.split("&")):
+            key, sep, value = item.partition("=")
+            key = key.strip()
+            if not sep or not key:
+                raise ValueError(f"engine option {item!r} is not Name=value")
+            if key in GO_LIMITS:
+                spec.limits[key] = int(value)
+            elif key == "ranks":
+                if value not in ("0", "1"):
+                    raise ValueError("ranks must be 0 (ranks 0-9) or 1 (ranks 1-10)")
+                spec.dialect = int(value)
+            else:
+                spec.options[key] = value.strip()
+        return spec
+
+
+class UciClient:
+    """A running UCI engine: ``start()``, ``bestmove(board)``, ``close()`` (or use ``with``)."""
+
+    def __init__(self, spec: EngineSpec, *, movetime: int = 100, timeout: float = 10.0) -> None:
+        self.spec = spec
+        self.movetime = movetime
+        self.timeout = timeout
+        self.name = spec.command[0]
+        self.dialect = spec.dialect
+        self.engine_options: dict[str, str] = {}
+        self._proc: subprocess.Popen[str] | None = None
+        self._lines: queue.Queue[str | None] = queue.Queue()
+
+    def __enter__(self) -> UciClient:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- process and lines ----------------------------------------------------
+
+    def start(self) -> None:
+        """Start the engine, do the ``uci``/``isready`` handshake and set the options."""
+        try:
+            self._proc = subprocess.Popen(self.spec.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        except OSError as e:
+            raise UciError(f"cannot start engine {self.spec.command!r}: {e}") from e
+        threading.Thread(target=self._read_stdout, args=(self._proc.stdout,), daemon=True).start()
+        self._send("uci")
+        for line in self._until("uciok", self.timeout):
+            if line.startswith("id name "):
+                self.name = line[len("id name "):].strip()
+            elif line.startswith("option name "):
+                name, _, rest = line[len("option name "):].partition(" type ")
+                self.engine_options[name.strip()] = rest
+        if self.dialect is None and any(n in self.name.lower() for n in _ONE_TEN_ENGINES):
+            self.dialect = RANKS_1_10
+        if "xiangqi" in self.engine_options.get("UCI_Variant", "").split():
+            self._send("setoption name UCI_Variant value xiangqi")
+        for key, value in self.spec.options.items():
+            self._send(f"setoption name {key} value {value}")
+        self.isready()
+
+    def _read_stdout(self, stdout: IO[str]) -> None:
+        try:
+            for line in stdout:
+                self._lines.put(line.strip())
+        except (OSError, ValueError):
+            pass
+        self._lines.put(None)
+
+    def _send(self, command: str) -> None:
+        if self._proc is None or self._proc.stdin is None or self._proc.poll() is not None:
+            raise UciError(f"engine {self.name} is not running")
+        try:
+            self._proc.stdin.write(command + "\n")
+            self._proc.stdin.flush()
+        except OSError as e:
+            raise UciError(f"engine {self.name} closed its input: {e}") from e
+
+    def _until(self, token: str, timeout: float) -> list[str]:
+        """Lines up to and including the first that starts with ``token``."""
+        deadline = time.monotonic() + timeout
+        lines = []
+        while True:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise UciError(f"engine {self.name} sent no {token!r} within {timeout:g} s") from None
+            if line is None:
+                raise UciError(f"engine {self.name} exited while we waited for {token!r}")
+            lines.append(line)
+            if line.split(" ", 1)[0] == token:
+                return lines
+
+    # -- commands -------------------------------------------------------------
+
+    def isready(self) -> None:
+        """Send ``isready`` and wait for ``readyok``."""
+        self._send("isready")
+        self._until("readyok", self.timeout)
+
+    def new_game(self) -> None:
+        """Send ``ucinewgame`` and wait until the engine is ready."""
+        self._send("ucinewgame")
+        self.isready()
+
+    def position_command(self, board: Board) -> str:
+        """The ``position`` command for a board: start FEN and moves once the dialect is known."""
+        root = board.root()
+        if self.dialect is None or not board.move_stack:
+            return f"position fen {board.fen()}"
+        moves = " ".join(move_to_text(m, self.dialect) for m in board.move_stack)
+        return f"position fen {root.fen()} moves {moves}"
+
+    def bestmove(self, board: Board) -> Move:
+        """The engine's move in this position (searched with the spec's limits or ``movetime``)."""
+        self._send(self.position_command(board))
+        limits = self.spec.limits or {"movetime": self.movetime}
+        self._send("go " + " ".join(f"{k} {v}" for k, v in limits.items()))
+        wait = self.timeout + limits.get("movetime", 0) / 1000 * 2
+        if "movetime" not in limits:
+            wait += 50.0
+        try:
+            lines = self._until("bestmove", wait)
+        except UciError:
+            if self._proc is not None and self._proc.poll() is None:
+                self._send("stop")
+                lines = self._until("bestmove", 2.0)
+            else:
+                raise
+        words = [w for line in lines for w in line.split()]
+        if self.dialect is None:
+            self.dialect = dialect_of(words)
+        return self._read_bestmove(lines[-1].split(), board)
+
+    def _read_bestmove(self, words: list[str], board: Board) -> Move:
+        if len(words) < 2:
+            raise UciError(f"engine {self.name} sent an empty bestmove")
+        text = words[1]
+        dialects = [self.dialect] if self.dialect is not None else [RANKS_0_9, RANKS_1_10]
+        legal = []
+        for dialect in dialects:
+            try:
+                move = parse_move_text(text, dialect)
+            except (ValueError, XiangqiError):
+                continue
+            if board.is_legal(move):
+                legal.append((dialect, move))
+        if not legal:
+            raise UciError(f"engine {self.name} played {text!r}, not a legal move in {board.fen()}")
+        if len(legal) == 1:
+            self.dialect = legal[0][0]
+        return legal[0][1]
+
+    def close(self) -> None:
+        """Send ``quit`` and wait for the engine to exit; kill it if it does not."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            if proc.poll() is None and proc.stdin is not None:
+                proc.stdin.write("quit\n")
+                proc.stdin.flush()
+        except OSError:
+            pass
+        try:
+            proc.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
