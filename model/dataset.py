@@ -4,7 +4,7 @@ Layout of a dataset directory::
 
     summary.json                 counts, splits and rejection reasons
     {train,val,test}/moves.npy   int16 [plies]      vocabulary index of each move
-    {train,val,test}/boards.npy  uint8 [plies, 90]  position before each move (see BOARD_CODES)
+    {train,val,test}/boards.npy  uint8 [plies, 90]  position before each move (see board_codes)
     {train,val,test}/offsets.npy int64 [games + 1]  where each game starts in the two arrays
     {train,val,test}/results.npy int8  [games]      1 Red won, -1 Black won, 0 draw, 2 unknown
     {val,test}.pgn               the held-out games in ICCS, for ``xqgpt eval``
@@ -18,13 +18,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import struct
 import tarfile
 import zipfile
+import zlib
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing import Pool
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 from tqdm import tqdm
@@ -38,11 +40,14 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 SPLITS = ("train", "val", "test")
 RESULT_CODES = {"1-0": 1, "0-1": -1, "1/2-1/2": 0, "*": 2}
 MIRROR_SQUARES = np.array([mirror_square(s) for s in range(90)], dtype=np.int64)
+# Signed piece codes packed as bytes (-1 is 255) to board codes (Black -1..-7 to 8..14).
+_CODE_TABLE = bytes(c if c < 128 else 7 + 256 - c for c in range(256))
+ARCHIVE_ERRORS = (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error, RuntimeError)
 
 
 def board_codes(board: Board) -> bytes:
     """90 bytes, one per square: 0 empty, 1..7 Red general..soldier, 8..14 Black."""
-    return bytes(c if c >= 0 else 7 - c for c in board._board)
+    return struct.pack("90b", *board._board).translate(_CODE_TABLE)
 
 
 @dataclass
@@ -55,7 +60,8 @@ class ParsedGame:
 
 
 def game_key(game: Game) -> str:
-    text = game.fen.split()[0] + " " + game.fen.split()[1] + " " + " ".join(m.uci() for m in game.moves)
+    """Dedup key: the start position (board and side to move) and the moves."""
+    text = " ".join(game.fen.split()[:2] + [m.uci() for m in game.moves])
     return hashlib.sha1(text.encode()).hexdigest()
 
 
@@ -70,28 +76,30 @@ def split_of(key: str, val_percent: int = 2, test_percent: int = 2) -> str:
 
 
 def parse_game(game: Game) -> ParsedGame:
-    board = game.board()
+    """Arrays of a game read by :func:`read_games` (so every move is already known legal)."""
+    board = bytearray(board_codes(game.board()))
     boards = bytearray()
     for move in game.moves:
-        boards += board_codes(board)
-        board.push(move)
+        boards += board
+        board[move.to_square] = board[move.from_square]
+        board[move.from_square] = 0
     moves = np.array([move_index(m) for m in game.moves], dtype=np.int16).tobytes()
     return ParsedGame(game_key(game), moves, bytes(boards), RESULT_CODES.get(game.result, 2),
                       write_game(game, "iccs"))
 
 
-def parse_source(item: tuple[str, bytes]) -> tuple[str, list[ParsedGame], list[str], list[str]]:
-    """Worker: read one file's bytes. Returns (name, games, rejection kinds, messages)."""
+def parse_source(item: tuple[str, bytes | str]) -> tuple[list[ParsedGame], list[str], list[str]]:
+    """Worker: read one file's bytes (or the reason it could not be read).
+
+    Returns (games, rejection kinds, messages), one kind and message per rejected game or file.
+    """
     name, data = item
+    if isinstance(data, str):
+        return [], [data.split(":")[0]], [f"{name}: {data}"]
     games: list[ParsedGame] = []
     kinds: list[str] = []
     messages: list[str] = []
-    if len(data) > MAX_FILE_BYTES:
-        return name, [], ["file too large"], [f"{name}: file larger than {MAX_FILE_BYTES} bytes"]
-    text = decode_bytes(data)
-    found = False
-    for g in read_games(text, source=name):
-        found = True
+    for g in read_games(decode_bytes(data), source=name):
         if isinstance(g, PgnError):
             kinds.append(g.kind)
             messages.append(str(g))
@@ -100,63 +108,98 @@ def parse_source(item: tuple[str, bytes]) -> tuple[str, list[ParsedGame], list[s
             messages.append(f"{name}: game without moves")
         else:
             games.append(parse_game(g))
-    if not found:
+    if not games and not kinds:
         kinds.append("no game")
         messages.append(f"{name}: no game found")
-    return name, games, kinds, messages
+    return games, kinds, messages
 
 
-def iter_sources(sources: Iterable[str]) -> Iterator[tuple[str, bytes]]:
-    """(name, bytes) of every PGN file in files, folders and .tar.gz/.tgz/.tar/.zip archives."""
+def _too_large(size: int) -> str | None:
+    if size > MAX_FILE_BYTES:
+        return f"file too large: {size} bytes (limit {MAX_FILE_BYTES})"
+    return None
+
+
+def _is_pgn(name: str) -> bool:
+    return name.lower().endswith(PGN_SUFFIXES)
+
+
+def _is_archive(path: Path) -> bool:
+    return path.name.lower().endswith((".tar.gz", ".tgz", ".tar", ".zip"))
+
+
+def _archive_members(path: Path) -> Iterator[tuple[str, bytes | str]]:
+    """(member name, bytes or reason) of the PGN members of a tar or zip archive, in archive order.
+
+    Members are only read into memory, never extracted, so names like ``../x.pgn`` are harmless.
+    """
+    if path.suffix.lower() == ".zip":
+        with zipfile.ZipFile(path) as z:
+            for info in z.infolist():
+                if not info.is_dir() and _is_pgn(info.filename):
+                    try:
+                        yield info.filename, _too_large(info.file_size) or z.read(info)
+                    except ARCHIVE_ERRORS as e:
+                        yield info.filename, f"unreadable file: {e}"
+        return
+    with tarfile.open(path) as tar:
+        for member in tar:
+            if member.isfile() and _is_pgn(member.name):
+                f = tar.extractfile(member)
+                yield member.name, _too_large(member.size) or (f.read() if f else b"")
+
+
+def iter_sources(sources: Iterable[str]) -> Iterator[tuple[str, bytes | str]]:
+    """(name, bytes) of every PGN file in files, folders (recursive) and .tar.gz/.tgz/.tar/.zip
+    archives; a file that cannot be read comes with the reason instead of its bytes."""
     for src in sources:
         path = Path(src)
         if path.is_dir():
             for p in sorted(path.rglob("*")):
-                if p.is_file() and p.suffix.lower() in PGN_SUFFIXES:
-                    yield str(p), p.read_bytes()
-        elif path.name.endswith((".tar.gz", ".tgz", ".tar")):
-            with tarfile.open(path) as tar:  # archive order: a sorted walk would re-read the stream
-                for member in tar:
-                    if member.isfile() and member.name.lower().endswith(PGN_SUFFIXES):
-                        f = tar.extractfile(member)
-                        if f is not None:
-                            yield f"{src}:{member.name}", f.read()
-        elif path.suffix.lower() == ".zip":
-            with zipfile.ZipFile(path) as z:
-                for info in sorted(z.infolist(), key=lambda i: i.filename):
-                    if not info.is_dir() and info.filename.lower().endswith(PGN_SUFFIXES):
-                        yield f"{src}:{info.filename}", z.read(info)
-        elif path.is_file():
-            yield str(path), path.read_bytes()
+                if p.is_file() and _is_pgn(p.name):
+                    yield str(p), _too_large(p.stat().st_size) or p.read_bytes()
+        elif _is_archive(path):
+            try:
+                for name, data in _archive_members(path):
+                    yield f"{src}:{name}", data
+            except ARCHIVE_ERRORS as e:
+                yield src, f"unreadable archive: {e}"
         else:
-            raise FileNotFoundError(f"no such file or folder: {src}")
+            yield str(path), _too_large(path.stat().st_size) or path.read_bytes()
 
 
 def count_sources(sources: Iterable[str]) -> int | None:
-    """How many PGN files the sources hold (for the progress bar), or None for archives."""
+    """How many PGN files the sources hold (for the progress bar), or None if unknown."""
     n = 0
-    for src in sources:
-        path = Path(src)
-        if path.is_dir():
-            n += sum(1 for p in path.rglob("*") if p.suffix.lower() in PGN_SUFFIXES)
-        elif path.is_file() and path.suffix.lower() in PGN_SUFFIXES:
-            n += 1
-        else:
-            return None
+    try:
+        for src in sources:
+            path = Path(src)
+            if path.is_dir():
+                n += sum(1 for p in path.rglob("*") if p.is_file() and _is_pgn(p.name))
+            elif path.suffix.lower() == ".zip":
+                with zipfile.ZipFile(path) as z:
+                    n += sum(1 for i in z.infolist() if not i.is_dir() and _is_pgn(i.filename))
+            elif _is_archive(path):
+                with tarfile.open(path) as tar:
+                    n += sum(1 for m in tar if m.isfile() and _is_pgn(m.name))
+            else:
+                n += 1
+    except ARCHIVE_ERRORS:
+        return None
     return n
 
 
 class _SplitWriter:
     def __init__(self) -> None:
-        self.moves: list[bytes] = []
-        self.boards: list[bytes] = []
+        self.moves = bytearray()
+        self.boards = bytearray()
         self.lengths: list[int] = []
         self.results: list[int] = []
         self.pgns: list[str] = []
 
     def add(self, moves: bytes, boards: bytes, result: int, pgn: str | None) -> None:
-        self.moves.append(moves)
-        self.boards.append(boards)
+        self.moves += moves
+        self.boards += boards
         self.lengths.append(len(moves) // 2)
         self.results.append(result)
         if pgn is not None:
@@ -164,12 +207,10 @@ class _SplitWriter:
 
     def save(self, folder: Path) -> dict:
         folder.mkdir(parents=True, exist_ok=True)
-        moves = np.frombuffer(b"".join(self.moves), dtype=np.int16)
-        boards = np.frombuffer(b"".join(self.boards), dtype=np.uint8).reshape(-1, 90)
         offsets = np.zeros(len(self.lengths) + 1, dtype=np.int64)
         np.cumsum(self.lengths, out=offsets[1:])
-        np.save(folder / "moves.npy", moves)
-        np.save(folder / "boards.npy", boards)
+        np.save(folder / "moves.npy", np.frombuffer(self.moves, dtype=np.int16))
+        np.save(folder / "boards.npy", np.frombuffer(self.boards, dtype=np.uint8).reshape(-1, 90))
         np.save(folder / "offsets.npy", offsets)
         np.save(folder / "results.npy", np.array(self.results, dtype=np.int8))
         return {"games": len(self.lengths), "plies": int(offsets[-1])}
@@ -182,19 +223,30 @@ def mirrored(parsed: ParsedGame) -> tuple[bytes, bytes]:
     return moves.tobytes(), np.ascontiguousarray(boards).tobytes()
 
 
-def scan(sources: list[str], workers: int, on_game=None) -> dict:
-    """Read every source; call ``on_game(parsed)`` for each unique accepted game; return counts."""
-    stats = Counter()
+def _check_sources(sources: list[str]) -> None:
+    missing = [s for s in sources if not Path(s).exists()]
+    if missing:
+        raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
+
+
+def scan(sources: list[str], workers: int, on_game: Callable[[ParsedGame], None] | None = None,
+         max_examples: int = 20) -> dict:
+    """Read every source; call ``on_game(parsed)`` for each unique accepted game; return counts.
+
+    A file counts as accepted when all its games are; ``rejected_examples`` holds the first
+    ``max_examples`` rejection messages (file, game index, ply, text and reason).
+    """
+    _check_sources(sources)
+    stats: Counter = Counter()
     reasons: Counter = Counter()
     seen: set[str] = set()
     examples: list[str] = []
     items = iter_sources(sources)
-    bar = tqdm(total=count_sources(sources), unit="file", desc="reading", mininterval=1.0,
-               disable=False)
+    bar = tqdm(total=count_sources(sources), unit="file", desc="reading", mininterval=1.0)
     pool = Pool(workers) if workers > 1 else None
     try:
-        results = pool.imap(parse_source, items, chunksize=32) if pool else map(parse_source, items)
-        for name, games, kinds, messages in results:
+        results = pool.imap(parse_source, items, chunksize=64) if pool else map(parse_source, items)
+        for games, kinds, messages in results:
             bar.update()
             stats["files"] += 1
             stats["files_accepted"] += not kinds
@@ -202,7 +254,7 @@ def scan(sources: list[str], workers: int, on_game=None) -> dict:
             stats["accepted"] += len(games)
             stats["rejected"] += len(kinds)
             reasons.update(kinds)
-            examples.extend(messages[: max(0, 20 - len(examples))])
+            examples.extend(messages[: max(0, max_examples - len(examples))])
             for g in games:
                 if g.key in seen:
                     stats["duplicates"] += 1
@@ -215,18 +267,22 @@ def scan(sources: list[str], workers: int, on_game=None) -> dict:
     finally:
         bar.close()
         if pool:
-            pool.close()
+            pool.terminate()
             pool.join()
     summary = {k: stats[k] for k in ("files", "files_accepted", "games", "accepted", "rejected",
                                      "duplicates", "unique", "plies")}
-    summary["rejected_by_reason"] = dict(reasons.most_common())
+    summary["rejected_by_reason"] = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
     summary["rejected_examples"] = examples
     return summary
 
 
 def build(sources: list[str], out: str, *, mirror: bool = False, workers: int | None = None,
           val_percent: int = 2, test_percent: int = 2) -> dict:
-    """Build a dataset directory from PGN sources and return its summary."""
+    """Build a dataset directory from PGN sources and return its summary.
+
+    Mirrored copies (``mirror``) are added to the training split only; counts in the summary
+    are of the unique games read, ``splits`` of what was written.
+    """
     out_dir = Path(out)
     writers = {s: _SplitWriter() for s in SPLITS}
     workers = workers or min(2, os.cpu_count() or 1)

@@ -30,6 +30,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-games", type=int, default=200, help="validation games per evaluation")
     p.add_argument("--fen-context", type=float, default=0.25,
                    help="fraction of windows that start mid-game with no history")
+    p.add_argument("--mirror", type=float, default=0.5,
+                   help="probability of reflecting a training window left-right")
     p.add_argument("--grad-clip", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:0 ...")

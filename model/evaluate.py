@@ -1,0 +1,193 @@
+"""Move-prediction accuracy: ``xqgpt eval --pgn FILE... [--model DIR] [--context history|fen]``.
+
+Every move of every game is predicted from the position before it, either with the game's
+history (``history``) or from the position alone (``fen``). Reported: cross-entropy ``loss``,
+``top1``/``top5`` accuracy with the legal-move mask applied, and ``legal_rate``, how often the
+unmasked argmax is a legal move.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from xiangqi import VOCAB_SIZE, legal_mask
+from xiangqi.pgn import Game, PgnError, read_pgn_file
+
+from .features import game_positions
+from .network import MoveGPT
+from .tokenizer import CharTokenizer, MoveTokenizer
+
+BATCH = 32
+
+
+def _game_arrays(game: Game) -> dict[str, np.ndarray]:
+    board = game.board()
+    codes, sides = game_positions(board, game.moves)
+    masks = []
+    for m in game.moves:
+        masks.append(legal_mask(board))
+        board.push(m)
+    moves = np.array([MoveTokenizer().encode([m])[0] for m in game.moves], dtype=np.int64)
+    return {"moves": moves, "codes": codes[:-1], "sides": sides[:-1], "masks": np.stack(masks)}
+
+
+def _sequences(arrays: dict[str, np.ndarray], context: str, n_positions: int, bos: int):
+    """(tokens, codes, sides, targets, masks) of the model inputs covering every move of a game."""
+    moves, n = arrays["moves"], len(arrays["moves"])
+    if context == "fen":
+        for t in range(n):
+            yield (np.array([bos]), arrays["codes"][t:t + 1], arrays["sides"][t:t + 1], moves[t:t + 1],
+                   arrays["masks"][t:t + 1])
+        return
+    for s in range(0, n, n_positions):
+        e = min(s + n_positions, n)
+        first = bos if s == 0 else moves[s - 1]
+        tokens = np.concatenate([[first], moves[s:e - 1]])
+        yield tokens, arrays["codes"][s:e], arrays["sides"][s:e], moves[s:e], arrays["masks"][s:e]
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.moves = self.top1 = self.top5 = self.legal = 0
+        self.loss = 0.0
+
+    def add(self, logits: torch.Tensor, targets: np.ndarray, masks: np.ndarray) -> None:
+        """logits [n, vocab] for n moves."""
+        t = torch.from_numpy(targets)
+        self.loss += float(torch.nn.functional.cross_entropy(logits, t, reduction="sum"))
+        moves_logits = logits[:, :VOCAB_SIZE]
+        raw = moves_logits.argmax(-1).numpy()
+        self.legal += int(masks[np.arange(len(raw)), raw].sum())
+        masked = moves_logits.masked_fill(~torch.from_numpy(masks), float("-inf"))
+        top = masked.topk(min(5, VOCAB_SIZE), dim=-1).indices
+        self.top1 += int((top[:, 0] == t).sum())
+        self.top5 += int((top == t[:, None]).any(-1).sum())
+        self.moves += len(targets)
+
+    def result(self, games: int) -> dict:
+        n = max(self.moves, 1)
+        return {"games": games, "moves": self.moves, "loss": self.loss / n, "top1": self.top1 / n,
+                "top5": self.top5 / n, "legal_rate": self.legal / n}
+
+
+@torch.no_grad()
+def evaluate_games(model: MoveGPT, games: list[Game], context: str = "history", device="cpu",
+                   progress: bool = False) -> dict:
+    """Predict every move of ``games``; returns games, moves, loss, top1, top5, legal_rate."""
+    if context not in ("history", "fen"):
+        raise ValueError(f"unknown context {context!r} (expected 'history' or 'fen')")
+    was_training = model.training
+    model.eval()
+    if model.config.tokenizer == "char":
+        result = _evaluate_char(model, games, device, progress)
+    else:
+        result = _evaluate_move(model, games, context, device, progress)
+    model.train(was_training)
+    result["context"] = context
+    return result
+
+
+def _evaluate_move(model: MoveGPT, games: list[Game], context: str, device, progress: bool) -> dict:
+    tally = _Tally()
+    P = model.config.n_positions
+    pending: list[tuple] = []
+
+    def flush() -> None:
+        T = max(len(p[0]) for p in pending)
+        B = len(pending)
+        tokens = torch.full((B, T), MoveTokenizer.pad, dtype=torch.long)
+        boards = torch.zeros((B, T, 90), dtype=torch.uint8)
+        sides = torch.zeros((B, T), dtype=torch.long)
+        for i, (tk, cd, sd, _, _) in enumerate(pending):
+            tokens[i, :len(tk)] = torch.from_numpy(tk)
+            boards[i, :len(tk)] = torch.from_numpy(cd)
+            sides[i, :len(tk)] = torch.from_numpy(sd)
+        logits, _ = model(tokens.to(device), boards.to(device), sides.to(device))
+        logits = logits.float().cpu()
+        for i, (tk, _, _, tg, mk) in enumerate(pending):
+            tally.add(logits[i, :len(tk)], tg, mk)
+        pending.clear()
+
+    batch = BATCH if context == "history" else 512
+    for game in tqdm(games, desc="evaluating", disable=not progress, unit="game"):
+        for seq in _sequences(_game_arrays(game), context, P, MoveTokenizer.bos):
+            pending.append(seq)
+            if len(pending) >= batch:
+                flush()
+    if pending:
+        flush()
+    return tally.result(len(games))
+
+
+def _evaluate_char(model: MoveGPT, games: list[Game], device, progress: bool) -> dict:
+    """Character models: legal-mask greedy decoding of the four characters of each move (top-1),
+    and whether the unconstrained greedy spelling is a legal move (legal rate)."""
+    tok = CharTokenizer()
+    P = model.config.n_positions
+    window = P // 4 - 1
+    top1 = legal = total = 0
+    for game in tqdm(games, desc="evaluating", disable=not progress, unit="game"):
+        board = game.board()
+        chars = tok.encode(game.moves)
+        for t, move in enumerate(game.moves):
+            s = max(0, t - window)
+            prefix = [tok.bos] + chars[4 * s:4 * t]
+            legal_texts = [m.uci() for m in board.legal_moves]
+            guess, free = "", ""
+            for _ in range(4):
+                x = torch.tensor([prefix + [ICCS_INDEX[c] for c in guess]], device=device)
+                logits = model(x)[0][0, -1, : len(ICCS)].float().cpu()
+                allowed = {text[len(guess)] for text in legal_texts if text.startswith(guess)}
+                order = logits.argsort(descending=True).tolist()
+                guess += next(ICCS[i] for i in order if ICCS[i] in allowed)
+                free += ICCS[order[0]]
+            top1 += guess == move.uci()
+            legal += free == guess and len(free) == 4 and free in legal_texts
+            total += 1
+            board.push(move)
+    n = max(total, 1)
+    return {"games": len(games), "moves": total, "loss": None, "top1": top1 / n, "top5": None,
+            "legal_rate": legal / n}
+
+
+ICCS = "abcdefghi0123456789"
+ICCS_INDEX = {c: i for i, c in enumerate(ICCS)}
+
+
+def read_games(paths: list[str]) -> tuple[list[Game], int]:
+    """Accepted games of PGN files and the number rejected."""
+    games, rejected = [], 0
+    for path in paths:
+        for g in read_pgn_file(path):
+            if isinstance(g, PgnError) or not g.moves:
+                rejected += 1
+            else:
+                games.append(g)
+    return games, rejected
+
+
+def main(args: argparse.Namespace) -> int:
+    from .policy import default_model_dir
+    from .network import load_model
+
+    model = load_model(args.model or default_model_dir())
+    games, rejected = read_games(args.pgn)
+    if args.max_games:
+        games = games[: args.max_games]
+    if not games:
+        raise ValueError("no readable games in " + ", ".join(args.pgn))
+    result = evaluate_games(model, games, context=args.context, progress=not args.json)
+    result["rejected_games"] = rejected
+    if not args.json:
+        for k, v in result.items():
+            print(f"{k:>15}: {v}", file=sys.stderr)
+    print(json.dumps(result))
+    return 0
+
+

@@ -1,0 +1,112 @@
+"""The network: ``transformers.GPT2LMHeadModel`` fed with move tokens plus the board state.
+
+Each input position adds three embeddings: the previous move's token (``BOS`` at the start of
+a sequence), the current board as a sum of learned (square, piece) embeddings, and the side to
+move. The model then predicts the next move token. GPT-2's own position embedding and its
+weight-tied LM head are used unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from transformers import GPT2Config, GPT2LMHeadModel
+
+from .tokenizer import get_tokenizer
+
+BOARD_CODES = 15  # 0 empty, 1..7 Red general..soldier, 8..14 Black
+MODEL_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+
+
+class ModelLoadError(ValueError):
+    """A model directory that is missing, incomplete or corrupt."""
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild the network."""
+
+    tokenizer: str = "move"
+    board: bool = True
+    n_layer: int = 6
+    n_embd: int = 256
+    n_head: int = 8
+    n_positions: int = 128
+    dropout: float = 0.0
+
+    def gpt2_config(self) -> GPT2Config:
+        tok = get_tokenizer(self.tokenizer)
+        return GPT2Config(vocab_size=tok.vocab_size, n_positions=self.n_positions, n_embd=self.n_embd,
+                          n_layer=self.n_layer, n_head=self.n_head, resid_pdrop=self.dropout,
+                          embd_pdrop=self.dropout, attn_pdrop=self.dropout,
+                          bos_token_id=tok.bos, eos_token_id=tok.bos, pad_token_id=tok.pad)
+
+
+class MoveGPT(nn.Module):
+    """GPT-2 over move tokens with an optional board-state input."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.gpt = GPT2LMHeadModel(config.gpt2_config())
+        if config.board:
+            self.board_embedding = nn.Embedding(90 * BOARD_CODES, config.n_embd)
+            self.side_embedding = nn.Embedding(2, config.n_embd)
+            nn.init.normal_(self.board_embedding.weight, std=0.02 / 3)
+            nn.init.normal_(self.side_embedding.weight, std=0.02)
+            self.register_buffer("square_offsets", torch.arange(90) * BOARD_CODES, persistent=False)
+
+    def embed(self, tokens: torch.Tensor, boards: torch.Tensor | None = None,
+              sides: torch.Tensor | None = None) -> torch.Tensor:
+        """Input embeddings for tokens [B, T], boards [B, T, 90] (uint8 codes), sides [B, T] (1 = Red)."""
+        x = self.gpt.transformer.wte(tokens)
+        if self.config.board:
+            idx = boards.long() + self.square_offsets
+            x = x + self.board_embedding(idx).sum(dim=-2) + self.side_embedding(sides.long())
+        return x
+
+    def forward(self, tokens: torch.Tensor, boards: torch.Tensor | None = None,
+                sides: torch.Tensor | None = None, past_key_values=None, position_ids=None,
+                use_cache: bool = False):
+        out = self.gpt(inputs_embeds=self.embed(tokens, boards, sides), past_key_values=past_key_values,
+                       position_ids=position_ids, use_cache=use_cache)
+        return out.logits, out.past_key_values
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+def save_model(model: MoveGPT, directory: str | Path, extra: dict | None = None) -> None:
+    """Write ``config.json`` and ``model.safetensors`` to a directory."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()
+             if k != "gpt.lm_head.weight"}  # tied to the token embedding
+    save_file(state, str(d / MODEL_FILE))
+    config = {"model": asdict(model.config), **(extra or {})}
+    (d / CONFIG_FILE).write_text(json.dumps(config, indent=2))
+
+
+def load_model(directory: str | Path, device: str = "cpu") -> MoveGPT:
+    """Load a model directory written by :func:`save_model`; raises :class:`ModelLoadError`."""
+    d = Path(directory)
+    if not (d / CONFIG_FILE).is_file() or not (d / MODEL_FILE).is_file():
+        raise ModelLoadError(f"{d} is not a model directory (needs {CONFIG_FILE} and {MODEL_FILE})")
+    try:
+        config = ModelConfig(**json.loads((d / CONFIG_FILE).read_text())["model"])
+        model = MoveGPT(config)
+        state = load_file(str(d / MODEL_FILE))
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except Exception as e:  # corrupt JSON, bad safetensors header, wrong shapes ...
+        raise ModelLoadError(f"cannot load model from {d}: {e}") from e
+    missing = [k for k in missing if k != "gpt.lm_head.weight"]
+    if missing or unexpected:
+        raise ModelLoadError(f"model in {d} does not match its config: missing {missing}, unexpected {unexpected}")
+    model.gpt.tie_weights()
+    return model.to(device).eval()
