@@ -313,10 +313,15 @@ class Board:
         for i, row in enumerate(rows):
             rank = 9 - i
             f = 0
+            previous_digit = False
             for ch in row:
-                if ch.isdigit():
+                if ch in "123456789":
+                    if previous_digit:
+                        raise InvalidFenError(f"FEN rank {rank} ({row!r}) has two digits in a row")
                     f += int(ch)
+                    previous_digit = True
                 else:
+                    previous_digit = False
                     if f >= 9:
                         raise InvalidFenError(f"FEN rank {rank} has more than 9 files")
                     board[square(f, rank)] = Piece.from_symbol(ch).code()
@@ -339,6 +344,8 @@ class Board:
         self.halfmove_clock = halfmove
         self.fullmove_number = fullmove
         self._kings = {RED: board.index(GENERAL), BLACK: board.index(-GENERAL)}
+        if self._generals_face():
+            raise InvalidFenError("the generals face each other on an open file")
         if self._is_attacked(self._kings[not self.turn], self.turn):
             raise InvalidFenError(f"the side not to move ({COLOR_NAMES[not self.turn]}) is in check")
         self._hash = self._compute_hash()
@@ -467,6 +474,13 @@ class Board:
             if b[frm] == pawn:
                 return True
         return False
+
+    def _generals_face(self) -> bool:
+        """Whether the two generals stand on one file with nothing between them."""
+        red, black = self._kings[RED], self._kings[BLACK]
+        if red % 9 != black % 9:
+            return False
+        return all(self._board[sq] == 0 for sq in range(red + 9, black, 9))
 
     def _pseudo_moves(self) -> list[int]:
         """Pseudo-legal moves of the side to move, as ``from * 90 + to`` integers."""
