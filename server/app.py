@@ -206,8 +206,7 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
         over = board.outcome()
         if over is not None:
             raise HTTPException(422, f"the game is already over ({over.termination.value}): no move to make")
-        candidates = player.candidates(board)
-        move = policy.choose(board, temperature=req.temperature, top_k=req.top_k, rng=rng)
+        move, candidates = player.sample(board, req.temperature, req.top_k, rng)
         record = play.move_record(board, move)
         board.push(move)
         result, termination = play.outcome_fields(board.outcome())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -74,6 +75,32 @@ def validate_level(level: str | None) -> str:
     return level
 
 
+class Snapshot:
+    """The model's move distribution in one position, computed once and then reused.
+
+    It answers ``candidates(board, k, temperature)`` like the live policy (probabilities at
+    another temperature are the same softmax, rescaled), so :func:`model.levels.choose_move` and
+    the candidate list of a reply cost one model call together.
+    """
+
+    def __init__(self, policy: Policy, board: Board) -> None:
+        self.moves = policy.candidates(board)
+
+    def candidates(self, board: Board, k: int | None = None,
+                   temperature: float = 1.0) -> list[tuple[Move, float]]:
+        if temperature == 1.0:
+            return self.moves[:k]
+        logits = [math.log(max(p, 1e-300)) / max(temperature, 1e-6) for _, p in self.moves]
+        top = max(logits, default=0.0)
+        weights = [math.exp(x - top) for x in logits]
+        total = sum(weights)
+        return [(m, w / total) for (m, _), w in zip(self.moves, weights, strict=True)][:k]
+
+
+def _candidates(snapshot: Snapshot, board: Board) -> list[Candidate]:
+    return [Candidate(move=m.uci(), p=round(p, 4)) for m, p in snapshot.candidates(board, k=N_CANDIDATES)]
+
+
 @dataclass
 class Player:
     """The model behind the API: one shared, thread-safe policy."""
@@ -81,15 +108,23 @@ class Player:
     policy: Policy
     source: str
 
-    def candidates(self, board: Board, k: int = N_CANDIDATES) -> list[Candidate]:
-        return [Candidate(move=m.uci(), p=round(p, 4)) for m, p in self.policy.candidates(board, k=k)]
-
     def reply(self, board: Board, level: str, rng: random.Random) -> tuple[Move, ModelReply]:
         """Choose the model's move at ``level`` (the board is left unchanged)."""
-        candidates = self.candidates(board)
-        move = choose_move(self.policy, board, level, rng=rng)
+        snapshot = Snapshot(self.policy, board)
+        move = choose_move(snapshot, board, level, rng=rng)
         return move, ModelReply(move=move.uci(), wxf=to_wxf(board, move), chinese=to_chinese(board, move),
-                                candidates=candidates)
+                                candidates=_candidates(snapshot, board))
+
+    def sample(self, board: Board, temperature: float, top_k: int | None,
+               rng: random.Random) -> tuple[Move, list[Candidate]]:
+        """The model's move at ``temperature`` (0: the most likely) among its ``top_k`` best moves."""
+        snapshot = Snapshot(self.policy, board)
+        if temperature <= 0:
+            move = snapshot.moves[0][0]
+        else:
+            cands = snapshot.candidates(board, k=top_k, temperature=temperature)
+            move = rng.choices([m for m, _ in cands], weights=[p for _, p in cands])[0]
+        return move, _candidates(snapshot, board)
 
 
 def game_state(game: GameRecord, board: Board) -> GameState:
