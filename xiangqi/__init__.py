@@ -1,11 +1,42 @@
 """Xiangqi (Chinese chess) rules engine with a python-chess-like API."""
 
-from .core import (ADVISOR, BLACK, CANNON, CHARIOT, COLOR_NAMES, DEFAULT_MAX_PLIES_WITHOUT_CAPTURE,
-                   ELEPHANT, FILE_NAMES, GENERAL, HORSE, PIECE_TYPES, RED, SOLDIER, SQUARES,
-                   STARTING_FEN, AmbiguousMoveError, Board, Color, IllegalMoveError,
-                   InvalidFenError, InvalidMoveError, Move, Outcome, Piece, PieceType, Square,
-                   Termination, XiangqiError, mirror_square, parse_square, rotate_square, square,
-                   square_file, square_name, square_rank)
+from .core import (
+                   ADVISOR,
+                   BLACK,
+                   CANNON,
+                   CHARIOT,
+                   COLOR_NAMES,
+                   DEFAULT_MAX_PLIES_WITHOUT_CAPTURE,
+                   ELEPHANT,
+                   FILE_NAMES,
+                   GENERAL,
+                   HORSE,
+                   PIECE_TYPES,
+                   RED,
+                   SOLDIER,
+                   SQUARES,
+                   STARTING_FEN,
+                   AmbiguousMoveError,
+                   Board,
+                   Color,
+                   IllegalMoveError,
+                   InvalidFenError,
+                   InvalidMoveError,
+                   Move,
+                   Outcome,
+                   Piece,
+                   PieceType,
+                   Square,
+                   Termination,
+                   XiangqiError,
+                   mirror_square,
+                   parse_square,
+                   rotate_square,
+                   square,
+                   square_file,
+                   square_name,
+                   square_rank,
+)
 from .vocab import MOVES, VOCAB_SIZE, index_move, legal_mask, move_index
 
 __all__ = [

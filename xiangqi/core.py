@@ -9,9 +9,9 @@ wraps them in :class:`Piece`.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterator, Optional
 
 Color = bool
 RED: Color = True
@@ -105,7 +105,7 @@ class Piece:
         return s.upper() if self.color == RED else s
 
     @classmethod
-    def from_symbol(cls, symbol: str) -> "Piece":
+    def from_symbol(cls, symbol: str) -> Piece:
         lower = SYMBOL_ALIASES.get(symbol.lower(), symbol.lower())
         if len(symbol) != 1 or lower not in PIECE_SYMBOLS[1:]:
             raise InvalidFenError(f"invalid piece letter {symbol!r}")
@@ -115,7 +115,7 @@ class Piece:
         return self.piece_type if self.color == RED else -self.piece_type
 
     @classmethod
-    def from_code(cls, code: int) -> "Piece":
+    def from_code(cls, code: int) -> Piece:
         return cls(abs(code), code > 0)
 
 
@@ -133,7 +133,7 @@ class Move:
     iccs = uci
 
     @classmethod
-    def from_uci(cls, text: str) -> "Move":
+    def from_uci(cls, text: str) -> Move:
         """Parse ICCS/UCI text: ``h2e2``, ``H2-E2`` and ``h2-e2`` are accepted."""
         t = text.strip().replace("-", "")
         if len(t) != 4:
@@ -143,11 +143,11 @@ class Move:
         except InvalidMoveError:
             raise InvalidMoveError(f"invalid ICCS move {text!r}") from None
 
-    def mirror(self) -> "Move":
+    def mirror(self) -> Move:
         """The move reflected left-right."""
         return Move(mirror_square(self.from_square), mirror_square(self.to_square))
 
-    def rotate(self) -> "Move":
+    def rotate(self) -> Move:
         """The move rotated 180 degrees."""
         return Move(rotate_square(self.from_square), rotate_square(self.to_square))
 
@@ -255,7 +255,7 @@ class Outcome:
     """The end of a game: its termination and the winner (``None`` for a draw)."""
 
     termination: Termination
-    winner: Optional[Color]
+    winner: Color | None
 
     def result(self) -> str:
         """PGN result string."""
@@ -274,7 +274,7 @@ class Board:
     side); ``repetitions`` the number of occurrences of a position that ends the game.
     """
 
-    def __init__(self, fen: Optional[str] = STARTING_FEN, *,
+    def __init__(self, fen: str | None = STARTING_FEN, *,
                  max_plies_without_capture: int = DEFAULT_MAX_PLIES_WITHOUT_CAPTURE,
                  repetitions: int = DEFAULT_REPETITIONS) -> None:
         self.max_plies_without_capture = max_plies_without_capture
@@ -339,15 +339,20 @@ class Board:
         if halfmove < 0 or fullmove < 1:
             raise InvalidFenError("FEN move counters out of range")
         _validate_placement(board)
+        previous = (self._board, self.turn, self._kings)
         self._board = board
         self.turn = BLACK if side == "b" else RED
+        self._kings = {RED: board.index(GENERAL), BLACK: board.index(-GENERAL)}
+        try:
+            if self._generals_face():
+                raise InvalidFenError("the generals face each other on an open file")
+            if self._is_attacked(self._kings[not self.turn], self.turn):
+                raise InvalidFenError(f"the side not to move ({COLOR_NAMES[not self.turn]}) is in check")
+        except InvalidFenError:
+            self._board, self.turn, self._kings = previous
+            raise
         self.halfmove_clock = halfmove
         self.fullmove_number = fullmove
-        self._kings = {RED: board.index(GENERAL), BLACK: board.index(-GENERAL)}
-        if self._generals_face():
-            raise InvalidFenError("the generals face each other on an open file")
-        if self._is_attacked(self._kings[not self.turn], self.turn):
-            raise InvalidFenError(f"the side not to move ({COLOR_NAMES[not self.turn]}) is in check")
         self._hash = self._compute_hash()
         self.move_stack = []
         self._undo = []
@@ -392,7 +397,7 @@ class Board:
         lines.append("  " + " ".join(FILE_NAMES))
         return "\n".join(lines)
 
-    def copy(self) -> "Board":
+    def copy(self) -> Board:
         """An independent copy, history included."""
         b = Board.__new__(Board)
         b.max_plies_without_capture = self.max_plies_without_capture
@@ -409,7 +414,7 @@ class Board:
         b._check_history = self._check_history.copy()
         return b
 
-    def root(self) -> "Board":
+    def root(self) -> Board:
         """A board at the position before the first move of the stack."""
         b = self.copy()
         while b.move_stack:
@@ -418,7 +423,7 @@ class Board:
 
     # -- pieces ---------------------------------------------------------------
 
-    def piece_at(self, sq: Square) -> Optional[Piece]:
+    def piece_at(self, sq: Square) -> Piece | None:
         code = self._board[sq]
         return Piece.from_code(code) if code else None
 
@@ -674,7 +679,7 @@ class Board:
         window = self._hash_history[-(self.halfmove_clock + 1):]
         return window.count(h)
 
-    def _repetition_outcome(self) -> Optional[Outcome]:
+    def _repetition_outcome(self) -> Outcome | None:
         if self.repetition_count() < self.repetitions:
             return None
         # The cycle runs from the first of the counted occurrences to now.
@@ -695,7 +700,7 @@ class Board:
             return Outcome(Termination.PERPETUAL_CHECK, RED)
         return Outcome(Termination.REPETITION, None)
 
-    def outcome(self) -> Optional[Outcome]:
+    def outcome(self) -> Outcome | None:
         """How the game has ended, or ``None`` while it goes on.
 
         Checked in order: no legal move (checkmate or stalemate, both lose), repetition
@@ -726,7 +731,7 @@ class Board:
         from .vocab import legal_mask
         return legal_mask(self)
 
-    def mirror(self) -> "Board":
+    def mirror(self) -> Board:
         """The position reflected left-right, without history."""
         b = Board(None)
         b._board = [self._board[mirror_square(sq)] for sq in SQUARES]
@@ -753,14 +758,15 @@ class Board:
 
 def _validate_placement(board: list[int]) -> None:
     counts: dict[int, int] = {}
-    for sq, code in enumerate(board):
+    for code in board:
         if code:
             counts[code] = counts.get(code, 0) + 1
     limits = {GENERAL: 1, ADVISOR: 2, ELEPHANT: 2, HORSE: 2, CHARIOT: 2, CANNON: 2, SOLDIER: 5}
     for color, sign in ((RED, 1), (BLACK, -1)):
         name = COLOR_NAMES[color]
-        if counts.get(GENERAL * sign, 0) != 1:
-            raise InvalidFenError(f"{name} must have exactly one general, found {counts.get(GENERAL * sign, 0)}")
+        generals = counts.get(GENERAL * sign, 0)
+        if generals != 1:
+            raise InvalidFenError(f"{name} must have exactly one general, found {generals}")
         for t, limit in limits.items():
             n = counts.get(t * sign, 0)
             if n > limit:

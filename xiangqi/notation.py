@@ -12,11 +12,28 @@ is chosen, and the text is rejected when none or several fit.
 from __future__ import annotations
 
 import re
-from typing import Optional
 
-from .core import (ADVISOR, BLACK, CANNON, CHARIOT, ELEPHANT, GENERAL, HORSE, RED, SOLDIER,
-                   AmbiguousMoveError, Board, Color, IllegalMoveError, InvalidMoveError, Move,
-                   PieceType, Square, square, square_file, square_rank)
+from .core import (
+    ADVISOR,
+    CANNON,
+    CHARIOT,
+    ELEPHANT,
+    GENERAL,
+    HORSE,
+    RED,
+    SOLDIER,
+    AmbiguousMoveError,
+    Board,
+    Color,
+    IllegalMoveError,
+    InvalidMoveError,
+    Move,
+    PieceType,
+    Square,
+    square,
+    square_file,
+    square_rank,
+)
 
 CN_NUMERALS = "一二三四五六七八九"
 FULLWIDTH_DIGITS = "１２３４５６７８９"
@@ -75,7 +92,7 @@ def _advancement(color: Color, sq: Square) -> int:
     return square_rank(sq) if color == RED else 9 - square_rank(sq)
 
 
-def _destination(color: Color, piece_type: PieceType, frm: Square, op: str, num: int) -> Optional[Square]:
+def _destination(color: Color, piece_type: PieceType, frm: Square, op: str, num: int) -> Square | None:
     """The target square described by action ``op`` (+ - =) and ``num``, or None if impossible."""
     f, r = square_file(frm), square_rank(frm)
     fwd = _forward(color)
@@ -102,7 +119,7 @@ def _destination(color: Color, piece_type: PieceType, frm: Square, op: str, num:
     return square(nf, nr)
 
 
-def _describe(board: Board, move: Move) -> tuple[PieceType, str, Optional[int], int, str, int]:
+def _describe(board: Board, move: Move) -> tuple[PieceType, str, int | None, int, str, int]:
     """(piece type, tandem marker, file number or None, tandem count, action, number) of a move."""
     piece = board.piece_at(move.from_square)
     if piece is None or piece.color != board.turn:
@@ -127,7 +144,7 @@ def _describe(board: Board, move: Move) -> tuple[PieceType, str, Optional[int], 
     return t, str(pos), keep_file, len(same_file), op, num
 
 
-def _tandem_position(marker: str, count: int) -> Optional[int]:
+def _tandem_position(marker: str, count: int) -> int | None:
     """Index from the front selected by a tandem marker ('+', '-', '=' or '1'..'5')."""
     if marker == "+":
         return 0
@@ -139,7 +156,7 @@ def _tandem_position(marker: str, count: int) -> Optional[int]:
     return n if n < count else None
 
 
-def _resolve(board: Board, piece_type: PieceType, tandem: Optional[str], file_no: Optional[int],
+def _resolve(board: Board, piece_type: PieceType, tandem: str | None, file_no: int | None,
              op: str, num: int, text: str) -> Move:
     """The unique legal move matching a descriptive move."""
     color = board.turn
@@ -186,7 +203,7 @@ def parse_wxf(board: Board, text: str) -> Move:
     piece_type = WXF_LETTERS[m["piece"]]
     pre, file_part = m["pre"], m["file"]
     tandem = pre
-    file_no: Optional[int] = None
+    file_no: int | None = None
     if file_part in ("+", "-"):
         if tandem is not None:
             raise InvalidMoveError(f"invalid WXF move {text!r}")
@@ -215,7 +232,7 @@ def to_wxf(board: Board, move: Move, *, fullwidth: bool = False) -> str:
 # ---------------------------------------------------------------------------
 # Chinese.
 
-def _cn_number(ch: str) -> Optional[int]:
+def _cn_number(ch: str) -> int | None:
     if ch in CN_NUMERALS:
         return CN_NUMERALS.index(ch) + 1
     ch = to_halfwidth(ch)
@@ -307,7 +324,7 @@ def detect_notation(text: str) -> str:
     return "chinese"
 
 
-def parse_move(board: Board, text: str, notation: Optional[str] = None) -> Move:
+def parse_move(board: Board, text: str, notation: str | None = None) -> Move:
     """Parse a legal move in ICCS, WXF or Chinese; the notation is detected when not given."""
     parser = {"iccs": parse_iccs, "wxf": parse_wxf, "chinese": parse_chinese}
     kind = notation or detect_notation(text)

@@ -10,8 +10,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import (ADVISOR_MOVES, ADVISOR_SQUARES, BLACK, ELEPHANT_MOVES, ELEPHANT_SQUARES, HORSE_MOVES, RED, ROOK_RAYS, SQUARES,
-                   Board, IllegalMoveError, Move, mirror_square, rotate_square)
+from .core import (
+    ADVISOR_MOVES,
+    ADVISOR_SQUARES,
+    BLACK,
+    ELEPHANT_MOVES,
+    ELEPHANT_SQUARES,
+    HORSE_MOVES,
+    RED,
+    ROOK_RAYS,
+    SQUARES,
+    Board,
+    IllegalMoveError,
+    Move,
+    mirror_square,
+    rotate_square,
+)
 
 
 def _build_moves() -> tuple[Move, ...]:
