@@ -18,11 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import struct
 import tarfile
 import zipfile
 import zlib
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing import Pool
@@ -42,6 +43,7 @@ RESULT_CODES = {"1-0": 1, "0-1": -1, "1/2-1/2": 0, "*": 2}
 MIRROR_SQUARES = np.array([mirror_square(s) for s in range(90)], dtype=np.int64)
 # Signed piece codes packed as bytes (-1 is 255) to board codes (Black -1..-7 to 8..14).
 _CODE_TABLE = bytes(c if c < 128 else 7 + 256 - c for c in range(256))
+_HEADER_BYTES_RE = re.compile(rb'^\s*\[\s*([A-Za-z0-9_]+)\s+"(.*)"\s*\]\s*$')
 ARCHIVE_ERRORS = (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error, RuntimeError)
 
 
@@ -88,12 +90,14 @@ def parse_game(game: Game) -> ParsedGame:
                       write_game(game, "iccs"))
 
 
-def parse_source(item: tuple[str, bytes | str]) -> tuple[list[ParsedGame], list[str], list[str]]:
-    """Worker: read one file's bytes (or the reason it could not be read).
+def parse_source(item: tuple[str, bytes | str | None]) -> tuple[list[ParsedGame], list[str], list[str]]:
+    """Worker: read one file's bytes (or the reason it could not be read; None: nothing to do).
 
     Returns (games, rejection kinds, messages), one kind and message per rejected game or file.
     """
     name, data = item
+    if data is None:
+        return [], [], []
     if isinstance(data, str):
         return [], [data.split(":")[0]], [f"{name}: {data}"]
     games: list[ParsedGame] = []
@@ -229,6 +233,19 @@ def _check_sources(sources: list[str]) -> None:
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
 
 
+def movetext_signature(data: bytes) -> bytes:
+    """A digest of a file's bytes with every header value but FEN's blanked.
+
+    Files with the same signature hold the same games, start positions and rejections: CCPD
+    files the same game under several folders with other headers, and these are read once.
+    """
+    lines = []
+    for line in data.split(b"\n"):
+        m = _HEADER_BYTES_RE.match(line)
+        lines.append(line if m is None or m.group(1) == b"FEN" else b"[" + m.group(1))
+    return hashlib.sha1(b"\n".join(lines)).digest()
+
+
 def scan(sources: list[str], workers: int, on_game: Callable[[ParsedGame], None] | None = None,
          max_examples: int = 20) -> dict:
     """Read every source; call ``on_game(parsed)`` for each unique accepted game; return counts.
@@ -241,20 +258,40 @@ def scan(sources: list[str], workers: int, on_game: Callable[[ParsedGame], None]
     reasons: Counter = Counter()
     seen: set[str] = set()
     examples: list[str] = []
-    items = iter_sources(sources)
+    # (name, signature, whether an earlier file had the signature), in the order files are sent.
+    order: deque[tuple[str, bytes | None, bool]] = deque()
+    outcomes: dict[bytes, tuple[str, int, list[str]]] = {}  # first name, accepted games, rejections
+
+    def items() -> Iterator[tuple[str, bytes | str | None]]:
+        signatures: set[bytes] = set()
+        for name, data in iter_sources(sources):
+            sig = movetext_signature(data) if isinstance(data, bytes) else None
+            copy = sig in signatures
+            if sig is not None:
+                signatures.add(sig)
+            order.append((name, sig, copy))
+            yield name, None if copy else data
+
     bar = tqdm(total=count_sources(sources), unit="file", desc="reading", mininterval=1.0)
     pool = Pool(workers) if workers > 1 else None
     try:
-        results = pool.imap(parse_source, items, chunksize=64) if pool else map(parse_source, items)
+        results = pool.imap(parse_source, items(), chunksize=64) if pool else map(parse_source, items())
         for games, kinds, messages in results:
+            name, sig, copy = order.popleft()
+            if copy:
+                first, accepted, kinds = outcomes[sig]
+                messages = [f"{name}: {kind} (as in {first})" for kind in kinds]
+                stats["accepted"] += accepted
+                stats["duplicates"] += accepted
+            elif sig is not None:
+                outcomes[sig] = (name, len(games), kinds)
             bar.update()
             stats["files"] += 1
             stats["files_accepted"] += not kinds
-            stats["games"] += len(games) + len(kinds)
-            stats["accepted"] += len(games)
             stats["rejected"] += len(kinds)
             reasons.update(kinds)
             examples.extend(messages[: max(0, max_examples - len(examples))])
+            stats["accepted"] += len(games)
             for g in games:
                 if g.key in seen:
                     stats["duplicates"] += 1
@@ -269,6 +306,7 @@ def scan(sources: list[str], workers: int, on_game: Callable[[ParsedGame], None]
         if pool:
             pool.terminate()
             pool.join()
+    stats["games"] = stats["accepted"] + stats["rejected"]
     summary = {k: stats[k] for k in ("files", "files_accepted", "games", "accepted", "rejected",
                                      "duplicates", "unique", "plies")}
     summary["rejected_by_reason"] = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))

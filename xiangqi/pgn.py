@@ -1,44 +1,59 @@
 """Reading and writing xiangqi PGN.
 
-The reader takes single- and multi-game files in UTF-8 (with or without BOM), GB18030/GBK or
-Big5, headers, set-up positions from the ``FEN`` header, move numbers, ``{}`` and ``;``
-comments, ``()`` variations (skipped, the main line kept) and moves in any notation that
-:func:`xiangqi.notation.parse_move` understands. Every move is replayed on a :class:`Board`;
-a game with a move that cannot be parsed or is illegal is reported with its reason.
+The reader takes single- and multi-game files in UTF-8 (with or without BOM), UTF-16 with a
+BOM, GB18030/GBK or Big5 (line by line, so a file mixing UTF-8 with a legacy encoding reads),
+headers, set-up positions from the ``FEN`` header, move numbers (``1.``, ``1...``,
+``1.炮二平五``), ``{}`` and ``;`` comments, ``()`` variations (skipped, nested too, the main
+line kept), NAGs (``$1``), results and moves in any notation that :mod:`xiangqi.notation`
+parses. The notation is detected once per game from its first move. Every move is replayed
+on a :class:`Board`; a game with a move that cannot be parsed or is illegal is reported with
+its reason, never truncated.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
 
-from .core import STARTING_FEN, Board, Move, XiangqiError
+from .core import (
+    STARTING_FEN,
+    AmbiguousMoveError,
+    Board,
+    IllegalMoveError,
+    InvalidMoveError,
+    Move,
+    XiangqiError,
+)
 from .notation import detect_notation, parse_move, render_move
 
 RESULTS = ("1-0", "0-1", "1/2-1/2", "*")
+NOTATIONS = ("iccs", "wxf", "chinese", "chinese-traditional")
 _HEADER_RE = re.compile(r'^\s*\[\s*([A-Za-z0-9_]+)\s+"(.*)"\s*\]\s*$')
-_MOVE_NUMBER_RE = re.compile(r"^\d+\s*\.+")
-_ANNOTATION_RE = re.compile(r"[!?]+$")
-_TRAD_CHARS = set("車馬進後帥將砲傌俥")
-_SIMP_CHARS = set("车马进后帅将")
-_COMMON_CHARS = set("兵卒炮相象仕士平退一二三四五六七八九前中")
+_TOKEN_RE = re.compile(r"\{[^}]*\}?|;[^\n]*|[()]|[^\s{}();]+")
+_MOVE_NUMBER_RE = re.compile(r"^[0-9０-９]+\s*(?:\.|．|…)+")
+_ANNOTATION_RE = re.compile(r"[!?！？]+$")
+_MOVE_ERRORS = {InvalidMoveError: "invalid move", IllegalMoveError: "illegal move",
+                AmbiguousMoveError: "ambiguous move"}
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+# Characters of xiangqi move text: the right legacy decoding yields many, a wrong one few.
+_MOVE_CHARS = "車车馬马進进後后帥帅將将砲炮傌俥兵卒相象仕士平退"
 
 
 class PgnError(XiangqiError):
     """A game that cannot be read: where it is and why."""
 
-    def __init__(self, reason: str, *, source: str = "", game: int = 0, ply: Optional[int] = None,
+    def __init__(self, reason: str, *, source: str = "", game: int = 0, ply: int | None = None,
                  text: str = "") -> None:
         self.reason, self.source, self.game, self.ply, self.text = reason, source, game, ply, text
         where = f"{source or '<text>'} game {game}"
         if ply is not None:
             where += f" ply {ply}"
-        super().__init__(f"{where}: {reason}" + (f" ({text!r})" if text else ""))
+        super().__init__(f"{where}: {reason}" + (f" ({text[:40]!r})" if text else ""))
 
     @property
     def kind(self) -> str:
-        """A short category for counting rejections."""
+        """A short category for counting rejections, e.g. ``illegal move``."""
         return self.reason.split(":")[0]
 
 
@@ -64,113 +79,133 @@ class Game:
         return b
 
 
+def _legacy_encoding(data: bytes) -> str:
+    """``cp950`` (Big5) or ``gb18030``: whichever decodes ``data`` into more move characters."""
+    scores = {}
+    for enc in ("cp950", "gb18030"):
+        text = data.decode(enc, errors="replace")
+        scores[enc] = sum(text.count(ch) for ch in _MOVE_CHARS) - 5 * text.count("\ufffd")
+    return max(scores, key=scores.__getitem__)
+
+
 def decode_bytes(data: bytes) -> str:
-    """Decode PGN bytes in UTF-8 (BOM or not), GB18030/GBK or Big5."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
+    """Decode PGN bytes: a BOM wins; else UTF-8, with non-UTF-8 lines read as Big5 or GB18030."""
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(enc, errors="replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    best, best_score = None, -1
-    for enc, own in (("big5", _TRAD_CHARS), ("gb18030", _SIMP_CHARS)):
-        text = data.decode(enc, errors="replace")
-        score = sum(ch in own or ch in _COMMON_CHARS for ch in text) - 5 * text.count("\ufffd")
-        if score > best_score:
-            best, best_score = text, score
-    return best or ""
+    lines = data.split(b"\n")
+    legacy = [line for line in lines if not _is_utf8(line)]
+    enc = _legacy_encoding(b"\n".join(legacy))
+    return "\n".join(line.decode("utf-8") if _is_utf8(line) else line.decode(enc, errors="replace")
+                     for line in lines)
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def split_games(text: str) -> list[tuple[dict[str, str], str]]:
-    """Split PGN text into (headers, movetext) pairs."""
+    """Split PGN text into (headers, movetext) pairs; a header after movetext starts a game."""
     games: list[tuple[dict[str, str], list[str]]] = []
     headers: dict[str, str] = {}
     body: list[str] = []
-    in_body = False
     for line in text.splitlines():
-        m = _HEADER_RE.match(line)
+        m = _HEADER_RE.match(line) if line.lstrip().startswith("[") else None
         if m:
-            if in_body:
+            if body or m.group(1) in headers:
                 games.append((headers, body))
-                headers, body, in_body = {}, [], False
-            headers[m.group(1)] = m.group(2)
-        elif line.strip():
-            in_body = True
+                headers, body = {}, []
+            headers[m.group(1)] = m.group(2).replace('\\"', '"').replace("\\\\", "\\")
+        elif line.strip() and not line.startswith("%"):
             body.append(line)
     if headers or body:
         games.append((headers, body))
     return [(h, "\n".join(b)) for h, b in games]
 
 
-def movetext_tokens(movetext: str) -> tuple[list[str], Optional[str]]:
-    """Move tokens of the main line and the result token if present."""
-    out: list[str] = []
+def iter_movetext(movetext: str) -> Iterator[tuple[str, str]]:
+    """``("move", text)`` for each main-line move, ``("result", text)`` for a result and
+    ``("error", reason)`` for an unterminated comment or unbalanced variation (then it stops),
+    so that a damaged record is rejected rather than cut short."""
     depth = 0
-    i, n = 0, len(movetext)
-    clean = []
-    while i < n:
-        ch = movetext[i]
-        if ch == "{":
-            j = movetext.find("}", i)
-            i = n if j < 0 else j + 1
-            clean.append(" ")
-            continue
-        if ch == ";":
-            j = movetext.find("\n", i)
-            i = n if j < 0 else j
-            continue
-        if ch == "(":
+    for m in _TOKEN_RE.finditer(movetext):
+        tok = m.group()
+        if tok[0] == "{":
+            if not tok.endswith("}"):
+                yield "error", "unterminated comment: '{' never closed"
+                return
+        elif tok == "(":
             depth += 1
-        elif ch == ")":
-            depth = max(depth - 1, 0)
-        elif depth == 0:
-            clean.append(ch)
-        else:
-            clean.append(" ") if ch == "\n" else None
-        i += 1
-    result = None
-    for word in "".join(clean).split():
-        word = _MOVE_NUMBER_RE.sub("", word)
-        if not word:
-            continue
-        if word in RESULTS:
+        elif tok == ")":
+            if depth == 0:
+                yield "error", "unbalanced variation: ')' without '('"
+                return
+            depth -= 1
+        elif depth == 0 and tok[0] != ";":
+            word = _ANNOTATION_RE.sub("", _MOVE_NUMBER_RE.sub("", tok))
+            if word and word[0] != "$":
+                yield ("result" if word in RESULTS else "move"), word
+    if depth:
+        yield "error", "unbalanced variation: '(' never closed"
+
+
+def movetext_tokens(movetext: str) -> tuple[list[str], str | None]:
+    """Move tokens of the main line and the last result token if present."""
+    moves, result = [], None
+    for kind, word in iter_movetext(movetext):
+        if kind == "error":
+            raise PgnError(word)
+        if kind == "result":
             result = word
-            continue
-        word = _ANNOTATION_RE.sub("", word)
-        if word:
-            out.append(word)
-    return out, result
+        else:
+            moves.append(word)
+    return moves, result
 
 
 def read_game(headers: dict[str, str], movetext: str, *, source: str = "", index: int = 0) -> Game:
-    """Replay one game; raises :class:`PgnError` on a bad position or move."""
-    fen = headers.get("FEN", "").strip() or STARTING_FEN
+    """Replay one game; raises :class:`PgnError` on a bad position, move or movetext."""
+    fen_text = headers.get("FEN", "").strip()
     try:
-        board = Board(fen)
+        board = Board(fen_text or STARTING_FEN)
     except XiangqiError as e:
-        raise PgnError(f"bad FEN: {e}", source=source, game=index, text=fen) from None
-    tokens, result = movetext_tokens(movetext)
-    game = Game(headers=headers, fen=fen, result=result or headers.get("Result", "*"))
-    if tokens:
-        game.notation = detect_notation(tokens[0])
-    for ply, tok in enumerate(tokens):
-        try:
-            move = parse_move(board, tok)
-        except XiangqiError as e:
-            kind = type(e).__name__.replace("Error", "").lower()
-            raise PgnError(f"{kind} move: {e}", source=source, game=index, ply=ply, text=tok) from None
-        board.push(move)
-        game.moves.append(move)
+        raise PgnError(f"bad FEN: {e}", source=source, game=index, text=fen_text) from None
+    game = Game(headers=headers, fen=board.fen(), result=headers.get("Result", "*"))
     if game.result not in RESULTS:
         game.result = "*"
+    notation = None
+    for kind, word in iter_movetext(movetext):
+        if kind == "error":
+            raise PgnError(word, source=source, game=index, ply=len(game.moves) + 1)
+        if kind == "result":
+            game.result = word
+            continue
+        notation = notation or detect_notation(word)
+        try:
+            move = parse_move(board, word, notation)
+        except XiangqiError as e:
+            reason = f"{_MOVE_ERRORS.get(type(e), 'invalid move')}: {e}"
+            raise PgnError(reason, source=source, game=index, ply=len(game.moves) + 1,
+                           text=word) from None
+        board.push(move)
+        game.moves.append(move)
+    game.notation = notation or "iccs"
     return game
 
 
 def read_games(text: str, *, source: str = "") -> Iterator[Game | PgnError]:
     """Every game of a PGN text: a :class:`Game`, or the :class:`PgnError` that rejected it."""
+    if "\x00" in text:
+        yield PgnError("binary data: not a PGN text file", source=source)
+        return
     for index, (headers, movetext) in enumerate(split_games(text)):
-        if not movetext.strip() and not headers:
-            continue
         try:
             yield read_game(headers, movetext, source=source, index=index)
         except PgnError as e:
@@ -184,27 +219,45 @@ def read_pgn_file(path: str) -> list[Game | PgnError]:
     return list(read_games(text, source=str(path)))
 
 
+def _header_line(key: str, value: str) -> str:
+    value = value.replace("\\", "\\\\").replace('"', '\\"').replace("\r", " ").replace("\n", " ")
+    return f'[{key} "{value}"]'
+
+
 def write_game(game: Game, notation: str = "chinese") -> str:
     """PGN text of a game with moves in ``iccs``, ``wxf``, ``chinese`` or ``chinese-traditional``."""
+    if notation not in NOTATIONS:
+        raise ValueError(f"unknown notation {notation!r}")
     headers = dict(game.headers)
     headers["Result"] = game.result
-    if game.fen != STARTING_FEN:
+    if game.fen.split()[:2] != STARTING_FEN.split()[:2]:
         headers["FEN"] = game.fen
     else:
         headers.pop("FEN", None)
     headers["Format"] = {"iccs": "ICCS", "wxf": "WXF"}.get(notation, "Chinese")
-    lines = [f'[{k} "{v}"]' for k, v in headers.items()]
-    board = Board(game.fen)
-    words = []
+    lines = [_header_line(k, v) for k, v in headers.items()]
+    fields = game.fen.split()
+    red_to_move = len(fields) < 2 or fields[1] != "b"
+    number = int(fields[5]) if len(fields) > 5 else 1
+    board = Board(game.fen) if notation != "iccs" else None
+    words = []  # each move with its number when it has one, so a line never ends on "12."
     for move in game.moves:
-        if board.turn or not words:
-            words.append(f"{board.fullmove_number}." + ("" if board.turn else ".."))
-        words.append(render_move(board, move, notation))
-        board.push(move)
+        if board is None:
+            text = move.uci()
+        else:
+            text = render_move(board, move, notation)
+            board.push(move)
+        if red_to_move:
+            text = f"{number}. {text}"
+        elif not words:
+            text = f"{number}... {text}"
+        words.append(text)
+        number += not red_to_move
+        red_to_move = not red_to_move
     words.append(game.result)
     body, line = [], ""
     for w in words:
-        if len(line) + len(w) + 1 > 80:
+        if line and len(line) + len(w) + 1 > 80:
             body.append(line)
             line = w
         else:

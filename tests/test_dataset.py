@@ -1,0 +1,221 @@
+"""Dataset builder: arrays, splits, dedup across folders and notations, bad input, CCPD."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tarfile
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.dataset import board_codes, build, check, game_key, is_dataset, load_split, split_of
+from xiangqi import Move, index_move
+from xiangqi.pgn import Game, read_pgn_file, write_game
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+COUNT_KEYS = ("files", "files_accepted", "games", "accepted", "rejected", "duplicates", "unique", "plies")
+
+
+def sample_games() -> list[Game]:
+    """The five distinct sample games: three from the start position, two set-up positions."""
+    games = read_pgn_file(str(SAMPLES / "wxf15_first3_chinese.pgn"))
+    games += read_pgn_file(str(SAMPLES / "setup_fen_chinese.pgn"))
+    assert all(isinstance(g, Game) for g in games)
+    return games  # type: ignore[return-value]
+
+
+def games_in(folder: Path, split: str) -> list[list[Move]]:
+    arrays = load_split(str(folder), split)
+    offsets, moves = arrays["offsets"], arrays["moves"]
+    return [[index_move(int(i)) for i in moves[offsets[g]:offsets[g + 1]]] for g in range(len(offsets) - 1)]
+
+
+def files_under(path: Path) -> set[Path]:
+    return {p for p in path.rglob("*")}
+
+
+def test_build_samples(tmp_path):
+    out = tmp_path / "ds"
+    summary = build([str(SAMPLES)], str(out), workers=1, val_percent=20, test_percent=10)
+    games = sample_games()
+    assert {k: summary[k] for k in COUNT_KEYS} == {
+        "files": 4, "files_accepted": 4, "games": 11, "accepted": 11, "rejected": 0,
+        "duplicates": 6, "unique": 5, "plies": sum(len(g.moves) for g in games)}
+    assert summary["rejected_by_reason"] == {} and summary["rejected_examples"] == []
+    assert json.loads((out / "summary.json").read_text()) == summary
+    assert is_dataset(str(out))
+
+    by_key = {game_key(g): g for g in games}
+    seen = []
+    for split in ("train", "val", "test"):
+        arrays = load_split(str(out), split)
+        assert isinstance(arrays["boards"], np.memmap)
+        offsets, boards, results = arrays["offsets"], arrays["boards"], arrays["results"]
+        assert arrays["moves"].dtype == np.int16 and boards.dtype == np.uint8 and offsets[0] == 0
+        assert boards.shape == (len(arrays["moves"]), 90) and offsets[-1] == len(arrays["moves"])
+        assert len(results) == len(offsets) - 1 == summary["splits"][split]["games"]
+        for g, moves in enumerate(games_in(out, split)):
+            (game,) = [x for x in games if x.moves == moves]
+            key = game_key(game)
+            assert split_of(key, 20, 10) == split
+            seen.append(key)
+            board = game.board()
+            for ply, move in enumerate(game.moves):
+                assert bytes(boards[offsets[g] + ply]) == board_codes(board)
+                board.push(move)
+            assert results[g] == {"1-0": 1, "0-1": -1, "1/2-1/2": 0, "*": 2}[game.result]
+    assert sorted(seen) == sorted(by_key)
+    assert [summary["splits"][s]["games"] for s in ("train", "val", "test")] == [1, 3, 1]
+    for split in ("val", "test"):
+        held_out = [game_key(g) for g in read_pgn_file(str(out / f"{split}.pgn"))]
+        assert sorted(held_out) == sorted(k for k in seen if split_of(k, 20, 10) == split)
+
+
+def test_mirror_only_adds_mirrored_training_games(tmp_path):
+    plain = build([str(SAMPLES)], str(tmp_path / "plain"), workers=1)
+    mirrored = build([str(SAMPLES)], str(tmp_path / "mirror"), mirror=True, workers=1)
+    assert {k: plain[k] for k in COUNT_KEYS} == {k: mirrored[k] for k in COUNT_KEYS}
+    train = plain["splits"]["train"]
+    assert mirrored["splits"]["train"] == {"games": 2 * train["games"], "plies": 2 * train["plies"]}
+    for split in ("val", "test"):
+        assert mirrored["splits"][split] == plain["splits"][split]
+    originals = games_in(tmp_path / "plain", "train")
+    assert games_in(tmp_path / "mirror", "train") == [
+        g for moves in originals for g in (moves, [m.mirror() for m in moves])]
+    (first,) = [g for g in sample_games() if g.moves == originals[0]]
+    arrays = load_split(str(tmp_path / "mirror"), "train")
+    assert bytes(arrays["boards"][arrays["offsets"][1]]) == board_codes(first.board().mirror())
+
+
+def test_build_is_deterministic(tmp_path):
+    build([str(SAMPLES)], str(tmp_path / "a"), workers=2)
+    build([str(SAMPLES)], str(tmp_path / "b"), workers=1)
+    for name in ("train/moves.npy", "train/boards.npy", "train/offsets.npy", "val.pgn", "test.pgn",
+                 "summary.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_same_game_in_two_folders_counts_once(tmp_path):
+    game = sample_games()[1]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b" / "deep").mkdir(parents=True)
+    (tmp_path / "a" / "game.pgn").write_bytes(write_game(game, "chinese").encode("gbk"))
+    (tmp_path / "b" / "deep" / "same.PGN").write_bytes(write_game(game, "wxf").encode("utf-8-sig"))
+    (tmp_path / "b" / "trad.pgn").write_bytes(write_game(game, "chinese-traditional").encode("big5"))
+    with zipfile.ZipFile(tmp_path / "c.zip", "w") as z:
+        z.writestr("x/game.pgn", write_game(game, "iccs"))
+    summary = check([str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "c.zip")], workers=1)
+    assert {k: summary[k] for k in ("files", "accepted", "unique", "duplicates", "plies")} == {
+        "files": 4, "accepted": 4, "unique": 1, "duplicates": 3, "plies": len(game.moves)}
+
+
+def test_check_writes_nothing(tmp_path):
+    before = files_under(tmp_path)
+    summary = check([str(SAMPLES)], workers=2)
+    assert summary["unique"] == 5 and "splits" not in summary
+    assert files_under(tmp_path) == before
+
+
+# -- bad input --------------------------------------------------------------------------------
+
+def make_bad_sources(root: Path) -> list[str]:
+    """A folder of broken files, a zip with path-traversal names and a truncated tar.gz."""
+    good = sample_games()
+    bad = root / "bad"
+    bad.mkdir()
+    full = write_game(good[0], "chinese").encode("gb18030")
+    (bad / "truncated.pgn").write_bytes(full[: full.rindex("进".encode("gb18030")) + 1])
+    (bad / "utf16_no_bom.pgn").write_bytes(write_game(good[1], "chinese").encode("utf-16-le"))
+    (bad / "garbage.pgn").write_text('[Event "g"]\n\n1. hello world 2. foo bar\n')
+    (bad / "illegal.pgn").write_text("1. h2e2 h9g7 2. h0h9\n")
+    (bad / "empty.pgn").write_bytes(b"")
+    (bad / "ok.pgn").write_text(write_game(good[2], "wxf"))
+    (bad / "notes.txt").write_text("not a pgn, not read")
+    rng = np.random.default_rng(0)
+    # 50 MB of text junk (no NUL bytes, so it is parsed, not just sniffed as binary).
+    junk = rng.integers(0x21, 0x7F, size=50 * 1024 * 1024, dtype=np.uint8)
+    junk[::97] = ord("\n")
+    (bad / "junk50mb.pgn").write_bytes(junk.tobytes())
+    (bad / "random.pgn").write_bytes(rng.integers(0, 256, size=1 << 20, dtype=np.uint8).tobytes())
+    with zipfile.ZipFile(root / "evil.zip", "w") as z:
+        z.writestr("../evil.pgn", write_game(good[3], "iccs"))
+        z.writestr("/abs/evil2.pgn", write_game(good[4], "iccs"))
+        z.writestr("../../junk.pgn", "1. 炮二平五 马８进７ 2. 马二退三\n")
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w:gz") as tar:
+        for i in range(200):
+            payload = write_game(good[i % 5], "iccs").encode()
+            info = tarfile.TarInfo(f"games/{i:03d}.pgn")
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    (root / "cut.tar.gz").write_bytes(data.getvalue()[: len(data.getvalue()) // 2])
+    (root / "notazip.zip").write_bytes(b"PK\x03\x04 this is not really a zip")
+    return [str(bad), str(root / "evil.zip"), str(root / "cut.tar.gz"), str(root / "notazip.zip")]
+
+
+def test_bad_input_gives_clear_errors_and_the_build_goes_on(tmp_path):
+    root = tmp_path / "in"
+    root.mkdir()
+    sources = make_bad_sources(root)
+    out = tmp_path / "out" / "ds"
+    before = files_under(tmp_path.parent)
+    start = time.perf_counter()
+    summary = build(sources, str(out), workers=2)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 60, f"bad input took {elapsed:.0f} s"
+
+    assert summary["rejected_by_reason"] == {
+        "invalid move": 3,  # truncated, garbage, 50 MB junk
+        "binary data": 2,  # random bytes, UTF-16 without BOM
+        "illegal move": 2,  # illegal.pgn, ../../junk.pgn
+        "no game": 1, "unreadable archive": 2}
+    # ok.pgn, ../evil.pgn, /abs/evil2.pgn, and the tar members before the cut: accepted.
+    assert summary["files"] == summary["files_accepted"] + 10
+    assert summary["unique"] == 5 and summary["accepted"] > 3
+    messages = "\n".join(summary["rejected_examples"])
+    for expected in ("truncated.pgn game 0 ply", "illegal.pgn game 0 ply 3: illegal move",
+                     "empty.pgn: no game found", "garbage.pgn game 0 ply 1: invalid move",
+                     "random.pgn game 0: binary data", "evil.zip:../../junk.pgn game 0 ply 3",
+                     "cut.tar.gz: unreadable archive", "notazip.zip: unreadable archive"):
+        assert expected in messages, expected
+    created = files_under(tmp_path.parent) - before
+    assert created and all(out in p.parents or p in out.parents or p == out for p in created), created
+
+
+def test_file_over_the_size_limit_is_not_read(tmp_path, monkeypatch):
+    import model.dataset as dataset
+
+    (tmp_path / "big.pgn").write_text(write_game(sample_games()[0], "iccs"))
+    monkeypatch.setattr(dataset, "MAX_FILE_BYTES", 100)
+    summary = check([str(tmp_path)], workers=1)
+    assert summary["rejected_by_reason"] == {"file too large": 1}
+
+
+def test_missing_source_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope"):
+        build([str(SAMPLES), str(tmp_path / "nope")], str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+# -- the real corpus --------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_ccpd_builds_with_99_percent_of_files_accepted(ccpd_path, tmp_path):
+    start = time.perf_counter()
+    summary = build([str(ccpd_path)], str(tmp_path / "ccpd"), workers=2)
+    elapsed = time.perf_counter() - start
+    print(f"CCPD build: {elapsed:.0f} s on {os.cpu_count()} cores")
+    assert summary["files"] == 58468
+    assert summary["files_accepted"] >= 0.99 * summary["files"]
+    assert summary["games"] == summary["accepted"] + summary["rejected"]
+    assert summary["accepted"] == summary["unique"] + summary["duplicates"]
+    assert 25_000 < summary["unique"] < 40_000 and summary["plies"] > 2_000_000
+    splits = summary["splits"]
+    assert sum(s["games"] for s in splits.values()) == summary["unique"]
+    assert 0.02 < splits["val"]["games"] / summary["unique"] < 0.03
+    assert read_pgn_file(str(tmp_path / "ccpd" / "test.pgn"))[0].moves
