@@ -39,7 +39,8 @@ def cmd_data_build(args: argparse.Namespace) -> int:
     from model.dataset import build
 
     summary = build(args.src, args.out, mirror=args.mirror, workers=args.workers)
-    summary.pop("rejected_examples", None)
+    for line in summary.pop("rejected_examples"):
+        print(line, file=sys.stderr)
     _print_json(summary)
     return 0
 
@@ -103,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="processes (default: up to 2)")
     p.set_defaults(func=cmd_data_build)
     p = dsub.add_parser("check", help="read and validate PGN without writing a dataset")
-    p.add_argument("files", nargs="+")
+    p.add_argument("files", nargs="+", help="PGN files, folders or .tar.gz/.zip archives")
     p.add_argument("--workers", type=int, default=None)
     p.set_defaults(func=cmd_data_check)
 
