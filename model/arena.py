@@ -197,6 +197,7 @@ def summarize(records: list[GameRecord], first: str, second: str) -> dict:
         "draws": sum(r.result == "1/2-1/2" for r in records),
         "first_wins": sum(r.first_score == 1.0 for r in records),
         "second_wins": sum(r.first_score == 0.0 for r in records),
+        "points": points,
         "score": round(points / games, 4),
         "elo_diff": round(diff, 1),
         "elo_95": [round(low, 1), round(high, 1)],

@@ -103,12 +103,18 @@ class EngineSpec:
 
 
 class UciClient:
-    """A running UCI engine: ``start()``, ``bestmove(board)``, ``close()`` (or use ``with``)."""
+    """A running UCI engine: ``start()``, ``bestmove(board)``, ``close()`` (or use ``with``).
 
-    def __init__(self, spec: EngineSpec, *, movetime: int = 100, timeout: float = 10.0) -> None:
+    ``timeout`` bounds each answer (plus twice the movetime for ``go``, or 50 s more for depth
+    and node limits); ``startup_timeout`` bounds the handshake.
+    """
+
+    def __init__(self, spec: EngineSpec, *, movetime: int = 100, timeout: float = 10.0,
+                 startup_timeout: float = 120.0) -> None:
         self.spec = spec
         self.movetime = movetime
         self.timeout = timeout
+        self.startup_timeout = startup_timeout
         self.name = spec.command[0]
         self.dialect = spec.dialect
         self.engine_options: dict[str, str] = {}
@@ -133,7 +139,7 @@ class UciClient:
             raise UciError(f"cannot start engine {self.spec.command!r}: {e}") from e
         threading.Thread(target=self._read_stdout, args=(self._proc.stdout,), daemon=True).start()
         self._send("uci")
-        for line in self._until("uciok", self.timeout):
+        for line in self._until("uciok", self.startup_timeout):
             if line.startswith("id name "):
                 self.name = line[len("id name "):].strip()
             elif line.startswith("option name "):
@@ -145,7 +151,7 @@ class UciClient:
             self._send("setoption name UCI_Variant value xiangqi")
         for key, value in self.spec.options.items():
             self._send(f"setoption name {key} value {value}")
-        self.isready()
+        self.isready(self.startup_timeout)
 
     def _read_stdout(self, stdout: IO[str]) -> None:
         try:
@@ -181,10 +187,10 @@ class UciClient:
 
     # -- commands -------------------------------------------------------------
 
-    def isready(self) -> None:
-        """Send ``isready`` and wait for ``readyok``."""
+    def isready(self, timeout: float | None = None) -> None:
+        """Send ``isready`` and wait for ``readyok`` (engines may load their network then)."""
         self._send("isready")
-        self._until("readyok", self.timeout)
+        self._until("readyok", timeout or self.timeout)
 
     def new_game(self) -> None:
         """Send ``ucinewgame`` and wait until the engine is ready."""

@@ -1,0 +1,120 @@
+"""Playing levels: the shallow search on set positions, and every level with the shipped model."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from model.levels import DEFAULT_LEVEL, LEVELS, MATE, choose_move, evaluate, safe_move
+from xiangqi import Board, Move
+
+# Red chariot a4 is attacked by the black horse b6; the soldier move i3i4 leaves it hanging.
+HANGING = "4k4/9/9/1n7/9/R8/8P/9/9/3K5 w - - 0 1"
+# The same with a black soldier on c4 that the horse defends.
+DEFENDED_PAWN = "4k4/9/9/1n7/9/R1p6/8P/9/9/3K5 w - - 0 1"
+# The soldier on c4 undefended (the horse is away on h9).
+FREE_PAWN = "4k2n1/9/9/9/9/R1p6/8P/9/9/3K5 w - - 0 1"
+# Black to move: the advisor move e8f9 lets Red mate with h2h8.
+ALLOWS_MATE = "9/4ak3/4br3/p8/9/2P2np2/P4p3/B6R1/3r5/4K4 b - - 5 58"
+# Black to move mates with c0c1.
+MATE_IN_ONE = "3akab2/9/9/Rn2p1c1P/1Pb1P2P1/4C4/2P6/1N1AC3B/3K3cR/2rN5 b - - 0 48"
+
+
+@pytest.fixture(scope="module")
+def policy():
+    """The shipped model (tests that need it are skipped until model/default holds one)."""
+    from model.policy import ModelLoadError, Policy
+
+    try:
+        return Policy.load()
+    except ModelLoadError as e:
+        pytest.skip(f"no shipped model in model/default yet: {e}")
+
+
+def ranked_first(board: Board, first: str) -> list[tuple[Move, float]]:
+    """All legal moves as candidates, ``first`` with the highest probability."""
+    moves = sorted(board.legal_moves, key=lambda m: m.uci() != first)
+    return [(m, 1.0 / (i + 1)) for i, m in enumerate(moves)]
+
+
+def test_levels_api() -> None:
+    assert DEFAULT_LEVEL in LEVELS
+    assert list(LEVELS)[-1] == DEFAULT_LEVEL == "master"
+    assert all(isinstance(v, str) and v for v in LEVELS.values())
+
+
+def test_search_sees_a_hanging_piece() -> None:
+    board = Board(HANGING)
+    assert evaluate(board, Move.from_uci("i3i4")).balance == -9.0
+    assert evaluate(board, Move.from_uci("a4b4")).balance == 0.0
+    move = safe_move(board, ranked_first(board, "i3i4"))
+    assert move.from_square == Move.from_uci("a4a5").from_square
+    assert evaluate(board, move).balance >= 0
+    assert board.fen() == HANGING  # the search leaves the board as it found it
+
+
+def test_search_counts_the_recapture() -> None:
+    board = Board(DEFENDED_PAWN)
+    assert evaluate(board, Move.from_uci("a4c4")).balance == 1.0 - 9.0
+    assert safe_move(board, ranked_first(board, "a4c4")) != Move.from_uci("a4c4")
+
+
+def test_search_takes_free_material() -> None:
+    board = Board(FREE_PAWN)
+    assert evaluate(board, Move.from_uci("a4c4")).balance == 1.0
+    assert safe_move(board, ranked_first(board, "i3i4")) == Move.from_uci("a4c4")
+
+
+def test_search_avoids_mate_in_one() -> None:
+    board = Board(ALLOWS_MATE)
+    assert evaluate(board, Move.from_uci("e8f9")).allows_mate
+    move = safe_move(board, ranked_first(board, "e8f9"))
+    assert move != Move.from_uci("e8f9")
+    assert not evaluate(board, move).allows_mate
+
+
+def test_search_plays_mate_in_one() -> None:
+    board = Board(MATE_IN_ONE)
+    assert evaluate(board, Move.from_uci("c0c1")).balance == MATE
+    other = next(m.uci() for m in board.legal_moves if m.uci() != "c0c1")
+    assert safe_move(board, ranked_first(board, other)) == Move.from_uci("c0c1")
+
+
+def test_unknown_level() -> None:
+    with pytest.raises(ValueError, match="unknown level"):
+        choose_move(None, Board(), "grandmaster")
+
+
+def test_every_level_plays_legal_moves(policy) -> None:
+    rng = random.Random(0)
+    for level in LEVELS:
+        board = Board()
+        for _ in range(12):
+            move = choose_move(policy, board, level, rng)
+            assert board.is_legal(move)
+            board.push(move)
+
+
+def test_argmax_levels_are_deterministic(policy) -> None:
+    board = Board()
+    board.push_uci("h2e2")
+    for level in ("club", "master"):
+        assert len({choose_move(policy, board.copy(), level, random.Random(i)) for i in range(3)}) == 1
+
+
+def test_strongest_level_is_fast(policy) -> None:
+    """The web server plays ``master``: well under 200 ms a move on CPU (median over a game)."""
+    rng = random.Random(1)
+    board = Board()
+    times = []
+    while len(board.move_stack) < 40 and not board.is_game_over():
+        start = time.perf_counter()
+        move = choose_move(policy, board, "master", rng)
+        times.append(time.perf_counter() - start)
+        board.push(move)
+        if not board.is_game_over():
+            board.push(rng.choice(board.legal_moves))
+    times.sort()
+    assert times[len(times) // 2] < 0.2, f"median {times[len(times) // 2] * 1000:.0f} ms a move"
