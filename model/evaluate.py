@@ -173,8 +173,8 @@ def read_games(paths: list[str]) -> tuple[list[Game], int]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .policy import default_model_dir
     from .network import load_model
+    from .policy import default_model_dir
 
     model = load_model(args.model or default_model_dir())
     games, rejected = read_games(args.pgn)

@@ -56,19 +56,19 @@ class MoveGPT(nn.Module):
         self.config = config
         self.gpt = GPT2LMHeadModel(config.gpt2_config())
         if config.board:
-            self.board_embedding = nn.Embedding(90 * BOARD_CODES, config.n_embd)
+            # A linear map of the one-hot board: one learned vector per (square, piece) summed.
+            self.board_embedding = nn.Linear(90 * BOARD_CODES, config.n_embd, bias=False)
             self.side_embedding = nn.Embedding(2, config.n_embd)
             nn.init.normal_(self.board_embedding.weight, std=0.02 / 3)
             nn.init.normal_(self.side_embedding.weight, std=0.02)
-            self.register_buffer("square_offsets", torch.arange(90) * BOARD_CODES, persistent=False)
 
     def embed(self, tokens: torch.Tensor, boards: torch.Tensor | None = None,
               sides: torch.Tensor | None = None) -> torch.Tensor:
         """Input embeddings for tokens [B, T], boards [B, T, 90] (uint8 codes), sides [B, T] (1 = Red)."""
         x = self.gpt.transformer.wte(tokens)
         if self.config.board:
-            idx = boards.long() + self.square_offsets
-            x = x + self.board_embedding(idx).sum(dim=-2) + self.side_embedding(sides.long())
+            one_hot = nn.functional.one_hot(boards.long(), BOARD_CODES).flatten(-2).to(x.dtype)
+            x = x + self.board_embedding(one_hot) + self.side_embedding(sides.long())
         return x
 
     def forward(self, tokens: torch.Tensor, boards: torch.Tensor | None = None,
@@ -107,6 +107,7 @@ def load_model(directory: str | Path, device: str = "cpu") -> MoveGPT:
         raise ModelLoadError(f"cannot load model from {d}: {e}") from e
     missing = [k for k in missing if k != "gpt.lm_head.weight"]
     if missing or unexpected:
-        raise ModelLoadError(f"model in {d} does not match its config: missing {missing}, unexpected {unexpected}")
+        raise ModelLoadError(f"model in {d} does not match its config: "
+                             f"missing {missing}, unexpected {unexpected}")
     model.gpt.tie_weights()
     return model.to(device).eval()

@@ -18,7 +18,7 @@ def plot_curves(metrics_path: str | Path, png_path: str | Path) -> None:
     val = [r for r in records if "val_top1" in r]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     if train:
-        ax1.plot(*zip(*train), label="train loss", alpha=0.7)
+        ax1.plot(*zip(*train, strict=True), label="train loss", alpha=0.7)
     if val:
         ax1.plot([r["step"] for r in val], [r["val_loss"] for r in val], "o-", label="val loss")
         for key, label in (("val_top1", "top-1"), ("val_top5", "top-5"), ("val_legal_rate", "legal rate")):

@@ -42,7 +42,7 @@ class Policy:
         self._cache: tuple[str, int, list[Move], object] | None = None
 
     @classmethod
-    def load(cls, path: str | Path | None = None, device: str = "cpu") -> "Policy":
+    def load(cls, path: str | Path | None = None, device: str = "cpu") -> Policy:
         """Load a model directory (default: the shipped model); raises :class:`ModelLoadError`."""
         return cls(load_model(path or default_model_dir(), device), device)
 
@@ -74,7 +74,8 @@ class Policy:
         self._cache = (root_fen, start, moves, kv)
         return logits[0, -1, :VOCAB_SIZE].float().cpu().numpy()
 
-    def candidates(self, board: Board, k: int | None = None, temperature: float = 1.0) -> list[tuple[Move, float]]:
+    def candidates(self, board: Board, k: int | None = None,
+                   temperature: float = 1.0) -> list[tuple[Move, float]]:
         """Legal moves with their probabilities, best first (``k`` best when given)."""
         legal = legal_move_indices(board)
         if not legal:
@@ -99,5 +100,5 @@ class Policy:
         if temperature <= 0 or len(cands) == 1:
             return cands[0][0]
         rng = rng or random.Random()
-        moves, weights = zip(*cands)
+        moves, weights = zip(*cands, strict=True)
         return rng.choices(moves, weights=weights, k=1)[0]

@@ -23,11 +23,10 @@ import torch.distributed as dist
 from tqdm import tqdm
 
 from xiangqi.pgn import Game, read_pgn_file
+from xiangqi.vocab import MIRROR_PERMUTATION
 
 from .dataset import is_dataset, load_split
 from .evaluate import evaluate_games
-from xiangqi.vocab import MIRROR_PERMUTATION
-
 from .features import FROM_SQUARE, MIRROR_SQUARES
 from .network import ModelConfig, MoveGPT, save_model
 from .plots import plot_curves
@@ -119,11 +118,13 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def autocast_dtype(device: torch.device) -> torch.dtype | None:
-    """bf16 where the device runs it natively, else None (fp32)."""
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+def autocast_dtype(device: torch.device, dtype: str = "auto") -> torch.dtype | None:
+    """The autocast dtype: bf16 on GPUs that support it (``auto``) or when asked, else None (fp32)."""
+    if dtype == "fp32":
+        return None
+    if dtype == "bf16":
         return torch.bfloat16
-    if device.type == "cpu" and torch.backends.mkldnn.is_available() and os.environ.get("XQGPT_CPU_BF16") == "1":
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
     return None
 
@@ -190,10 +191,11 @@ def train(args: argparse.Namespace) -> dict:
         torch.set_rng_state(ckpt["torch_rng"])
     ddp_model = model
     if world > 1:
-        ddp_model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        device_ids = [device.index] if device.type == "cuda" else None
+        ddp_model = torch.nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
 
     val_games = load_val_games(args.data, args.eval_games) if rank == 0 else []
-    amp = autocast_dtype(device)
+    amp = autocast_dtype(device, args.dtype)
     saved_args = {k: v for k, v in vars(args).items() if k != "func"}
     if rank == 0:
         (out / "train_config.json").write_text(json.dumps(saved_args, indent=2))
@@ -233,7 +235,8 @@ def train(args: argparse.Namespace) -> dict:
                       "minutes": (time.time() - started) / 60, "tokens": tokens_seen * world}
         if rank == 0 and evaluate_now:
             metrics = evaluate_games(model, val_games, context="history", device=device) if val_games else {}
-            record.update({f"val_{k}": v for k, v in metrics.items() if k in ("loss", "top1", "top5", "legal_rate")})
+            keys = ("loss", "top1", "top5", "legal_rate")
+            record.update({f"val_{k}": v for k, v in metrics.items() if k in keys})
             bar.write(json.dumps(record))
             if best is None or metrics.get("top1", 0) >= best:
                 best = metrics.get("top1", 0)

@@ -86,7 +86,8 @@ def cmd_uci(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xqgpt", description="Xiangqi-GPT: rules engine, GPT-2 move model, server.")
+    parser = argparse.ArgumentParser(prog="xqgpt",
+                                     description="Xiangqi-GPT: rules engine, GPT-2 move model, server.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("perft", help="count leaf nodes of the move tree (rules-engine check)")
