@@ -3,7 +3,9 @@
 The gentle levels sample from the model; ``club`` plays its most likely move; ``master`` checks
 the model's top candidates (and every capture) with a shallow search in the rules engine: it
 plays a mate in one when it sees one, and avoids moves that allow a mate in one or lose material
-to an immediate capture, unless every move it looks at does.
+to an immediate capture, unless every move it looks at does; among equals it takes a pawn or
+more of free material, then avoids repeating a position unless it is behind, then follows the
+model.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from xiangqi import ADVISOR, CANNON, CHARIOT, ELEPHANT, GENERAL, HORSE, SOLDIER, Board, Move, PieceType
+from xiangqi import ADVISOR, CANNON, CHARIOT, ELEPHANT, GENERAL, HORSE, SOLDIER, Board, Color, Move, PieceType
 
 LEVELS: dict[str, str] = {
     "beginner": "samples the model's moves at temperature 1.0: often plays odd moves",
@@ -61,11 +63,13 @@ class Verdict:
     prob: float
     balance: float  # material won minus material the opponent wins back at once; MATE for a win
     allows_mate: bool  # the opponent mates (or wins by the rules) on the next move
+    repeats: bool = False  # returns to an earlier position while we are not behind in material
 
-    def key(self) -> tuple[bool, float, float]:
-        """Sort key, best last: no mate against us, material won (a pawn or more) or lost, then the model."""
+    def key(self) -> tuple[bool, float, bool, float]:
+        """Sort key, best last: no mate against us, material won (a pawn or more) or lost, no
+        repetition, then the model's probability."""
         material = self.balance if self.balance < 0 or self.balance >= 1 else 0.0
-        return (not self.allows_mate, material, self.prob)
+        return (not self.allows_mate, material, not self.repeats, self.prob)
 
 
 def safe_move(board: Board, candidates: list[tuple[Move, float]], k: int = MASTER_CANDIDATES) -> Move:
@@ -93,7 +97,8 @@ def evaluate(board: Board, move: Move, prob: float = 0.0) -> Verdict:
         if outcome is not None:
             if outcome.winner == us:
                 return Verdict(move, prob, MATE, False)
-            return Verdict(move, prob, gain, outcome.winner is not None)
+            return Verdict(move, prob, gain, outcome.winner is not None, not behind(board, us))
+        repeats = board.repetition_count() > 1 and not behind(board, us)
         allows_mate, loss = False, 0.0
         for reply in board.legal_moves:
             target = board.piece_at(reply.to_square)
@@ -111,6 +116,12 @@ def evaluate(board: Board, move: Move, prob: float = 0.0) -> Verdict:
                 recaptures = any(m.to_square == reply.to_square for m in answers)
                 won_back = PIECE_VALUES[attacker.piece_type] if recaptures and attacker else 0.0
                 loss = max(loss, value - won_back)
-        return Verdict(move, prob, gain - loss, allows_mate)
+        return Verdict(move, prob, gain - loss, allows_mate, repeats)
     finally:
         board.pop()
+
+
+def behind(board: Board, color: Color) -> bool:
+    """Whether ``color`` has less material than its opponent."""
+    balance = sum(PIECE_VALUES[p.piece_type] * (1 if p.color == color else -1) for _, p in board.squares())
+    return balance < 0

@@ -1,0 +1,102 @@
+"""Strength table: every playing level against random and greedy, and the levels against each other.
+
+    .venv/bin/python bench/strength.py --games 100 --openings 4 [--uci "uci:/usr/games/fairy-stockfish?..."]
+
+Prints a Markdown table (score and Elo of the first player, with its 95% interval) and draws
+``bench/strength.png``. Each pairing is one ``xqgpt arena`` match (colours alternating, openings
+of ``--openings`` random plies played from both sides).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from model.arena import run_match, summarize  # noqa: E402
+from model.levels import DEFAULT_LEVEL, LEVELS  # noqa: E402
+
+
+def pairings(model: str, engines: list[str]) -> list[tuple[str, str]]:
+    """Every level vs random and greedy, every pair of levels (stronger first), the default vs engines."""
+    spec = lambda level: f"model:{level}" + (f"@{model}" if model else "")
+    levels = list(LEVELS)
+    pairs = [(spec(level), baseline) for baseline in ("random", "greedy") for level in levels]
+    pairs += [(spec(b), spec(a)) for a, b in itertools.combinations(levels, 2)]
+    pairs += [(spec(DEFAULT_LEVEL), engine) for engine in engines]
+    return pairs
+
+
+def markdown(rows: list[dict]) -> str:
+    """The results as a Markdown table."""
+    lines = ["| first player | second player | games | +win =draw -loss | score | Elo diff [95%] |",
+             "|---|---|---:|---|---:|---|"]
+    for r in rows:
+        lines.append(f"| {r['first']} | {r['second']} | {r['games']} | +{r['first_wins']} ={r['draws']} "
+                     f"-{r['second_wins']} | {r['score']:.3f} | {r['elo_diff']:+.0f} "
+                     f"[{r['elo_95'][0]:+.0f}, {r['elo_95'][1]:+.0f}] |")
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict], path: Path, title: str) -> None:
+    """Horizontal bars: score of the first player with its 95% interval, one bar per pairing."""
+    labels = [f"{r['first'].split('@')[0]} vs {r['second'].split('@')[0].split('?')[0]}" for r in rows]
+    elos = [r["elo_diff"] for r in rows]
+    errors = [[e - r["elo_95"][0] for e, r in zip(elos, rows, strict=True)],
+              [r["elo_95"][1] - e for e, r in zip(elos, rows, strict=True)]]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.5))
+    y = range(len(rows))
+    ax.barh(y, elos, xerr=errors, color=["tab:green" if e >= 0 else "tab:red" for e in elos], capsize=3)
+    for i, r in enumerate(rows):
+        ax.text(0, i, f" {r['score']:.2f} ", va="center", ha="right" if r["elo_diff"] >= 0 else "left",
+                fontsize=8)
+    ax.set_yticks(list(y), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("Elo difference of the first player (95% interval); label: its score")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--games", type=int, default=100, help="games per pairing")
+    parser.add_argument("--openings", type=int, default=4, help="random opening plies")
+    parser.add_argument("--model", default=None, help="model directory (default: the shipped model)")
+    parser.add_argument("--uci", action="append", default=[],
+                        help="also play the default level vs this engine spec")
+    parser.add_argument("--movetime", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--png", default=str(ROOT / "bench" / "strength.png"))
+    args = parser.parse_args(argv)
+    rows = []
+    start = time.monotonic()
+    for first, second in pairings(args.model, args.uci):
+        records = run_match(first, second, args.games, openings=args.openings, seed=args.seed,
+                            movetime=args.movetime, workers=args.workers)
+        rows.append(summarize(records, first, second))
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    minutes = (time.monotonic() - start) / 60
+    print(markdown(rows))
+    print(f"\n{args.games} games a pairing, {args.openings} random opening plies, {minutes:.0f} min.")
+    plot(rows, Path(args.png), f"Xiangqi-GPT levels: {args.games} games a pairing, "
+                               f"{args.openings} random opening plies")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
