@@ -58,9 +58,16 @@ MAX_GAME_ID = 2**31 - 1
 GameId = Annotated[int, PathParam(ge=1, le=MAX_GAME_ID, description="game id")]
 
 
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error codes a route can answer."""
-    return {code: {"model": ErrorResponse} for code in codes}
+def _errors(*codes: int, text_route: bool = False) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error codes a route can answer: JSON :class:`ErrorResponse`.
+
+    On a route whose own response class is plain text, the schema is referenced directly (a
+    ``model`` would be documented under text/plain too); other routes register the model.
+    """
+    if not text_route:
+        return {code: {"model": ErrorResponse} for code in codes}
+    schema = {"$ref": "#/components/schemas/ErrorResponse"}
+    return {code: {"content": {"application/json": {"schema": schema}}} for code in codes}
 
 
 class BodyLimit:
@@ -199,7 +206,7 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
         return LevelList(levels=[Level(name=k, description=v) for k, v in play.LEVELS.items()],
                          default=play.DEFAULT_LEVEL)
 
-    @app.post("/api/move", response_model=MoveResponse, responses=_errors(413, 422), tags=["model"])
+    @app.post("/api/move", response_model=MoveResponse, responses=_errors(400, 413, 422), tags=["model"])
     def model_move(req: MoveRequest) -> MoveResponse:
         """The model's move in a position (no game is stored). Neither fen nor moves: the start."""
         board = _position(req.fen, req.moves)
@@ -224,7 +231,7 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
                              status="playing" if termination is None else "finished",
                              result=result, termination=termination, winner=play.winner_of(result))
 
-    @app.post("/api/games", response_model=NewGameResponse, status_code=201, responses=_errors(413, 422),
+    @app.post("/api/games", response_model=NewGameResponse, status_code=201, responses=_errors(400, 413, 422),
               tags=["games"])
     def new_game(req: NewGameRequest | None = None) -> NewGameResponse:
         """Start a game. When the human plays black the model makes the first move."""
@@ -246,7 +253,7 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
         games, total = store.recent(limit, offset)
         return GameList(games=[play.game_summary(g) for g in games], total=total)
 
-    @app.post("/api/games/import", response_model=GameState, status_code=201, responses=_errors(413, 422),
+    @app.post("/api/games/import", response_model=GameState, status_code=201, responses=_errors(400, 413, 422),
               tags=["games"])
     def import_game(req: ImportRequest) -> GameState:
         """Create a game from PGN text (its first game). Play goes on with the human as the side to
@@ -274,7 +281,7 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
         return play.game_state(game, play.replay(game.start_fen, game.moves))
 
     @app.post("/api/games/{game_id}/moves", response_model=PlayResponse,
-              responses=_errors(404, 409, 413, 422), tags=["games"])
+              responses=_errors(400, 404, 409, 413, 422), tags=["games"])
     def play_move(game_id: GameId, req: PlayRequest) -> PlayResponse:
         """Play the human's move; the model answers unless the move ended the game."""
         game = store.get(game_id)
@@ -316,7 +323,7 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
 
     @app.get("/api/games/{game_id}/pgn", response_class=PlainTextResponse, tags=["games"],
              responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
-                        **_errors(404, 422)})
+                        **_errors(404, 422, text_route=True)})
     def export_pgn(game_id: GameId, notation: Notation = "chinese") -> PlainTextResponse:
         """The game as PGN text, moves in Chinese (default), WXF or ICCS."""
         game = store.get(game_id)

@@ -7,9 +7,9 @@ misspelt field is a 422 that names the problem instead of being silently ignored
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 Side = Literal["red", "black"]
 Status = Literal["playing", "finished"]
@@ -20,6 +20,14 @@ Notation = Literal["chinese", "wxf", "iccs"]
 
 MAX_FEN = 256
 MAX_PLIES = 2000
+
+
+def _integral_float_to_int(value: object) -> object:
+    """JSON Schema counts 3.0 as an integer; strict pydantic does not, so convert it first."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+JsonInt = Annotated[int, BeforeValidator(_integral_float_to_int)]
 
 
 class Request(BaseModel):
@@ -62,7 +70,7 @@ class MoveRequest(Request):
     moves: list[str] = Field(default_factory=list, max_length=MAX_PLIES,
                              description="ICCS moves played from the FEN")
     temperature: float = Field(0.0, ge=0.0, le=10.0, description="0 plays the most likely move")
-    top_k: int | None = Field(None, ge=1, le=200, description="sample only among the k most likely moves")
+    top_k: JsonInt | None = Field(None, ge=1, le=200, description="sample only among the k most likely moves")
 
 
 class MoveResponse(BaseModel):

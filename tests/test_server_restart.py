@@ -1,0 +1,89 @@
+"""Saved games survive a restart: a new app (and a new ``xqgpt serve`` process) on the same database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from server import create_app
+
+
+@pytest.fixture(scope="module")
+def policy():
+    """The shipped model (or the model directory in $XQGPT_MODEL), loaded once for the module."""
+    from model.policy import Policy
+
+    return Policy.load(os.environ.get("XQGPT_MODEL"))
+
+
+def test_games_survive_a_new_app(policy, tmp_path):
+    url = f"sqlite:///{tmp_path / 'games.db'}"
+    with TestClient(create_app(policy, url)) as c:
+        new = c.post("/api/games", json={"side": "black", "level": "club"}).json()
+        played = c.post(f"/api/games/{new['id']}/moves", json={"move": new["legal_moves"][0]}).json()["game"]
+        resigned = c.post("/api/games").json()
+        resigned = c.post(f"/api/games/{resigned['id']}/resign").json()
+    with TestClient(create_app(policy, url)) as c:
+        for before in (played, resigned):
+            after = c.get(f"/api/games/{before['id']}").json()
+            assert after == before
+        assert c.get("/api/games").json()["total"] == 2
+        r = c.post(f"/api/games/{played['id']}/moves", json={"move": played["legal_moves"][0]})
+        assert r.status_code == 200 and len(r.json()["game"]["moves"]) == 5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(db_url: str, port: int) -> subprocess.Popen:
+    """Start ``xqgpt serve`` and wait until it answers."""
+    cmd = [sys.executable, "-m", "xqgpt", "serve", "--port", str(port), "--db", db_url]
+    if os.environ.get("XQGPT_MODEL"):
+        cmd += ["--model", os.environ["XQGPT_MODEL"]]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"xqgpt serve exited: {proc.stdout.read()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("xqgpt serve did not start within 60 s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_xqgpt_serve_restart(tmp_path: Path):
+    db_url = f"sqlite:///{tmp_path / 'games.db'}"
+    port = _free_port()
+    proc = _serve(db_url, port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        game = httpx.post(f"{base}/api/games", json={}).json()
+        r = httpx.post(f"{base}/api/games/{game['id']}/moves", json={"move": "h2e2"}, timeout=30)
+        state = r.json()["game"]
+        assert "<svg" in httpx.get(f"{base}/").text
+    finally:
+        _stop(proc)
+    proc = _serve(db_url, port)
+    try:
+        assert httpx.get(f"{base}/api/games/{game['id']}").json() == state
+    finally:
+        _stop(proc)
