@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing import Pool
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from tqdm import tqdm
@@ -193,6 +194,19 @@ def count_sources(sources: Iterable[str]) -> int | None:
     return n
 
 
+def _replace(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write a file beside ``path`` and rename it over ``path``, so a reader that has the old
+    file memory-mapped (a training run) keeps a valid copy."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        write(f)
+    os.replace(tmp, path)
+
+
+def _save(path: Path, array: np.ndarray) -> None:
+    _replace(path, lambda f: np.save(f, array))
+
+
 class _SplitWriter:
     def __init__(self) -> None:
         self.moves = bytearray()
@@ -213,10 +227,10 @@ class _SplitWriter:
         folder.mkdir(parents=True, exist_ok=True)
         offsets = np.zeros(len(self.lengths) + 1, dtype=np.int64)
         np.cumsum(self.lengths, out=offsets[1:])
-        np.save(folder / "moves.npy", np.frombuffer(self.moves, dtype=np.int16))
-        np.save(folder / "boards.npy", np.frombuffer(self.boards, dtype=np.uint8).reshape(-1, 90))
-        np.save(folder / "offsets.npy", offsets)
-        np.save(folder / "results.npy", np.array(self.results, dtype=np.int8))
+        _save(folder / "moves.npy", np.frombuffer(self.moves, dtype=np.int16))
+        _save(folder / "boards.npy", np.frombuffer(self.boards, dtype=np.uint8).reshape(-1, 90))
+        _save(folder / "offsets.npy", offsets)
+        _save(folder / "results.npy", np.array(self.results, dtype=np.int8))
         return {"games": len(self.lengths), "plies": int(offsets[-1])}
 
 
@@ -336,8 +350,10 @@ def build(sources: list[str], out: str, *, mirror: bool = False, workers: int | 
     summary["splits"] = {s: writers[s].save(out_dir / s) for s in SPLITS}
     summary["mirror"] = mirror
     for s in ("val", "test"):
-        (out_dir / f"{s}.pgn").write_text("\n".join(writers[s].pgns), encoding="utf-8")
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+        pgn = "\n".join(writers[s].pgns).encode("utf-8")
+        _replace(out_dir / f"{s}.pgn", lambda f, data=pgn: f.write(data))
+    text = json.dumps(summary, indent=2, ensure_ascii=False).encode("utf-8")
+    _replace(out_dir / "summary.json", lambda f: f.write(text))
     return summary
 
 

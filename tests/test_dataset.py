@@ -100,6 +100,19 @@ def test_build_is_deterministic(tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
+def test_rebuild_leaves_open_memory_maps_valid(tmp_path):
+    out = tmp_path / "ds"
+    build([str(SAMPLES)], str(out), workers=1)
+    old = load_split(str(out), "train")
+    copy = {k: np.array(v) for k, v in old.items()}
+    summary = build([str(SAMPLES / "setup_fen_chinese.pgn")], str(out), workers=1)
+    assert summary["unique"] == 2
+    for name, array in copy.items():
+        assert np.array_equal(old[name], array)
+    assert len(load_split(str(out), "train")["offsets"]) != len(copy["offsets"])
+    assert not list(out.rglob("*.tmp"))
+
+
 def test_same_game_in_two_folders_counts_once(tmp_path):
     game = sample_games()[1]
     (tmp_path / "a").mkdir()
@@ -204,7 +217,6 @@ def test_missing_source_is_an_error(tmp_path):
 
 # -- the real corpus --------------------------------------------------------------------------
 
-@pytest.mark.slow
 def test_ccpd_builds_with_99_percent_of_files_accepted(ccpd_path, tmp_path):
     start = time.perf_counter()
     summary = build([str(ccpd_path)], str(tmp_path / "ccpd"), workers=2)
