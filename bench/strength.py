@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.arena import run_match, summarize  # noqa: E402
+from model.arena import DEFAULT_MAX_PLIES, run_match, summarize  # noqa: E402
 from model.levels import DEFAULT_LEVEL, LEVELS  # noqa: E402
 
 
@@ -38,33 +38,38 @@ def pairings(model: str, engines: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+def short(spec: str) -> str:
+    """A player spec without the model directory or the engine's folder."""
+    if spec.startswith("uci:"):
+        command, sep, options = spec[4:].partition("?")
+        return Path(command.split()[0]).name + sep + options
+    return spec.split("@")[0]
+
+
 def markdown(rows: list[dict]) -> str:
     """The results as a Markdown table."""
     lines = ["| first player | second player | games | +win =draw -loss | score | Elo diff [95%] |",
              "|---|---|---:|---|---:|---|"]
     for r in rows:
-        lines.append(f"| {r['first']} | {r['second']} | {r['games']} | +{r['first_wins']} ={r['draws']} "
-                     f"-{r['second_wins']} | {r['score']:.3f} | {r['elo_diff']:+.0f} "
-                     f"[{r['elo_95'][0]:+.0f}, {r['elo_95'][1]:+.0f}] |")
+        lines.append(f"| {short(r['first'])} | {short(r['second'])} | {r['games']} "
+                     f"| +{r['first_wins']} ={r['draws']} -{r['second_wins']} | {r['score']:.3f} "
+                     f"| {r['elo_diff']:+.0f} [{r['elo_95'][0]:+.0f}, {r['elo_95'][1]:+.0f}] |")
     return "\n".join(lines)
 
 
 def plot(rows: list[dict], path: Path, title: str) -> None:
-    """Horizontal bars: score of the first player with its 95% interval, one bar per pairing."""
-    labels = [f"{r['first'].split('@')[0]} vs {r['second'].split('@')[0].split('?')[0]}" for r in rows]
+    """Horizontal bars: Elo difference of the first player with its 95% interval, one per pairing."""
+    labels = [f"{short(r['first'])} vs {short(r['second'])} ({r['score']:.2f})" for r in rows]
     elos = [r["elo_diff"] for r in rows]
     errors = [[e - r["elo_95"][0] for e, r in zip(elos, rows, strict=True)],
               [r["elo_95"][1] - e for e, r in zip(elos, rows, strict=True)]]
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.5))
     y = range(len(rows))
     ax.barh(y, elos, xerr=errors, color=["tab:green" if e >= 0 else "tab:red" for e in elos], capsize=3)
-    for i, r in enumerate(rows):
-        ax.text(0, i, f" {r['score']:.2f} ", va="center", ha="right" if r["elo_diff"] >= 0 else "left",
-                fontsize=8)
     ax.set_yticks(list(y), labels, fontsize=8)
     ax.invert_yaxis()
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("Elo difference of the first player (95% interval); label: its score")
+    ax.set_xlabel("Elo difference of the first player, with its 95% interval (its score in brackets)")
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -79,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--uci", action="append", default=[],
                         help="also play the default level vs this engine spec")
     parser.add_argument("--movetime", type=int, default=100)
+    parser.add_argument("--max-plies", type=int, default=DEFAULT_MAX_PLIES)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--png", default=str(ROOT / "bench" / "strength.png"))
@@ -87,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.monotonic()
     for first, second in pairings(args.model, args.uci):
         records = run_match(first, second, args.games, openings=args.openings, seed=args.seed,
-                            movetime=args.movetime, workers=args.workers)
+                            max_plies=args.max_plies, movetime=args.movetime, workers=args.workers)
         rows.append(summarize(records, first, second))
         print(json.dumps(rows[-1]), file=sys.stderr)
     minutes = (time.monotonic() - start) / 60

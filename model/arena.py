@@ -199,8 +199,8 @@ def summarize(records: list[GameRecord], first: str, second: str) -> dict:
         "second_wins": sum(r.first_score == 0.0 for r in records),
         "points": points,
         "score": round(points / games, 4),
-        "elo_diff": round(diff, 1),
-        "elo_95": [round(low, 1), round(high, 1)],
+        "elo_diff": round(diff, 1) + 0.0,  # no -0.0
+        "elo_95": [round(low, 1) + 0.0, round(high, 1) + 0.0],
         "terminations": dict(Counter(r.termination for r in records)),
         "avg_plies": round(sum(len(r.moves) for r in records) / games, 1),
     }
