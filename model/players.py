@@ -6,6 +6,7 @@ directory), ``random``, ``greedy`` or ``uci:COMMAND[?Option=value&...]``.
 
 from __future__ import annotations
 
+import functools
 import random
 from typing import Protocol
 
@@ -73,17 +74,23 @@ class GreedyPlayer(RandomPlayer):
         return self.rng.choice([m for m in moves if exposure[m] == least])
 
 
+@functools.cache
+def load_policy(model_dir: str | None):
+    """The model of a directory, loaded once per process (two levels in a match share it)."""
+    from .policy import Policy
+
+    return Policy.load(model_dir)
+
+
 class ModelPlayer:
     """The GPT-2 model at a playing level (see :mod:`model.levels`)."""
 
     def __init__(self, level: str = DEFAULT_LEVEL, model_dir: str | None = None) -> None:
-        from .policy import Policy
-
         if level not in LEVELS:
             raise ValueError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
         self.level = level
         self.name = f"model:{level}"
-        self.policy = Policy.load(model_dir)
+        self.policy = load_policy(model_dir)
         self.rng = random.Random(0)
 
     def new_game(self, seed: int) -> None:
