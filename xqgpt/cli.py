@@ -127,14 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("arena", help="play matches between players and report the score")
-    p.add_argument("--red", required=True, help="model[:level], random, greedy or uci:PATH[?Opt=val]")
-    p.add_argument("--black", required=True)
+    p.add_argument("--red", required=True,
+                   help="first player (scored; plays Red in odd games): model[:level][@DIR], random, greedy "
+                        "or uci:COMMAND[?Option=value&movetime=MS|depth=N|nodes=N&ranks=0|1]")
+    p.add_argument("--black", required=True, help="second player (plays Black in odd games)")
     p.add_argument("--games", type=int, default=10)
     p.add_argument("--openings", type=int, default=0,
                    help="random opening plies before play (games 2j and 2j+1 share one, colours swapped)")
     p.add_argument("--pgn", default=None, help="write all games to this PGN file")
-    p.add_argument("--workers", type=int, default=None)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=None, help="game processes (default: up to 2)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the openings and of sampling players")
     p.add_argument("--movetime", type=int, default=100,
                    help="ms per move for UCI engines without movetime/depth/nodes in their spec")
     p.add_argument("--max-plies", type=int, default=400, help="stop a game as a draw after this many plies")
