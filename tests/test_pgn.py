@@ -220,10 +220,11 @@ def test_fullwidth_wxf_and_traditional_chinese():
 
 
 def test_multi_game_file_and_header_escapes():
-    game = Game(headers={"Event": 'The "Cup" \\ 2024', "Red": "紅方"}, moves=[Move.from_uci("h2e2")])
+    headers = {"Event": 'The "Cup" \\ 2024', "Site": 'a\\"b\\', "Red": "紅方"}
+    game = Game(headers=headers, moves=[Move.from_uci("h2e2")])
     text = write_game(game, "wxf") * 2 + '[Event "no moves"]\n[Event "again"]\n'
     first, second, empty1, empty2 = games_of(text)
-    assert first.headers["Event"] == 'The "Cup" \\ 2024' and same_game(first, second)
+    assert {k: first.headers[k] for k in headers} == headers and same_game(first, second)
     assert empty1.headers == {"Event": "no moves"} and not empty1.moves
     assert empty2.headers == {"Event": "again"}
     assert split_games("") == [] and games_of("\n\n") == []

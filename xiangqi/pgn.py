@@ -30,6 +30,7 @@ from .notation import detect_notation, parse_move, render_move
 RESULTS = ("1-0", "0-1", "1/2-1/2", "*")
 NOTATIONS = ("iccs", "wxf", "chinese", "chinese-traditional")
 _HEADER_RE = re.compile(r'^\s*\[\s*([A-Za-z0-9_]+)\s+"(.*)"\s*\]\s*$')
+_ESCAPE_RE = re.compile(r'\\(["\\])')
 _TOKEN_RE = re.compile(r"\{[^}]*\}?|;[^\n]*|[()]|[^\s{}();]+")
 _MOVE_NUMBER_RE = re.compile(r"^[0-9０-９]+\s*(?:\.|．|…)+")
 _ANNOTATION_RE = re.compile(r"[!?！？]+$")
@@ -123,7 +124,7 @@ def split_games(text: str) -> list[tuple[dict[str, str], str]]:
             if body or m.group(1) in headers:
                 games.append((headers, body))
                 headers, body = {}, []
-            headers[m.group(1)] = m.group(2).replace('\\"', '"').replace("\\\\", "\\")
+            headers[m.group(1)] = _ESCAPE_RE.sub(r"\1", m.group(2))
         elif line.strip() and not line.startswith("%"):
             body.append(line)
     if headers or body:
