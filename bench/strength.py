@@ -29,10 +29,11 @@ from model.levels import DEFAULT_LEVEL, LEVELS  # noqa: E402
 
 
 def pairings(model: str, engines: list[str]) -> list[tuple[str, str]]:
-    """Every level vs random and greedy, every pair of levels (stronger first), the default vs engines."""
+    """Greedy vs random, each level vs both, each pair of levels (stronger first), the default vs engines."""
     spec = lambda level: f"model:{level}" + (f"@{model}" if model else "")
     levels = list(LEVELS)
-    pairs = [(spec(level), baseline) for baseline in ("random", "greedy") for level in levels]
+    pairs = [("greedy", "random")]
+    pairs += [(spec(level), baseline) for baseline in ("random", "greedy") for level in levels]
     pairs += [(spec(b), spec(a)) for a, b in itertools.combinations(levels, 2)]
     pairs += [(spec(DEFAULT_LEVEL), engine) for engine in engines]
     return pairs
