@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from xiangqi import VOCAB_SIZE, Board, Move, index_move
+from xiangqi import VOCAB_SIZE, Board, Move, index_move, move_index
 from xiangqi.vocab import legal_move_indices
 
 from .features import history_positions
@@ -29,6 +29,16 @@ def default_model_dir() -> Path:
     return Path(__file__).resolve().parent / "default"
 
 
+def window_start(ply: int, n_positions: int) -> int:
+    """First ply of the context window for predicting move ``ply``: the window holds at most
+    ``n_positions`` positions and moves on in steps of half its length, so that the context of a
+    position does not depend on what was asked before (and the KV cache stays valid in between)."""
+    if ply + 1 <= n_positions:
+        return 0
+    half = n_positions // 2
+    return -(-(ply + 1 - n_positions) // half) * half
+
+
 class Policy:
     """A move model ready to play: ``candidates`` and ``choose`` for any legal position."""
 
@@ -38,8 +48,8 @@ class Policy:
         self.model = model.eval()
         self.device = device
         self._lock = threading.Lock()
-        # KV cache of the last sequence: (root FEN, window start, moves fed, cache).
-        self._cache: tuple[str, int, list[Move], object] | None = None
+        # The last sequence: (root FEN, window start, moves fed, KV cache, last logits).
+        self._cache: tuple[str, int, list[Move], object, np.ndarray] | None = None
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "cpu") -> Policy:
@@ -53,26 +63,27 @@ class Policy:
         n = len(moves)
         root_fen = board.root().fen() if n else board.fen()
         P = self.model.config.n_positions
-        start, fed, cache = 0, 0, None
+        cache = None
+        start = window_start(n, P)
+        fed = start
         if self._cache is not None:
-            c_fen, c_start, c_moves, c_kv = self._cache
-            if (c_fen == root_fen and len(c_moves) <= n and moves[:len(c_moves)] == c_moves
-                    and n - c_start + 1 <= P and len(c_moves) >= c_start):
-                start, fed, cache = c_start, len(c_moves) + 1, c_kv
-        if cache is None:
-            start = 0 if n + 1 <= P else n + 1 - P // 2
-            fed = start
+            c_fen, c_start, c_moves, c_kv, c_logits = self._cache
+            if c_fen == root_fen and moves == c_moves:
+                return c_logits
+            if (c_fen == root_fen and c_start == start and len(c_moves) < n
+                    and moves[:len(c_moves)] == c_moves):
+                fed, cache = len(c_moves) + 1, c_kv
         # Feed positions fed..n (position t holds the board before move t).
         codes, sides = history_positions(board, fed)
-        tokens = [MoveTokenizer.bos if t == start else MoveTokenizer().encode([moves[t - 1]])[0]
-                  for t in range(fed, n + 1)]
+        tokens = [MoveTokenizer.bos if t == 0 else move_index(moves[t - 1]) for t in range(fed, n + 1)]
         x = torch.tensor([tokens], device=self.device)
         b = torch.from_numpy(codes).unsqueeze(0).to(self.device)
         s = torch.from_numpy(sides).unsqueeze(0).to(self.device)
         pos = torch.arange(fed - start, n + 1 - start, device=self.device).unsqueeze(0)
         logits, kv = self.model(x, b, s, past_key_values=cache, position_ids=pos, use_cache=True)
-        self._cache = (root_fen, start, moves, kv)
-        return logits[0, -1, :VOCAB_SIZE].float().cpu().numpy()
+        result = logits[0, -1, :VOCAB_SIZE].float().cpu().numpy()
+        self._cache = (root_fen, start, moves, kv, result)
+        return result
 
     def candidates(self, board: Board, k: int | None = None,
                    temperature: float = 1.0) -> list[tuple[Move, float]]:

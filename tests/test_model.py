@@ -1,0 +1,209 @@
+"""The GPT-2 move model: tokenizers, masking, training, checkpoints, evaluation, bad input."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from model.dataset import build
+from model.evaluate import evaluate_games, read_games
+from model.network import ModelConfig, ModelLoadError, MoveGPT, load_model, save_model
+from model.options import add_train_arguments
+from model.policy import Policy
+from model.tokenizer import CharTokenizer, MoveTokenizer
+from model.train import train
+from xiangqi import Board, Move
+from xiangqi.pgn import read_pgn_file
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def train_args(data: Path, out: Path, **overrides) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser)
+    args = parser.parse_args(["--data", str(data), "--out", str(out)])
+    defaults = dict(n_layer=2, n_embd=64, n_head=4, seq_len=32, batch_size=8, warmup=5, max_steps=40,
+                    eval_every=1000, eval_games=5, threads=1, lr=3e-3)
+    for k, v in {**defaults, **overrides}.items():
+        setattr(args, k, v)
+    return args
+
+
+@pytest.fixture(scope="module")
+def fixture_data(tmp_path_factory, wxf15_paths) -> Path:
+    out = tmp_path_factory.mktemp("data") / "wxf15"
+    summary = build([str(p) for p in wxf15_paths.values()], str(out), workers=1, val_percent=10, test_percent=10)
+    assert summary["unique"] == 16  # 15 games, one of them twice because of the documented source error
+    return out
+
+
+@pytest.fixture(scope="module")
+def fixture_games(wxf15_paths):
+    return [g for g in read_pgn_file(str(wxf15_paths["iccs"]))]
+
+
+def test_move_tokenizer_round_trip(fixture_games):
+    tok = MoveTokenizer()
+    for game in fixture_games:
+        tokens = tok.encode(game.moves)
+        assert all(0 <= t < tok.pad for t in tokens)
+        assert tok.decode(tokens + [tok.pad]) == game.moves
+
+
+def test_char_tokenizer_round_trip(fixture_games):
+    tok = CharTokenizer()
+    for game in fixture_games:
+        tokens = tok.encode(game.moves)
+        assert len(tokens) == 4 * len(game.moves)
+        assert tok.decode(tokens) == game.moves
+        indices = np.array(MoveTokenizer().encode(game.moves))
+        assert tok.encode_indices(indices).tolist() == tokens
+
+
+def test_untrained_policy_only_proposes_legal_moves():
+    torch.manual_seed(0)
+    policy = Policy(MoveGPT(ModelConfig(n_layer=1, n_embd=32, n_head=2, n_positions=64)))
+    rng = random.Random(1)
+    board = Board()
+    for _ in range(120):
+        if board.is_game_over():
+            board = Board()
+        cands = policy.candidates(board)
+        legal = set(board.legal_moves)
+        assert {m for m, _ in cands} == legal
+        assert abs(sum(p for _, p in cands) - 1) < 1e-4
+        move = policy.choose(board, temperature=1.5, rng=rng)
+        assert move in legal
+        board.push(move)
+
+
+def test_kv_cache_matches_full_recompute(fixture_games):
+    torch.manual_seed(0)
+    model = MoveGPT(ModelConfig(n_layer=2, n_embd=32, n_head=2, n_positions=16))
+    cached, fresh = Policy(model), Policy(model)
+    board = Board()
+    for move in fixture_games[0].moves[:40]:  # crosses the 16-position window twice
+        a = cached.candidates(board, k=3)
+        fresh._cache = None
+        b = fresh.candidates(board, k=3)
+        assert [m for m, _ in a] == [m for m, _ in b]
+        assert np.allclose([p for _, p in a], [p for _, p in b], atol=1e-4)
+        board.push(move)
+
+
+def test_tiny_model_loss_falls(fixture_data, tmp_path):
+    first = train(train_args(fixture_data, tmp_path / "a", max_steps=1))
+    last = train(train_args(fixture_data, tmp_path / "b", max_steps=60))
+    assert last["train_loss"] < first["train_loss"] - 1.0
+    lines = (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()
+    assert json.loads(lines[-1])["step"] == 60
+    assert (tmp_path / "b" / "curves.png").stat().st_size > 1000
+
+
+def test_resume_is_exact(fixture_data, tmp_path):
+    # All steps stay inside the warm-up, so the learning rate does not depend on max_steps.
+    full = train_args(fixture_data, tmp_path / "full", max_steps=12, warmup=50, eval_every=6)
+    train(full)
+    part = train_args(fixture_data, tmp_path / "part", max_steps=6, warmup=50, eval_every=6)
+    train(part)
+    resumed = train_args(fixture_data, tmp_path / "part", max_steps=12, warmup=50, eval_every=6, resume=True)
+    train(resumed)
+    a = torch.load(tmp_path / "full" / "checkpoint.pt", weights_only=False)["model"]
+    b = torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=False)["model"]
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_save_load_gives_identical_outputs(tmp_path, fixture_games):
+    torch.manual_seed(3)
+    model = MoveGPT(ModelConfig(n_layer=2, n_embd=32, n_head=2, n_positions=32)).eval()
+    save_model(model, tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    game = fixture_games[1]
+    assert evaluate_games(model, [game]) == evaluate_games(loaded, [game])
+
+
+def test_eval_cli_json(tmp_path, wxf15_paths):
+    torch.manual_seed(0)
+    save_model(MoveGPT(ModelConfig(n_layer=1, n_embd=32, n_head=2, n_positions=32)), tmp_path / "m")
+    for context in ("history", "fen"):
+        out = subprocess.run([sys.executable, "-m", "xqgpt", "eval", "--pgn", str(wxf15_paths["iccs"]),
+                              "--model", str(tmp_path / "m"), "--context", context, "--json"],
+                             capture_output=True, text=True, cwd=ROOT, check=True)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        assert {"games", "moves", "top1", "top5", "legal_rate"} <= result.keys()
+        assert result["games"] == 15 and result["moves"] == 1378
+        assert 0 <= result["top1"] <= result["top5"] <= 1
+
+
+def test_char_model_evaluates(tmp_path, fixture_games):
+    torch.manual_seed(0)
+    model = MoveGPT(ModelConfig(tokenizer="char", board=False, n_layer=1, n_embd=32, n_head=2, n_positions=32))
+    result = evaluate_games(model, fixture_games[:1])
+    assert result["moves"] == len(fixture_games[0].moves)
+    assert 0 <= result["top1"] <= 1
+    with pytest.raises(ModelLoadError):
+        Policy(model)
+
+
+def test_bad_model_directories(tmp_path):
+    with pytest.raises(ModelLoadError, match="not a model directory"):
+        Policy.load(tmp_path / "missing")
+    save_model(MoveGPT(ModelConfig(n_layer=1, n_embd=32, n_head=2, n_positions=32)), tmp_path / "m")
+    (tmp_path / "m" / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(ModelLoadError, match="cannot load"):
+        Policy.load(tmp_path / "m")
+
+
+def test_train_rejects_non_dataset(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not a dataset directory"):
+        train(train_args(tmp_path, tmp_path / "out"))
+
+
+def test_game_over_has_no_move():
+    policy = Policy(MoveGPT(ModelConfig(n_layer=1, n_embd=32, n_head=2, n_positions=32)))
+    mated = Board("3k5/3R5/3R5/9/9/9/9/9/9/4K4 b - - 0 1")  # chariots and the facing general mate
+    assert mated.is_checkmate()
+    assert policy.candidates(mated) == []
+    with pytest.raises(ValueError, match="no legal move"):
+        policy.choose(mated)
+
+
+def test_ddp_two_cpu_processes(fixture_data, tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+           "-m", "xqgpt", "train", "--data", str(fixture_data), "--out", str(tmp_path / "ddp"),
+           "--n-layer", "1", "--n-embd", "32", "--n-head", "2", "--seq-len", "32", "--batch-size", "4",
+           "--max-steps", "6", "--eval-every", "3", "--eval-games", "2", "--warmup", "2", "--threads", "1"]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    record = json.loads(out.stdout.strip().splitlines()[-1])
+    assert record["step"] == 6
+    assert (tmp_path / "ddp" / "last" / "model.safetensors").is_file()
+
+
+def test_shipped_model_plays_a_full_game():
+    policy = Policy.load()  # the model in model/default, offline
+    board = Board()
+    while not board.is_game_over():
+        move = policy.choose(board)
+        assert board.is_legal(move)
+        board.push(move)
+        assert len(board.move_stack) < 1000
+    assert board.outcome() is not None
+    assert Move.from_uci(board.move_stack[0].uci()) == board.move_stack[0]
+
+
+def test_fixture_games_are_readable(wxf15_paths):
+    games, rejected = read_games([str(wxf15_paths["chinese"])])
+    assert len(games) == 15 and rejected == 0
