@@ -72,11 +72,11 @@ class MoveGPT(nn.Module):
         return x
 
     def forward(self, tokens: torch.Tensor, boards: torch.Tensor | None = None,
-                sides: torch.Tensor | None = None, past_key_values=None, position_ids=None,
+                sides: torch.Tensor | None = None, cache=None, position_ids=None,
                 use_cache: bool = False):
-        out = self.gpt(inputs_embeds=self.embed(tokens, boards, sides), past_key_values=past_key_values,
+        out = self.gpt(inputs_embeds=self.embed(tokens, boards, sides), cache=cache,
                        position_ids=position_ids, use_cache=use_cache)
-        return out.logits, out.past_key_values
+        return out.logits, out.cache
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -80,7 +80,7 @@ class Policy:
         b = torch.from_numpy(codes).unsqueeze(0).to(self.device)
         s = torch.from_numpy(sides).unsqueeze(0).to(self.device)
         pos = torch.arange(fed - start, n + 1 - start, device=self.device).unsqueeze(0)
-        logits, kv = self.model(x, b, s, past_key_values=cache, position_ids=pos, use_cache=True)
+        logits, kv = self.model(x, b, s, cache=cache, position_ids=pos, use_cache=True)
         result = logits[0, -1, :VOCAB_SIZE].float().cpu().numpy()
         self._cache = (root_fen, start, moves, kv, result)
         return result
