@@ -33,7 +33,7 @@ from typing import BinaryIO
 import numpy as np
 from tqdm import tqdm
 
-from xiangqi import Board, mirror_square
+from xiangqi import STARTING_FEN, Board, index_move, mirror_square
 from xiangqi.pgn import Game, PgnError, decode_bytes, read_games, write_game
 from xiangqi.vocab import MIRROR_PERMUTATION, move_index
 
@@ -53,13 +53,22 @@ def board_codes(board: Board) -> bytes:
     return struct.pack("90b", *board._board).translate(_CODE_TABLE)
 
 
+_START_CODES = board_codes(Board())
+
+
 @dataclass
 class ParsedGame:
     key: str
     moves: bytes       # int16 vocabulary indices
     boards: bytes      # plies * 90 board codes
-    result: int
-    pgn: str           # ICCS PGN of the game
+    result: str
+    headers: dict[str, str]
+    fen: str
+
+    def game(self) -> Game:
+        """The game record again (for the held-out PGN files)."""
+        moves = [index_move(int(i)) for i in np.frombuffer(self.moves, dtype=np.int16)]
+        return Game(headers=self.headers, fen=self.fen, moves=moves, result=self.result)
 
 
 def game_key(game: Game) -> str:
@@ -80,15 +89,14 @@ def split_of(key: str, val_percent: int = 2, test_percent: int = 2) -> str:
 
 def parse_game(game: Game) -> ParsedGame:
     """Arrays of a game read by :func:`read_games` (so every move is already known legal)."""
-    board = bytearray(board_codes(game.board()))
+    board = bytearray(_START_CODES if game.fen == STARTING_FEN else board_codes(game.board()))
     boards = bytearray()
     for move in game.moves:
         boards += board
         board[move.to_square] = board[move.from_square]
         board[move.from_square] = 0
     moves = np.array([move_index(m) for m in game.moves], dtype=np.int16).tobytes()
-    return ParsedGame(game_key(game), moves, bytes(boards), RESULT_CODES.get(game.result, 2),
-                      write_game(game, "iccs"))
+    return ParsedGame(game_key(game), moves, bytes(boards), game.result, game.headers, game.fen)
 
 
 def parse_source(item: tuple[str, bytes | str | None]) -> tuple[list[ParsedGame], list[str], list[str]]:
@@ -215,11 +223,11 @@ class _SplitWriter:
         self.results: list[int] = []
         self.pgns: list[str] = []
 
-    def add(self, moves: bytes, boards: bytes, result: int, pgn: str | None) -> None:
+    def add(self, moves: bytes, boards: bytes, result: str, pgn: str | None) -> None:
         self.moves += moves
         self.boards += boards
         self.lengths.append(len(moves) // 2)
-        self.results.append(result)
+        self.results.append(RESULT_CODES.get(result, 2))
         if pgn is not None:
             self.pgns.append(pgn)
 
@@ -341,7 +349,8 @@ def build(sources: list[str], out: str, *, mirror: bool = False, workers: int | 
 
     def on_game(g: ParsedGame) -> None:
         split = split_of(g.key, val_percent, test_percent)
-        writers[split].add(g.moves, g.boards, g.result, g.pgn if split != "train" else None)
+        pgn = write_game(g.game(), "iccs") if split != "train" else None
+        writers[split].add(g.moves, g.boards, g.result, pgn)
         if mirror and split == "train":
             writers[split].add(*mirrored(g), g.result, None)
 

@@ -217,6 +217,7 @@ def test_missing_source_is_an_error(tmp_path):
 
 # -- the real corpus --------------------------------------------------------------------------
 
+@pytest.mark.slow  # about 40 s on two idle cores, over 3 min when they are shared
 def test_ccpd_builds_with_99_percent_of_files_accepted(ccpd_path, tmp_path):
     start = time.perf_counter()
     summary = build([str(ccpd_path)], str(tmp_path / "ccpd"), workers=2)
