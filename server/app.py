@@ -231,8 +231,8 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
                              status="playing" if termination is None else "finished",
                              result=result, termination=termination, winner=play.winner_of(result))
 
-    @app.post("/api/games", response_model=NewGameResponse, status_code=201, responses=_errors(400, 413, 422),
-              tags=["games"])
+    @app.post("/api/games", response_model=NewGameResponse, status_code=201,
+              responses=_errors(400, 413, 422), tags=["games"])
     def new_game(req: NewGameRequest | None = None) -> NewGameResponse:
         """Start a game. When the human plays black the model makes the first move."""
         req = req or NewGameRequest()
@@ -253,8 +253,8 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
         games, total = store.recent(limit, offset)
         return GameList(games=[play.game_summary(g) for g in games], total=total)
 
-    @app.post("/api/games/import", response_model=GameState, status_code=201, responses=_errors(400, 413, 422),
-              tags=["games"])
+    @app.post("/api/games/import", response_model=GameState, status_code=201,
+              responses=_errors(400, 413, 422), tags=["games"])
     def import_game(req: ImportRequest) -> GameState:
         """Create a game from PGN text (its first game). Play goes on with the human as the side to
         move if the game is not over."""

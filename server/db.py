@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event, func, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -111,9 +112,14 @@ class GameStore:
     """Create, read, update and list games; each call is one short transaction."""
 
     def __init__(self, url: str) -> None:
+        """Open (and if needed create) the database; ValueError if that fails."""
         self.url = url
-        self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
+        try:
+            self.engine = make_engine(url)
+            Base.metadata.create_all(self.engine)
+        except (ArgumentError, ModuleNotFoundError, OperationalError) as e:
+            shown = make_url(url).render_as_string(hide_password=True) if "://" in url else url
+            raise ValueError(f"cannot open database {shown}: {e}") from e
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     def create(self, *, start_fen: str, moves: list[str], human_side: str, level: str,
