@@ -1,0 +1,80 @@
+"""Side-by-side at equal compute: ICCS character tokens vs one token per move (without and with
+the board-state input).
+
+    .venv/bin/python bench/tokenizer_comparison.py --data data/ccpd --minutes 6
+
+Each variant trains the same GPT-2 size for the same wall-clock minutes on one thread, then
+predicts every move of the first ``--games`` test games with their history. Prints a Markdown
+table and writes bench/tokenizer_comparison.png. Runs go to runs/compare/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+from model.evaluate import evaluate_games, read_games  # noqa: E402
+from model.network import load_model  # noqa: E402
+from model.options import add_train_arguments  # noqa: E402
+from model.train import train  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+VARIANTS = {
+    "char (ICCS, 4 tokens/move)": ["--tokenizer", "char", "--no-board"],
+    "move (1 token/move)": ["--tokenizer", "move", "--no-board"],
+    "move + board state": ["--tokenizer", "move"],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="data/ccpd")
+    parser.add_argument("--minutes", type=float, default=6.0)
+    parser.add_argument("--games", type=int, default=40)
+    parser.add_argument("--out", default="runs/compare")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    games = read_games([str(Path(args.data) / "test.pgn")])[0][: args.games]
+    rows = []
+    for name, flags in VARIANTS.items():
+        run = Path(args.out) / name.split()[0] / ("board" if "board" in name else "plain")
+        targs = argparse.ArgumentParser()
+        add_train_arguments(targs)
+        targs = targs.parse_args(["--data", args.data, "--out", str(run), "--n-layer", "4", "--n-embd", "128",
+                                  "--n-head", "4", "--seq-len", "128", "--batch-size", "16",
+                                  "--max-steps", "100000", "--warmup", "100", "--eval-every", "100000",
+                                  "--eval-games", "0", "--max-minutes", str(args.minutes), "--threads", "1",
+                                  "--dtype", "bf16", *flags])
+        record = train(targs)
+        result = evaluate_games(load_model(run / "last"), games)
+        rows.append({"variant": name, "steps": record["step"], "moves_seen": record["tokens"]
+                     // (4 if "char" in name else 1), **result})
+        print(json.dumps(rows[-1]), flush=True)
+    print(f"\n{args.minutes:g} minutes each, 4 layers x 128, 1 thread; {rows[0]['moves']} test moves "
+          f"from {len(games)} games (history context)\n")
+    print("| variant | steps | moves seen | top-1 | top-5 | unmasked legal |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        top5 = "—" if r["top5"] is None else f"{r['top5']:.1%}"
+        print(f"| {r['variant']} | {r['steps']} | {r['moves_seen']:,} | {r['top1']:.1%} | {top5} | "
+              f"{r['legal_rate']:.1%} |")
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.bar([r["variant"] for r in rows], [r["top1"] for r in rows])
+    ax.set_ylabel("top-1 on test moves")
+    ax.set_title(f"equal compute: {args.minutes:g} CPU-minutes each")
+    fig.tight_layout()
+    fig.savefig(HERE / "tokenizer_comparison.png", dpi=100)
+
+
+if __name__ == "__main__":
+    main()
