@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from server import create_app
+from server.db import Base, GameStore
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +25,27 @@ def policy():
     return Policy.load(os.environ.get("XQGPT_MODEL"))
 
 
-def test_games_survive_a_new_app(policy, tmp_path):
-    url = f"sqlite:///{tmp_path / 'games.db'}"
-    with TestClient(create_app(policy, url)) as c:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh SQLite file, and a PostgreSQL database when $XQGPT_TEST_POSTGRES gives its URL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'games.db'}"
+    url = os.environ.get("XQGPT_TEST_POSTGRES")
+    if not url:
+        pytest.skip("set XQGPT_TEST_POSTGRES=postgresql://user:password@host/db to test PostgreSQL")
+    store = GameStore(url)
+    Base.metadata.drop_all(store.engine)  # start empty
+    store.close()
+    return url
+
+
+def test_games_survive_a_new_app(policy, db_url):
+    with TestClient(create_app(policy, db_url)) as c:
         new = c.post("/api/games", json={"side": "black", "level": "club"}).json()
         played = c.post(f"/api/games/{new['id']}/moves", json={"move": new["legal_moves"][0]}).json()["game"]
         resigned = c.post("/api/games").json()
         resigned = c.post(f"/api/games/{resigned['id']}/resign").json()
-    with TestClient(create_app(policy, url)) as c:
+    with TestClient(create_app(policy, db_url)) as c:
         for before in (played, resigned):
             after = c.get(f"/api/games/{before['id']}").json()
             assert after == before
