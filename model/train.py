@@ -39,9 +39,10 @@ METRICS = "metrics.jsonl"
 class WindowSampler:
     """Draws training windows from a memory-mapped split.
 
-    A window covers up to ``seq_len`` moves of one game. With probability ``fen_context`` it
-    starts at a random ply with ``BOS`` and no history (as for a FEN given alone); otherwise it
-    holds the game's history, starting with ``BOS`` at the first ply or with the previous move.
+    A window covers up to ``seq_len`` moves of one game; windows are packed into rows. With
+    probability ``fen_context`` it starts at a random ply with ``BOS`` and no history (as for a FEN
+    given alone); otherwise it holds the game's history, starting with ``BOS`` at the first ply or
+    with the previous move.
     With probability ``mirror`` a window is reflected left-right (augmentation).
     """
 
@@ -71,37 +72,48 @@ class WindowSampler:
             start = max(first, p - int(self.rng.integers(n)))
         return start, min(start + n, last), start == first or self.tok.kind == "char"
 
+    def _segment(self) -> tuple[np.ndarray, ...]:
+        """(tokens, targets, boards, sides) of one window."""
+        start, end, bos = self._window()
+        moves = np.asarray(self.moves[start:end], dtype=np.int64)
+        if self.tok.kind == "char":
+            chars = self.tok.encode_indices(moves)
+            tokens = np.concatenate([[self.tok.bos], chars[:-1]])
+            n = len(chars)
+            return tokens, chars, np.zeros((n, 90), dtype=np.uint8), np.zeros(n, dtype=np.int64)
+        first = self.tok.bos if bos else int(self.moves[start - 1])
+        boards = np.asarray(self.boards[start:end])
+        if self.rng.random() < self.mirror:
+            boards = boards[:, MIRROR_SQUARES]
+            moves = MIRROR_PERMUTATION[moves]
+            first = first if bos else int(MIRROR_PERMUTATION[first])
+        codes = boards[np.arange(len(moves)), FROM_SQUARE[moves]]
+        sides = ((codes >= 1) & (codes <= 7)).astype(np.int64)
+        return np.concatenate([[first], moves[:-1]]), moves, boards, sides
+
     def batch(self, batch_size: int) -> dict[str, torch.Tensor]:
+        """A batch of rows of ``seq_len`` positions, each packed with windows one after another;
+        ``positions`` restarts at 0 with every window, as at inference."""
         T = self.seq_len
-        tokens = np.full((batch_size, T), self.tok.pad, dtype=np.int64)
-        targets = np.full((batch_size, T), -100, dtype=np.int64)
-        boards = np.zeros((batch_size, T, 90), dtype=np.uint8)
-        sides = np.zeros((batch_size, T), dtype=np.int64)
+        tokens = np.empty((batch_size, T), dtype=np.int64)
+        targets = np.empty((batch_size, T), dtype=np.int64)
+        boards = np.empty((batch_size, T, 90), dtype=np.uint8)
+        sides = np.empty((batch_size, T), dtype=np.int64)
+        positions = np.empty((batch_size, T), dtype=np.int64)
         for i in range(batch_size):
-            start, end, bos = self._window()
-            moves = np.asarray(self.moves[start:end], dtype=np.int64)
-            if self.tok.kind == "move":
-                n = len(moves)
-                first = self.tok.bos if bos else int(self.moves[start - 1])
-                b = np.asarray(self.boards[start:end])
-                if self.rng.random() < self.mirror:
-                    b = b[:, MIRROR_SQUARES]
-                    moves = MIRROR_PERMUTATION[moves]
-                    first = first if bos else int(MIRROR_PERMUTATION[first])
-                tokens[i, 0] = first
-                tokens[i, 1:n] = moves[:-1]
-                targets[i, :n] = moves
-                boards[i, :n] = b
-                codes = b[np.arange(n), FROM_SQUARE[moves]]
-                sides[i, :n] = (codes >= 1) & (codes <= 7)
-            else:
-                chars = self.tok.encode_indices(moves)[:T]
-                n = len(chars)
-                tokens[i, 0] = self.tok.bos
-                tokens[i, 1:n] = chars[:-1]
-                targets[i, :n] = chars
+            pos = 0
+            while pos < T:
+                seg_tokens, seg_targets, seg_boards, seg_sides = self._segment()
+                n = min(len(seg_tokens), T - pos)
+                tokens[i, pos:pos + n] = seg_tokens[:n]
+                targets[i, pos:pos + n] = seg_targets[:n]
+                boards[i, pos:pos + n] = seg_boards[:n]
+                sides[i, pos:pos + n] = seg_sides[:n]
+                positions[i, pos:pos + n] = np.arange(n)
+                pos += n
         return {"tokens": torch.from_numpy(tokens), "targets": torch.from_numpy(targets),
-                "boards": torch.from_numpy(boards), "sides": torch.from_numpy(sides)}
+                "boards": torch.from_numpy(boards), "sides": torch.from_numpy(sides),
+                "positions": torch.from_numpy(positions)}
 
 
 def lr_at(step: int, args: argparse.Namespace) -> float:
@@ -216,7 +228,7 @@ def train(args: argparse.Namespace) -> dict:
             sync = micro == args.grad_accum - 1 or world == 1
             ctx = ddp_model.no_sync() if not sync else contextlib.nullcontext()
             with ctx, torch.autocast(device.type, dtype=amp, enabled=amp is not None):
-                logits, _ = ddp_model(b["tokens"], b["boards"], b["sides"])
+                logits, _ = ddp_model(b["tokens"], b["boards"], b["sides"], position_ids=b["positions"])
                 loss = torch.nn.functional.cross_entropy(logits.float().view(-1, logits.size(-1)),
                                                          b["targets"].view(-1), ignore_index=-100)
             (loss / args.grad_accum).backward()
