@@ -133,6 +133,13 @@ def _too_large(size: int) -> str | None:
     return None
 
 
+def _read_file(path: Path) -> bytes | str:
+    try:
+        return _too_large(path.stat().st_size) or path.read_bytes()
+    except OSError as e:
+        return f"unreadable file: {e}"
+
+
 def _is_pgn(name: str) -> bool:
     return name.lower().endswith(PGN_SUFFIXES)
 
@@ -170,7 +177,7 @@ def iter_sources(sources: Iterable[str]) -> Iterator[tuple[str, bytes | str]]:
         if path.is_dir():
             for p in sorted(path.rglob("*")):
                 if p.is_file() and _is_pgn(p.name):
-                    yield str(p), _too_large(p.stat().st_size) or p.read_bytes()
+                    yield str(p), _read_file(p)
         elif _is_archive(path):
             try:
                 for name, data in _archive_members(path):
@@ -178,7 +185,7 @@ def iter_sources(sources: Iterable[str]) -> Iterator[tuple[str, bytes | str]]:
             except ARCHIVE_ERRORS as e:
                 yield src, f"unreadable archive: {e}"
         else:
-            yield str(path), _too_large(path.stat().st_size) or path.read_bytes()
+            yield str(path), _read_file(path)
 
 
 def count_sources(sources: Iterable[str]) -> int | None:

@@ -204,8 +204,13 @@ def test_file_over_the_size_limit_is_not_read(tmp_path, monkeypatch):
     import model.dataset as dataset
 
     (tmp_path / "big.pgn").write_text(write_game(sample_games()[0], "iccs"))
+    (tmp_path / "dir.pgn").mkdir()
+    (tmp_path / "dir.pgn" / "ok.pgn").write_text("1. h2e2\n")
     monkeypatch.setattr(dataset, "MAX_FILE_BYTES", 100)
-    summary = check([str(tmp_path)], workers=1)
+    summary = check([str(tmp_path), str(tmp_path / "dir.pgn" / "ok.pgn"), str(tmp_path / "dir.pgn")],
+                    workers=1)
+    # ok.pgn is read three times (folder, file, folder named like a file): one game, two duplicates.
+    assert (summary["files"], summary["unique"], summary["duplicates"]) == (4, 1, 2)
     assert summary["rejected_by_reason"] == {"file too large": 1}
 
 
@@ -232,3 +237,19 @@ def test_ccpd_builds_with_99_percent_of_files_accepted(ccpd_path, tmp_path):
     assert sum(s["games"] for s in splits.values()) == summary["unique"]
     assert 0.02 < splits["val"]["games"] / summary["unique"] < 0.03
     assert read_pgn_file(str(tmp_path / "ccpd" / "test.pgn"))[0].moves
+
+
+def test_unreadable_file_is_reported_and_the_rest_read(tmp_path, monkeypatch):
+    (tmp_path / "a.pgn").write_text(write_game(sample_games()[0], "iccs"))
+    (tmp_path / "b.pgn").write_text(write_game(sample_games()[1], "iccs"))
+    real_read = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:
+        if path.name == "a.pgn":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    summary = check([str(tmp_path)], workers=1)
+    assert summary["rejected_by_reason"] == {"unreadable file": 1} and summary["unique"] == 1
+    assert "a.pgn: unreadable file: [Errno 13] Permission denied" in summary["rejected_examples"][0]
