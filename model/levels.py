@@ -63,7 +63,7 @@ class Verdict:
     prob: float
     balance: float  # material won minus material the opponent wins back at once; MATE for a win
     allows_mate: bool  # the opponent mates (or wins by the rules) on the next move
-    repeats: bool = False  # returns to an earlier position while we are not behind in material
+    repeats: bool = False  # we or the reply return to an earlier position while we are not behind
 
     def key(self) -> tuple[bool, float, bool, float]:
         """Sort key, best last: no mate against us, material won (a pawn or more) or lost, no
@@ -75,13 +75,13 @@ class Verdict:
 def safe_move(board: Board, candidates: list[tuple[Move, float]], k: int = MASTER_CANDIDATES) -> Move:
     """The best of the ``k`` first candidates and every capture by :meth:`Verdict.key`.
 
-    When none of them is safe (no mate in one against us, no material lost) the other legal moves
-    are searched too.
+    When none of them is safe (no mate in one against us, no material lost, no repetition while
+    not behind) the other legal moves are searched too.
     """
     first = [(m, p) for i, (m, p) in enumerate(candidates) if i < k or board.is_capture(m)]
     rest = [(m, p) for i, (m, p) in enumerate(candidates) if i >= k and not board.is_capture(m)]
     verdicts = [evaluate(board, m, p) for m, p in first]
-    if not any(v.balance >= 0 and not v.allows_mate for v in verdicts):
+    if not any(v.balance >= 0 and not v.allows_mate and not v.repeats for v in verdicts):
         verdicts += [evaluate(board, m, p) for m, p in rest]
     return max(verdicts, key=Verdict.key).move
 
@@ -98,18 +98,19 @@ def evaluate(board: Board, move: Move, prob: float = 0.0) -> Verdict:
             if outcome.winner == us:
                 return Verdict(move, prob, MATE, False)
             return Verdict(move, prob, gain, outcome.winner is not None, not behind(board, us))
-        repeats = board.repetition_count() > 1 and not behind(board, us)
+        avoid_draws = not behind(board, us)
+        repeats = avoid_draws and board.repetition_count() > 1
         allows_mate, loss = False, 0.0
         for reply in board.legal_moves:
             target = board.piece_at(reply.to_square)
             value = PIECE_VALUES[target.piece_type] if target else 0.0
-            checks = board.gives_check(reply)
-            if not checks and value <= loss:
-                continue
             attacker = board.piece_at(reply.from_square)
             board.push(reply)
-            answers = board.legal_moves
+            repeats = repeats or (avoid_draws and board.repetition_count() > 1)
+            answers = board.legal_moves if value > loss or board.is_check() else None
             board.pop()
+            if answers is None:
+                continue
             if not answers:
                 allows_mate = True
             if value > loss:
