@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from model.arena import run_match, summarize
 from model.levels import DEFAULT_LEVEL, LEVELS, MATE, choose_move, evaluate, safe_move
 from xiangqi import Board, Move
 
@@ -118,3 +119,8 @@ def test_strongest_level_is_fast(policy) -> None:
             board.push(rng.choice(board.legal_moves))
     times.sort()
     assert times[len(times) // 2] < 0.2, f"median {times[len(times) // 2] * 1000:.0f} ms a move"
+
+
+def test_default_level_beats_random_in_the_arena(policy) -> None:
+    records = run_match(f"model:{DEFAULT_LEVEL}", "random", 4, openings=2, seed=0, workers=1, progress=False)
+    assert summarize(records, "model", "random")["score"] >= 0.75
