@@ -23,7 +23,8 @@ def wxf15_paths() -> dict[str, Path]:
     """The three notations of the 15 fixture games; skipped when ../shared is absent."""
     missing = [str(p) for p in WXF15.values() if not p.is_file()]
     if missing:
-        pytest.skip(f"fixture games not found: {missing} (expected ../shared/data/fixtures beside the checkout)")
+        pytest.skip(f"fixture games not found: {missing} "
+                    "(expected ../shared/data/fixtures beside the checkout)")
     return WXF15
 
 

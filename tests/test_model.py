@@ -41,7 +41,8 @@ def train_args(data: Path, out: Path, **overrides) -> argparse.Namespace:
 @pytest.fixture(scope="module")
 def fixture_data(tmp_path_factory, wxf15_paths) -> Path:
     out = tmp_path_factory.mktemp("data") / "wxf15"
-    summary = build([str(p) for p in wxf15_paths.values()], str(out), workers=1, val_percent=10, test_percent=10)
+    sources = [str(p) for p in wxf15_paths.values()]
+    summary = build(sources, str(out), workers=1, val_percent=10, test_percent=10)
     assert summary["unique"] == 16  # 15 games, one of them twice because of the documented source error
     return out
 
@@ -148,7 +149,8 @@ def test_eval_cli_json(tmp_path, wxf15_paths):
 
 def test_char_model_evaluates(tmp_path, fixture_games):
     torch.manual_seed(0)
-    model = MoveGPT(ModelConfig(tokenizer="char", board=False, n_layer=1, n_embd=32, n_head=2, n_positions=32))
+    config = ModelConfig(tokenizer="char", board=False, n_layer=1, n_embd=32, n_head=2, n_positions=32)
+    model = MoveGPT(config)
     result = evaluate_games(model, fixture_games[:1])
     assert result["moves"] == len(fixture_games[0].moves)
     assert 0 <= result["top1"] <= 1
