@@ -29,6 +29,9 @@ def default_model_dir() -> Path:
     return Path(__file__).resolve().parent / "default"
 
 
+CACHED_GAMES = 16
+
+
 def window_start(ply: int, n_positions: int) -> int:
     """First ply of the context window for predicting move ``ply``: the window holds at most
     ``n_positions`` positions and moves on in steps of half its length, so that the context of a
@@ -48,13 +51,20 @@ class Policy:
         self.model = model.eval()
         self.device = device
         self._lock = threading.Lock()
-        # The last sequence: (root FEN, window start, moves fed, KV cache, last logits).
-        self._cache: tuple[str, int, list[Move], object, np.ndarray] | None = None
+        # The most recent games, most recent last: (root FEN, window start, moves fed, KV cache,
+        # logits after the last move). A KV cache grows in place, so an entry is taken out
+        # of the list while it is extended.
+        self._cache: list[tuple[str, int, list[Move], object, np.ndarray]] = []
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "cpu") -> Policy:
         """Load a model directory (default: the shipped model); raises :class:`ModelLoadError`."""
         return cls(load_model(path or default_model_dir(), device), device)
+
+    def clear_cache(self) -> None:
+        """Forget the KV caches of the games seen so far."""
+        with self._lock:
+            self._cache.clear()
 
     @torch.no_grad()
     def _logits(self, board: Board) -> np.ndarray:
@@ -66,13 +76,16 @@ class Policy:
         cache = None
         start = window_start(n, P)
         fed = start
-        if self._cache is not None:
-            c_fen, c_start, c_moves, c_kv, c_logits = self._cache
-            if c_fen == root_fen and moves == c_moves:
+        for i, (c_fen, c_start, c_moves, c_kv, c_logits) in enumerate(self._cache):
+            if c_fen != root_fen or c_start != start or len(c_moves) > n or moves[:len(c_moves)] != c_moves:
+                continue
+            if len(c_moves) == n:
+                self._cache.append(self._cache.pop(i))
                 return c_logits
-            if (c_fen == root_fen and c_start == start and len(c_moves) < n
-                    and moves[:len(c_moves)] == c_moves):
-                fed, cache = len(c_moves) + 1, c_kv
+            if cache is None or len(c_moves) + 1 > fed:
+                fed, cache, best = len(c_moves) + 1, c_kv, i
+        if cache is not None:
+            self._cache.pop(best)
         # Feed positions fed..n (position t holds the board before move t).
         codes, sides = history_positions(board, fed)
         tokens = [MoveTokenizer.bos if t == 0 else move_index(moves[t - 1]) for t in range(fed, n + 1)]
@@ -82,7 +95,10 @@ class Policy:
         pos = torch.arange(fed - start, n + 1 - start, device=self.device).unsqueeze(0)
         logits, kv = self.model(x, b, s, cache=cache, position_ids=pos, use_cache=True)
         result = logits[0, -1, :VOCAB_SIZE].float().cpu().numpy()
-        self._cache = (root_fen, start, moves, kv, result)
+        # Entries of earlier windows of this game are superseded.
+        self._cache = [e for e in self._cache if not (e[0] == root_fen and moves[:len(e[2])] == e[2])]
+        self._cache.append((root_fen, start, moves, kv, result))
+        del self._cache[:-CACHED_GAMES]
         return result
 
     def candidates(self, board: Board, k: int | None = None,

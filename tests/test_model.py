@@ -91,14 +91,16 @@ def test_kv_cache_matches_full_recompute(fixture_games):
     torch.manual_seed(0)
     model = MoveGPT(ModelConfig(n_layer=2, n_embd=32, n_head=2, n_positions=16))
     cached, fresh = Policy(model), Policy(model)
-    board = Board()
-    for move in fixture_games[0].moves[:40]:  # crosses the 16-position window twice
-        a = cached.candidates(board, k=3)
-        fresh._cache = None
-        b = fresh.candidates(board, k=3)
-        assert [m for m, _ in a] == [m for m, _ in b]
-        assert np.allclose([p for _, p in a], [p for _, p in b], atol=1e-4)
-        board.push(move)
+    boards = [Board(), Board()]
+    for ply in range(40):  # two games interleaved; crosses the 16-position window twice
+        for board, game in zip(boards, fixture_games[:2], strict=True):
+            a = cached.candidates(board, k=3)
+            fresh.clear_cache()
+            b = fresh.candidates(board, k=3)
+            assert [m for m, _ in a] == [m for m, _ in b]
+            assert np.allclose([p for _, p in a], [p for _, p in b], atol=1e-4)
+            board.push(game.moves[ply])
+    assert len(cached._cache) == 2
 
 
 def test_tiny_model_loss_falls(fixture_data, tmp_path):
