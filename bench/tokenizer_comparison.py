@@ -1,10 +1,11 @@
 """Side-by-side at equal compute: ICCS character tokens vs one token per move (without and with
 the board-state input).
 
-    .venv/bin/python bench/tokenizer_comparison.py --data data/ccpd --minutes 6
+    .venv/bin/python bench/tokenizer_comparison.py --data data/ccpd --steps 1500
 
-Each variant trains the same GPT-2 size for the same wall-clock minutes on one thread, then
-predicts every move of the first ``--games`` test games with their history. Prints a Markdown
+Each variant trains the same GPT-2 (4 layers x 128) for the same number of steps of the same
+batch of 16 x 128 tokens, i.e. the same compute, then predicts every move of the first
+``--games`` test games with their history. Prints a Markdown
 table and writes bench/tokenizer_comparison.png. Runs go to runs/compare/.
 """
 
@@ -39,7 +40,7 @@ VARIANTS = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="data/ccpd")
-    parser.add_argument("--minutes", type=float, default=6.0)
+    parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--games", type=int, default=40)
     parser.add_argument("--out", default="runs/compare")
     args = parser.parse_args()
@@ -52,15 +53,15 @@ def main() -> None:
         add_train_arguments(targs)
         targs = targs.parse_args(["--data", args.data, "--out", str(run), "--n-layer", "4", "--n-embd", "128",
                                   "--n-head", "4", "--seq-len", "128", "--batch-size", "16",
-                                  "--max-steps", "100000", "--warmup", "100", "--eval-every", "100000",
-                                  "--eval-games", "0", "--max-minutes", str(args.minutes), "--threads", "1",
+                                  "--max-steps", str(args.steps), "--warmup", "100",
+                                  "--eval-every", str(args.steps), "--eval-games", "0", "--threads", "1",
                                   "--dtype", "bf16", *flags])
         record = train(targs)
         result = evaluate_games(load_model(run / "last"), games)
         rows.append({"variant": name, "steps": record["step"], "moves_seen": record["tokens"]
                      // (4 if "char" in name else 1), **result})
         print(json.dumps(rows[-1]), flush=True)
-    print(f"\n{args.minutes:g} minutes each, 4 layers x 128, 1 thread; {rows[0]['moves']} test moves "
+    print(f"\n{args.steps} steps of 16 x 128 tokens each, 4 layers x 128; {rows[0]['moves']} test moves "
           f"from {len(games)} games (history context)\n")
     print("| variant | steps | moves seen | top-1 | top-5 | unmasked legal |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -71,7 +72,7 @@ def main() -> None:
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.bar([r["variant"] for r in rows], [r["top1"] for r in rows])
     ax.set_ylabel("top-1 on test moves")
-    ax.set_title(f"equal compute: {args.minutes:g} CPU-minutes each")
+    ax.set_title(f"equal compute: {args.steps} steps of 16 x 128 tokens each")
     fig.tight_layout()
     fig.savefig(HERE / "tokenizer_comparison.png", dpi=100)
 
