@@ -27,6 +27,8 @@ PIECE_VALUES: dict[PieceType, float] = {
     GENERAL: 0.0, CHARIOT: 9.0, CANNON: 4.5, HORSE: 4.0, ADVISOR: 2.0, ELEPHANT: 2.0, SOLDIER: 1.0,
 }
 MASTER_CANDIDATES = 6
+SQUEEZE_LEAD = 2.0
+SQUEEZE_AFTER = 20
 MATE = 1000.0
 
 
@@ -64,26 +66,32 @@ class Verdict:
     balance: float  # material won minus material the opponent wins back at once; MATE for a win
     allows_mate: bool  # the opponent mates (or wins by the rules) on the next move
     repeats: bool = False  # we or the reply return to an earlier position while we are not behind
+    replies: int = 0  # the opponent's legal replies
 
-    def key(self) -> tuple[bool, float, bool, float]:
+    def key(self, squeeze: bool = False) -> tuple[bool, float, bool, int, float]:
         """Sort key, best last: no mate against us, material won (a pawn or more) or lost, no
-        repetition, then the model's probability."""
+        repetition, fewest replies when squeezing, then the model's probability."""
         material = self.balance if self.balance < 0 or self.balance >= 1 else 0.0
-        return (not self.allows_mate, material, not self.repeats, self.prob)
+        return (not self.allows_mate, material, not self.repeats, -self.replies if squeeze else 0, self.prob)
 
 
 def safe_move(board: Board, candidates: list[tuple[Move, float]], k: int = MASTER_CANDIDATES) -> Move:
     """The best of the ``k`` first candidates and every capture by :meth:`Verdict.key`.
 
     When none of them is safe (no mate in one against us, no material lost, no repetition while
-    not behind) the other legal moves are searched too.
+    not behind) the other legal moves are searched too. When we lead by ``SQUEEZE_LEAD`` and
+    ``SQUEEZE_AFTER`` plies have gone without a capture, every move is searched and the safe move
+    that leaves the fewest replies wins (mate and stalemate leave none), so that a won game ends
+    before the move limit.
     """
-    first = [(m, p) for i, (m, p) in enumerate(candidates) if i < k or board.is_capture(m)]
-    rest = [(m, p) for i, (m, p) in enumerate(candidates) if i >= k and not board.is_capture(m)]
+    squeeze = board.halfmove_clock >= SQUEEZE_AFTER and lead(board, board.turn) >= SQUEEZE_LEAD
+    searched = [squeeze or i < k or board.is_capture(m) for i, (m, _) in enumerate(candidates)]
+    first = [c for c, s in zip(candidates, searched, strict=True) if s]
+    rest = [c for c, s in zip(candidates, searched, strict=True) if not s]
     verdicts = [evaluate(board, m, p) for m, p in first]
     if not any(v.balance >= 0 and not v.allows_mate and not v.repeats for v in verdicts):
         verdicts += [evaluate(board, m, p) for m, p in rest]
-    return max(verdicts, key=Verdict.key).move
+    return max(verdicts, key=lambda v: v.key(squeeze)).move
 
 
 def evaluate(board: Board, move: Move, prob: float = 0.0) -> Verdict:
@@ -97,16 +105,20 @@ def evaluate(board: Board, move: Move, prob: float = 0.0) -> Verdict:
         if outcome is not None:
             if outcome.winner == us:
                 return Verdict(move, prob, MATE, False)
-            return Verdict(move, prob, gain, outcome.winner is not None, not behind(board, us))
-        avoid_draws = not behind(board, us)
+            return Verdict(move, prob, gain, outcome.winner is not None, lead(board, us) >= 0)
+        avoid_draws = lead(board, us) >= 0
         repeats = avoid_draws and board.repetition_count() > 1
         allows_mate, loss = False, 0.0
-        for reply in board.legal_moves:
+        replies = board.legal_moves
+        for reply in replies:
             target = board.piece_at(reply.to_square)
             value = PIECE_VALUES[target.piece_type] if target else 0.0
             attacker = board.piece_at(reply.from_square)
             board.push(reply)
-            repeats = repeats or (avoid_draws and board.repetition_count() > 1)
+            repetitions = board.repetition_count()
+            repeats = repeats or (avoid_draws and repetitions > 1)
+            if repetitions >= board.repetitions:  # perpetual check by us loses
+                allows_mate = allows_mate or board.outcome().winner == (not us)
             answers = board.legal_moves if value > loss or board.is_check() else None
             board.pop()
             if answers is None:
@@ -117,12 +129,11 @@ def evaluate(board: Board, move: Move, prob: float = 0.0) -> Verdict:
                 recaptures = any(m.to_square == reply.to_square for m in answers)
                 won_back = PIECE_VALUES[attacker.piece_type] if recaptures and attacker else 0.0
                 loss = max(loss, value - won_back)
-        return Verdict(move, prob, gain - loss, allows_mate, repeats)
+        return Verdict(move, prob, gain - loss, allows_mate, repeats, len(replies))
     finally:
         board.pop()
 
 
-def behind(board: Board, color: Color) -> bool:
-    """Whether ``color`` has less material than its opponent."""
-    balance = sum(PIECE_VALUES[p.piece_type] * (1 if p.color == color else -1) for _, p in board.squares())
-    return balance < 0
+def lead(board: Board, color: Color) -> float:
+    """Material of ``color`` minus its opponent's."""
+    return sum(PIECE_VALUES[p.piece_type] * (1 if p.color == color else -1) for _, p in board.squares())

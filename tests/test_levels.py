@@ -32,6 +32,9 @@ def policy():
         return Policy.load()
     except ModelLoadError as e:
         pytest.skip(f"no shipped model in model/default yet: {e}")
+# Red, far ahead, checks with its chariot back and forth; d8d9 a third time loses by perpetual check.
+PERPETUAL = "3R2C2/5k3/5a3/4R4/4PP3/n1N6/9/5p3/9/2B1KA3 w - - 29 46"
+PERPETUAL_MOVES = "c4a5 f2f1 d9d8 f8f9 d8d9 f9f8 d9d8 f8f9".split()
 
 
 def ranked_first(board: Board, first: str) -> list[tuple[Move, float]]:
@@ -81,6 +84,14 @@ def test_search_plays_mate_in_one() -> None:
     assert evaluate(board, Move.from_uci("c0c1")).balance == MATE
     other = next(m.uci() for m in board.legal_moves if m.uci() != "c0c1")
     assert safe_move(board, ranked_first(board, other)) == Move.from_uci("c0c1")
+
+
+def test_search_avoids_perpetual_check() -> None:
+    board = Board(PERPETUAL)
+    for text in PERPETUAL_MOVES:
+        board.push_uci(text)
+    assert evaluate(board, Move.from_uci("d8d9")).allows_mate
+    assert safe_move(board, ranked_first(board, "d8d9")) != Move.from_uci("d8d9")
 
 
 def test_unknown_level() -> None:
