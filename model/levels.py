@@ -1,19 +1,24 @@
 """Playing levels: how the model's move probabilities become a move.
 
 The gentle levels sample from the model; ``club`` plays its most likely move; ``master`` checks
-the model's top candidates (and every capture) with a shallow search in the rules engine: it
-plays a mate in one when it sees one, and avoids moves that allow a mate in one or lose material
-to an immediate capture, unless every move it looks at does; among equals it takes a pawn or
-more of free material, then avoids repeating a position unless it is behind, then follows the
-model.
+the model's top candidates (and every capture) with a 2-ply search in the rules engine. It plays
+a mate in one when it sees one; it avoids moves that allow a mate in one, lose by perpetual check
+or lose material to an immediate capture, unless every move does; among equal moves it takes
+free material (a pawn or more), avoids repeating positions unless it is behind, and when it leads
+but nothing was captured for 10 moves it prefers the moves that leave the fewest replies (mate
+and stalemate leave none); after that it follows the model.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from xiangqi import ADVISOR, CANNON, CHARIOT, ELEPHANT, GENERAL, HORSE, SOLDIER, Board, Color, Move, PieceType
+
+if TYPE_CHECKING:
+    from .policy import Policy
 
 LEVELS: dict[str, str] = {
     "beginner": "samples the model's moves at temperature 1.0: often plays odd moves",
@@ -32,7 +37,8 @@ SQUEEZE_AFTER = 20
 MATE = 1000.0
 
 
-def choose_move(policy, board: Board, level: str = DEFAULT_LEVEL, rng: random.Random | None = None) -> Move:
+def choose_move(policy: Policy, board: Board, level: str = DEFAULT_LEVEL,
+                rng: random.Random | None = None) -> Move:
     """The move ``policy`` plays at ``level`` (a key of :data:`LEVELS`) in a position with legal moves.
 
     ``rng`` drives the sampling levels (default: a fresh unseeded generator).
@@ -50,10 +56,7 @@ def choose_move(policy, board: Board, level: str = DEFAULT_LEVEL, rng: random.Ra
 
 
 def _sample(candidates: list[tuple[Move, float]], rng: random.Random) -> Move:
-    moves = [m for m, _ in candidates]
-    weights = [max(p, 0.0) for _, p in candidates]
-    if sum(weights) <= 0:
-        return moves[0]
+    moves, weights = zip(*candidates, strict=True)
     return rng.choices(moves, weights=weights)[0]
 
 
