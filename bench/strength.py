@@ -64,13 +64,13 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     elos = [r["elo_diff"] for r in rows]
     errors = [[e - r["elo_95"][0] for e, r in zip(elos, rows, strict=True)],
               [r["elo_95"][1] - e for e, r in zip(elos, rows, strict=True)]]
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.5))
+    fig, ax = plt.subplots(figsize=(11, 0.45 * len(rows) + 1.8))
     y = range(len(rows))
     ax.barh(y, elos, xerr=errors, color=["tab:green" if e >= 0 else "tab:red" for e in elos], capsize=3)
     ax.set_yticks(list(y), labels, fontsize=8)
     ax.invert_yaxis()
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("Elo difference of the first player, with its 95% interval (its score in brackets)")
+    ax.set_xlabel("Elo difference of the first player with its 95% interval (score in brackets)")
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--png", default=str(ROOT / "bench" / "strength.png"))
+    parser.add_argument("--label", default="", help="words for the plot title, e.g. the model's name")
     args = parser.parse_args(argv)
     rows = []
     start = time.monotonic()
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     minutes = (time.monotonic() - start) / 60
     print(markdown(rows))
     print(f"\n{args.games} games a pairing, {args.openings} random opening plies, {minutes:.0f} min.")
-    plot(rows, Path(args.png), f"Xiangqi-GPT levels: {args.games} games a pairing, "
+    plot(rows, Path(args.png), f"Xiangqi-GPT playing levels {args.label}\n{args.games} games a pairing, "
                                f"{args.openings} random opening plies")
     return 0
 
