@@ -14,6 +14,7 @@ import json
 import math
 import multiprocessing as mp
 import os
+import queue
 import random
 import sys
 import time
@@ -148,7 +149,12 @@ def run_match(first: str, second: str, games: int, *, openings: int = 0, seed: i
         proc.start()
     try:
         while len(records) < games:
-            item = results.get()
+            try:
+                item = results.get(timeout=5)
+            except queue.Empty:
+                if not any(proc.is_alive() for proc in procs):
+                    raise RuntimeError("the match processes died before the match ended") from None
+                continue
             if isinstance(item, str):
                 raise RuntimeError(f"a match process failed:\n{item}")
             records.append(item)
