@@ -20,7 +20,7 @@ from xiangqi import VOCAB_SIZE, legal_mask
 from xiangqi.pgn import Game, PgnError, read_pgn_file
 
 from .features import game_positions
-from .network import MoveGPT
+from .network import MoveGPT, mirror_averaged
 from .tokenizer import CharTokenizer, MoveTokenizer
 
 BATCH = 32
@@ -78,8 +78,11 @@ class _Tally:
 
 @torch.no_grad()
 def evaluate_games(model: MoveGPT, games: list[Game], context: str = "history", device="cpu",
-                   progress: bool = False) -> dict:
-    """Predict every move of ``games``; returns games, moves, loss, top1, top5, legal_rate."""
+                   progress: bool = False, mirror_average: bool = False) -> dict:
+    """Predict every move of ``games``; returns games, moves, loss, top1, top5, legal_rate.
+
+    With ``mirror_average`` each prediction averages the log-probabilities of the position and of
+    its left-right mirror image (see :func:`model.network.mirror_averaged`)."""
     if context not in ("history", "fen"):
         raise ValueError(f"unknown context {context!r} (expected 'history' or 'fen')")
     was_training = model.training
@@ -87,13 +90,14 @@ def evaluate_games(model: MoveGPT, games: list[Game], context: str = "history", 
     if model.config.tokenizer == "char":
         result = _evaluate_char(model, games, device, progress)
     else:
-        result = _evaluate_move(model, games, context, device, progress)
+        result = _evaluate_move(model, games, context, device, progress, mirror_average)
     model.train(was_training)
     result["context"] = context
     return result
 
 
-def _evaluate_move(model: MoveGPT, games: list[Game], context: str, device, progress: bool) -> dict:
+def _evaluate_move(model: MoveGPT, games: list[Game], context: str, device, progress: bool,
+                   mirror_average: bool) -> dict:
     tally = _Tally()
     P = model.config.n_positions
     pending: list[tuple] = []
@@ -108,7 +112,11 @@ def _evaluate_move(model: MoveGPT, games: list[Game], context: str, device, prog
             tokens[i, :len(tk)] = torch.from_numpy(tk)
             boards[i, :len(tk)] = torch.from_numpy(cd)
             sides[i, :len(tk)] = torch.from_numpy(sd)
-        logits, _ = model(tokens.to(device), boards.to(device), sides.to(device))
+        tokens, boards, sides = tokens.to(device), boards.to(device), sides.to(device)
+        if mirror_average:
+            logits = mirror_averaged(model, tokens, boards, sides)
+        else:
+            logits = model(tokens, boards, sides)[0]
         logits = logits.float().cpu()
         for i, (tk, _, _, tg, mk) in enumerate(pending):
             tally.add(logits[i, :len(tk)], tg, mk)
@@ -173,16 +181,19 @@ def read_games(paths: list[str]) -> tuple[list[Game], int]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .network import load_model
+    from .network import inference_options, load_model
     from .policy import default_model_dir
 
-    model = load_model(args.model or default_model_dir())
+    directory = args.model or default_model_dir()
+    model = load_model(directory)
+    mirror = bool(inference_options(directory).get("mirror_average", False))
     games, rejected = read_games(args.pgn)
     if args.max_games:
         games = games[: args.max_games]
     if not games:
         raise ValueError("no readable games in " + ", ".join(args.pgn))
-    result = evaluate_games(model, games, context=args.context, progress=not args.json)
+    result = evaluate_games(model, games, context=args.context, progress=not args.json, mirror_average=mirror)
+    result["mirror_average"] = mirror
     result["rejected_games"] = rejected
     if not args.json:
         for k, v in result.items():

@@ -17,8 +17,15 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import GPT2Config, GPT2LMHeadModel
 
+from xiangqi import VOCAB_SIZE, mirror_square
+from xiangqi.vocab import MIRROR_PERMUTATION
+
 from .tokenizer import get_tokenizer
 
+# Token permutation of the left-right mirror (special tokens map to themselves) and the square
+# permutation of the board codes.
+MIRROR_TOKENS = torch.cat([torch.from_numpy(MIRROR_PERMUTATION), torch.arange(VOCAB_SIZE, VOCAB_SIZE + 2)])
+MIRROR_SQUARES_T = torch.tensor([mirror_square(s) for s in range(90)])
 BOARD_CODES = 15  # 0 empty, 1..7 Red general..soldier, 8..14 Black
 MODEL_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -82,6 +89,16 @@ class MoveGPT(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
+def mirror_averaged(model: MoveGPT, tokens: torch.Tensor, boards: torch.Tensor,
+                    sides: torch.Tensor) -> torch.Tensor:
+    """Log-probabilities [B, T, vocab] averaged over the sequence and its left-right mirror
+    image (test-time augmentation: the game is symmetric, the model only nearly so)."""
+    perm = MIRROR_TOKENS.to(tokens.device)
+    plain = model(tokens, boards, sides)[0].float().log_softmax(-1)
+    mirrored = model(perm[tokens], boards[..., MIRROR_SQUARES_T.to(boards.device)], sides)[0]
+    return (plain + mirrored.float().log_softmax(-1)[..., perm]) / 2
+
+
 def save_model(model: MoveGPT, directory: str | Path, extra: dict | None = None) -> None:
     """Write ``config.json`` and ``model.safetensors`` to a directory."""
     d = Path(directory)
@@ -91,6 +108,11 @@ def save_model(model: MoveGPT, directory: str | Path, extra: dict | None = None)
     save_file(state, str(d / MODEL_FILE))
     config = {"model": asdict(model.config), **(extra or {})}
     (d / CONFIG_FILE).write_text(json.dumps(config, indent=2))
+
+
+def inference_options(directory: str | Path) -> dict:
+    """The ``inference`` section of a model directory's config (e.g. ``mirror_average``)."""
+    return json.loads((Path(directory) / CONFIG_FILE).read_text()).get("inference", {})
 
 
 def load_model(directory: str | Path, device: str = "cpu") -> MoveGPT:

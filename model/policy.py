@@ -1,8 +1,9 @@
 """Inference: a policy that proposes moves for a board, never an illegal one.
 
 The policy reads the game's history (``board.root()`` and ``board.move_stack``) and the current
-board, masks the logits to the legal moves before the softmax, and keeps the KV cache of the
-last game it saw so that each new move costs one incremental step.
+board, masks the logits to the legal moves before the softmax, and keeps the KV caches of the
+most recent games so that each new move costs one incremental step. With ``mirror_average`` it
+averages the predictions for the game and for its left-right mirror image.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import numpy as np
 import torch
 
 from xiangqi import VOCAB_SIZE, Board, Move, index_move, move_index
-from xiangqi.vocab import legal_move_indices
+from xiangqi.vocab import MIRROR_PERMUTATION, legal_move_indices
 
-from .features import history_positions
-from .network import ModelLoadError, MoveGPT, load_model
+from .features import MIRROR_SQUARES, history_positions
+from .network import ModelLoadError, MoveGPT, inference_options, load_model
 from .tokenizer import MoveTokenizer
 
 __all__ = ["Policy", "ModelLoadError", "default_model_dir"]
@@ -29,7 +30,7 @@ def default_model_dir() -> Path:
     return Path(__file__).resolve().parent / "default"
 
 
-CACHED_GAMES = 16
+CACHED_GAMES = 16  # KV caches kept (a game with mirror averaging uses two)
 
 
 def window_start(ply: int, n_positions: int) -> int:
@@ -45,21 +46,26 @@ def window_start(ply: int, n_positions: int) -> int:
 class Policy:
     """A move model ready to play: ``candidates`` and ``choose`` for any legal position."""
 
-    def __init__(self, model: MoveGPT, device: str = "cpu") -> None:
+    def __init__(self, model: MoveGPT, device: str = "cpu", mirror_average: bool = False) -> None:
         if model.config.tokenizer != "move":
             raise ModelLoadError("only move-token models can play (character models are for comparison)")
         self.model = model.eval()
         self.device = device
+        self.mirror_average = mirror_average
         self._lock = threading.Lock()
-        # The most recent games, most recent last: (root FEN, window start, moves fed, KV cache,
-        # logits after the last move). A KV cache grows in place, so an entry is taken out
-        # of the list while it is extended.
-        self._cache: list[tuple[str, int, list[Move], object, np.ndarray]] = []
+        # The most recent games, most recent last: ((root FEN, mirrored), window start, moves fed,
+        # KV cache, logits after the last move). A KV cache grows in place, so an entry is taken
+        # out of the list while it is extended.
+        self._cache: list[tuple[tuple[str, bool], int, list[Move], object, np.ndarray]] = []
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "cpu") -> Policy:
-        """Load a model directory (default: the shipped model); raises :class:`ModelLoadError`."""
-        return cls(load_model(path or default_model_dir(), device), device)
+        """Load a model directory (default: the shipped model); raises :class:`ModelLoadError`.
+        Its ``config.json`` may set ``"inference": {"mirror_average": true}``."""
+        directory = Path(path or default_model_dir())
+        model = load_model(directory, device)
+        mirror = bool(inference_options(directory).get("mirror_average", False))
+        return cls(model, device, mirror_average=mirror)
 
     def clear_cache(self) -> None:
         """Forget the KV caches of the games seen so far."""
@@ -68,16 +74,26 @@ class Policy:
 
     @torch.no_grad()
     def _logits(self, board: Board) -> np.ndarray:
-        """Move logits [VOCAB_SIZE] for the side to move, from the game's history."""
+        """Move scores [VOCAB_SIZE] for the side to move (log-probabilities up to a constant),
+        from the game's history; averaged with the mirror image when ``mirror_average`` is set."""
         moves = list(board.move_stack)
+        root_fen = board.root().fen() if moves else board.fen()
+        plain = self._view_logits(board, moves, root_fen, mirror=False)
+        if not self.mirror_average:
+            return plain
+        return (plain + self._view_logits(board, moves, root_fen, mirror=True)[MIRROR_PERMUTATION]) / 2
+
+    def _view_logits(self, board: Board, moves: list[Move], root_fen: str, mirror: bool) -> np.ndarray:
+        """Move logits of the game as it is, or of its left-right mirror image (then indexed by
+        mirrored moves), fed incrementally on top of a cached prefix when there is one."""
         n = len(moves)
-        root_fen = board.root().fen() if n else board.fen()
+        key = (root_fen, mirror)
         P = self.model.config.n_positions
         cache = None
         start = window_start(n, P)
         fed = start
-        for i, (c_fen, c_start, c_moves, c_kv, c_logits) in enumerate(self._cache):
-            if c_fen != root_fen or c_start != start or len(c_moves) > n or moves[:len(c_moves)] != c_moves:
+        for i, (c_key, c_start, c_moves, c_kv, c_logits) in enumerate(self._cache):
+            if c_key != key or c_start != start or len(c_moves) > n or moves[:len(c_moves)] != c_moves:
                 continue
             if len(c_moves) == n:
                 self._cache.append(self._cache.pop(i))
@@ -89,6 +105,9 @@ class Policy:
         # Feed positions fed..n (position t holds the board before move t).
         codes, sides = history_positions(board, fed)
         tokens = [MoveTokenizer.bos if t == 0 else move_index(moves[t - 1]) for t in range(fed, n + 1)]
+        if mirror:
+            codes = codes[:, MIRROR_SQUARES]
+            tokens = [t if t >= VOCAB_SIZE else int(MIRROR_PERMUTATION[t]) for t in tokens]
         x = torch.tensor([tokens], device=self.device)
         b = torch.from_numpy(codes).unsqueeze(0).to(self.device)
         s = torch.from_numpy(sides).unsqueeze(0).to(self.device)
@@ -96,8 +115,8 @@ class Policy:
         logits, kv = self.model(x, b, s, cache=cache, position_ids=pos, use_cache=True)
         result = logits[0, -1, :VOCAB_SIZE].float().cpu().numpy()
         # Entries of earlier windows of this game are superseded.
-        self._cache = [e for e in self._cache if not (e[0] == root_fen and moves[:len(e[2])] == e[2])]
-        self._cache.append((root_fen, start, moves, kv, result))
+        self._cache = [e for e in self._cache if not (e[0] == key and moves[:len(e[2])] == e[2])]
+        self._cache.append((key, start, moves, kv, result))
         del self._cache[:-CACHED_GAMES]
         return result
 

@@ -22,7 +22,7 @@ from model.policy import Policy
 from model.tokenizer import CharTokenizer, MoveTokenizer
 from model.train import train
 from xiangqi import Board, Move
-from xiangqi.pgn import read_pgn_file
+from xiangqi.pgn import Game, read_pgn_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,10 +87,12 @@ def test_untrained_policy_only_proposes_legal_moves():
         board.push(move)
 
 
-def test_kv_cache_matches_full_recompute(fixture_games):
+@pytest.mark.parametrize("mirror_average", [False, True])
+def test_kv_cache_matches_full_recompute(fixture_games, mirror_average):
     torch.manual_seed(0)
     model = MoveGPT(ModelConfig(n_layer=2, n_embd=32, n_head=2, n_positions=16))
-    cached, fresh = Policy(model), Policy(model)
+    cached = Policy(model, mirror_average=mirror_average)
+    fresh = Policy(model, mirror_average=mirror_average)
     boards = [Board(), Board()]
     for ply in range(40):  # two games interleaved; crosses the 16-position window twice
         for board, game in zip(boards, fixture_games[:2], strict=True):
@@ -100,7 +102,21 @@ def test_kv_cache_matches_full_recompute(fixture_games):
             assert [m for m, _ in a] == [m for m, _ in b]
             assert np.allclose([p for _, p in a], [p for _, p in b], atol=1e-4)
             board.push(game.moves[ply])
-    assert len(cached._cache) == 2
+    assert len(cached._cache) == (4 if mirror_average else 2)
+
+
+def test_mirror_average_is_symmetric(fixture_games):
+    """Averaged over both mirror images, a game and its mirror image are predicted alike."""
+    torch.manual_seed(0)
+    model = MoveGPT(ModelConfig(n_layer=2, n_embd=32, n_head=2, n_positions=32)).eval()
+    game = fixture_games[3]
+    mirrored = Game(fen=Board(game.fen).mirror().fen(), moves=[m.mirror() for m in game.moves])
+    a = evaluate_games(model, [game], mirror_average=True)
+    b = evaluate_games(model, [mirrored], mirror_average=True)
+    assert a["moves"] == b["moves"] == len(game.moves)
+    assert a["top1"] == b["top1"] and a["top5"] == b["top5"]
+    assert abs(a["loss"] - b["loss"]) < 1e-4
+    assert evaluate_games(model, [game])["loss"] != a["loss"]
 
 
 def test_tiny_model_loss_falls(fixture_data, tmp_path):
