@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import struct
 import tarfile
 import zipfile
 import zlib
@@ -33,24 +32,18 @@ from typing import BinaryIO
 import numpy as np
 from tqdm import tqdm
 
-from xiangqi import STARTING_FEN, Board, index_move, mirror_square
+from xiangqi import STARTING_FEN, Board, index_move
 from xiangqi.pgn import Game, PgnError, decode_bytes, read_games, write_game
 from xiangqi.vocab import MIRROR_PERMUTATION, move_index
+
+from .features import MIRROR_SQUARES, board_codes
 
 PGN_SUFFIXES = (".pgn", ".pgns")
 MAX_FILE_BYTES = 64 * 1024 * 1024
 SPLITS = ("train", "val", "test")
 RESULT_CODES = {"1-0": 1, "0-1": -1, "1/2-1/2": 0, "*": 2}
-MIRROR_SQUARES = np.array([mirror_square(s) for s in range(90)], dtype=np.int64)
-# Signed piece codes packed as bytes (-1 is 255) to board codes (Black -1..-7 to 8..14).
-_CODE_TABLE = bytes(c if c < 128 else 7 + 256 - c for c in range(256))
 _HEADER_BYTES_RE = re.compile(rb'^\s*\[\s*([A-Za-z0-9_]+)\s+"(.*)"\s*\]\s*$')
 ARCHIVE_ERRORS = (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error, RuntimeError)
-
-
-def board_codes(board: Board) -> bytes:
-    """90 bytes, one per square: 0 empty, 1..7 Red general..soldier, 8..14 Black."""
-    return struct.pack("90b", *board._board).translate(_CODE_TABLE)
 
 
 _START_CODES = board_codes(Board())
