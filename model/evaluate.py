@@ -186,7 +186,7 @@ def main(args: argparse.Namespace) -> int:
 
     directory = args.model or default_model_dir()
     model = load_model(directory)
-    mirror = bool(inference_options(directory).get("mirror_average", False))
+    mirror = bool(inference_options(directory).get("mirror_average", False)) and not args.no_mirror_average
     games, rejected = read_games(args.pgn)
     if args.max_games:
         games = games[: args.max_games]

@@ -47,4 +47,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--context", choices=("history", "fen"), default="history",
                    help="history: the game so far; fen: only the current position")
     p.add_argument("--max-games", type=int, default=None)
+    p.add_argument("--no-mirror-average", action="store_true",
+                   help="predict from the game as it is only, even if the model's config asks to "
+                        "average it with its mirror image")
     p.add_argument("--json", action="store_true", help="print only the JSON summary line")
