@@ -80,6 +80,8 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--games", type=int, default=100, help="games per pairing")
+    parser.add_argument("--level-games", type=int, default=None,
+                        help="games per pairing of two levels (default: --games)")
     parser.add_argument("--openings", type=int, default=4, help="random opening plies")
     parser.add_argument("--model", default=None, help="model directory (default: the shipped model)")
     parser.add_argument("--uci", action="append", default=[],
@@ -94,15 +96,18 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     start = time.monotonic()
     for first, second in pairings(args.model, args.uci):
-        records = run_match(first, second, args.games, openings=args.openings, seed=args.seed,
+        both_levels = first.startswith("model") and second.startswith("model")
+        games = args.level_games if both_levels and args.level_games else args.games
+        records = run_match(first, second, games, openings=args.openings, seed=args.seed,
                             max_plies=args.max_plies, movetime=args.movetime, workers=args.workers)
         rows.append(summarize(records, first, second))
         print(json.dumps(rows[-1]), file=sys.stderr)
     minutes = (time.monotonic() - start) / 60
     print(markdown(rows))
-    print(f"\n{args.games} games a pairing, {args.openings} random opening plies, {minutes:.0f} min.")
-    plot(rows, Path(args.png), f"Xiangqi-GPT playing levels {args.label}\n{args.games} games a pairing, "
-                               f"{args.openings} random opening plies")
+    level_games = f" ({args.level_games} between two levels)" if args.level_games else ""
+    setup = f"{args.games} games a pairing{level_games}, {args.openings} random opening plies"
+    print(f"\n{setup}, {minutes:.0f} min.")
+    plot(rows, Path(args.png), f"Xiangqi-GPT playing levels {args.label}\n{setup}")
     return 0
 
 
