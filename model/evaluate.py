@@ -21,6 +21,7 @@ from xiangqi.pgn import Game, PgnError, read_pgn_file
 
 from .features import game_positions
 from .network import MoveGPT, mirror_averaged
+from .tokenizer import ICCS_CHARS as ICCS
 from .tokenizer import CharTokenizer, MoveTokenizer
 
 BATCH = 32
@@ -33,7 +34,7 @@ def _game_arrays(game: Game) -> dict[str, np.ndarray]:
     for m in game.moves:
         masks.append(legal_mask(board))
         board.push(m)
-    moves = np.array([MoveTokenizer().encode([m])[0] for m in game.moves], dtype=np.int64)
+    moves = np.array(MoveTokenizer().encode(game.moves), dtype=np.int64)
     return {"moves": moves, "codes": codes[:-1], "sides": sides[:-1], "masks": np.stack(masks)}
 
 
@@ -164,7 +165,6 @@ def _evaluate_char(model: MoveGPT, games: list[Game], device, progress: bool) ->
             "legal_rate": legal / n}
 
 
-ICCS = "abcdefghi0123456789"
 ICCS_INDEX = {c: i for i, c in enumerate(ICCS)}
 
 
