@@ -99,11 +99,13 @@ def mirror_averaged(model: MoveGPT, tokens: torch.Tensor, boards: torch.Tensor,
     return (plain + mirrored.float().log_softmax(-1)[..., perm]) / 2
 
 
-def save_model(model: MoveGPT, directory: str | Path, extra: dict | None = None) -> None:
-    """Write ``config.json`` and ``model.safetensors`` to a directory."""
+def save_model(model: MoveGPT, directory: str | Path, extra: dict | None = None,
+               dtype: torch.dtype | None = None) -> None:
+    """Write ``config.json`` and ``model.safetensors`` to a directory, the weights in ``dtype``
+    when given (e.g. fp16 to halve the file; :func:`load_model` reads them back into fp32)."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()
+    state = {k: v.detach().to("cpu", dtype or v.dtype).contiguous() for k, v in model.state_dict().items()
              if k != "gpt.lm_head.weight"}  # tied to the token embedding
     save_file(state, str(d / MODEL_FILE))
     config = {"model": asdict(model.config), **(extra or {})}

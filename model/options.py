@@ -26,6 +26,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-steps", type=int, default=5000)
     p.add_argument("--max-minutes", type=float, default=None,
                    help="stop after this many minutes (the cosine schedule still uses --max-steps)")
+    p.add_argument("--time-budget", type=float, default=None,
+                   help="train for about this many minutes: max-steps is set from the speed of "
+                        "steps 20-100 and saved in train_config.json")
     p.add_argument("--eval-every", type=int, default=500)
     p.add_argument("--eval-games", type=int, default=200, help="validation games per evaluation")
     p.add_argument("--fen-context", type=float, default=0.25,
@@ -38,6 +41,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", choices=("auto", "fp32", "bf16"), default="auto",
                    help="autocast dtype: auto = bf16 on GPUs that support it, fp32 on CPU")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--save-dtype", choices=("fp32", "fp16"), default="fp32",
+                   help="weights of the best/ and last/ model directories (checkpoint.pt stays fp32)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
 
 

@@ -37,13 +37,13 @@ METRICS = "metrics.jsonl"
 
 
 class WindowSampler:
-    """Draws training windows from a memory-mapped split.
+    """Draws training windows from a memory-mapped split and packs them into rows.
 
-    A window covers up to ``seq_len`` moves of one game; windows are packed into rows. With
-    probability ``fen_context`` it starts at a random ply with ``BOS`` and no history (as for a FEN
-    given alone); otherwise it holds the game's history, starting with ``BOS`` at the first ply or
-    with the previous move.
-    With probability ``mirror`` a window is reflected left-right (augmentation).
+    A window covers up to ``seq_len`` tokens of one game. With probability ``fen_context`` it
+    starts at a random ply with ``BOS`` and no history (as for a FEN given alone); otherwise it
+    holds the game's history, starting with ``BOS`` at the first ply or with the previous move.
+    With probability ``mirror`` a window is reflected left-right (augmentation). Windows are
+    drawn and gathered with vectorized numpy, so batching keeps up with a GPU.
     """
 
     def __init__(self, split: dict[str, np.ndarray], seq_len: int, tokenizer_kind: str,
@@ -60,60 +60,69 @@ class WindowSampler:
         if len(self.moves) == 0:
             raise ValueError("the training split holds no moves")
 
-    def _window(self) -> tuple[int, int, bool]:
-        """(start ply, end ply, starts with BOS) of one window, in global ply indices."""
+    def _draw_windows(self, count: int) -> tuple[np.ndarray, ...]:
+        """(start ply, length, starts with BOS, mirrored) of ``count`` windows."""
         n = self.moves_per_window
-        p = int(self.rng.integers(len(self.moves)))
-        g = int(np.searchsorted(self.offsets, p, side="right")) - 1
-        first, last = int(self.offsets[g]), int(self.offsets[g + 1])
-        if self.rng.random() < self.fen_context:
-            start = p
-        else:
-            start = max(first, p - int(self.rng.integers(n)))
-        return start, min(start + n, last), start == first or self.tok.kind == "char"
+        p = self.rng.integers(len(self.moves), size=count)
+        g = np.searchsorted(self.offsets, p, side="right") - 1
+        first, last = self.offsets[g], self.offsets[g + 1]
+        fen = self.rng.random(count) < self.fen_context
+        start = np.where(fen, p, np.maximum(first, p - self.rng.integers(n, size=count)))
+        bos = fen | (start == first) | (self.tok.kind == "char")
+        mirrored = self.rng.random(count) < self.mirror
+        return start, np.minimum(start + n, last) - start, bos, mirrored
 
-    def _segment(self) -> tuple[np.ndarray, ...]:
-        """(tokens, targets, boards, sides) of one window."""
-        start, end, bos = self._window()
-        moves = np.asarray(self.moves[start:end], dtype=np.int64)
-        if self.tok.kind == "char":
-            chars = self.tok.encode_indices(moves)
-            tokens = np.concatenate([[self.tok.bos], chars[:-1]])
-            n = len(chars)
-            return tokens, chars, np.zeros((n, 90), dtype=np.uint8), np.zeros(n, dtype=np.int64)
-        first = self.tok.bos if bos else int(self.moves[start - 1])
-        boards = np.asarray(self.boards[start:end])
-        if self.rng.random() < self.mirror:
-            boards = boards[:, MIRROR_SQUARES]
-            moves = MIRROR_PERMUTATION[moves]
-            first = first if bos else int(MIRROR_PERMUTATION[first])
-        codes = boards[np.arange(len(moves)), FROM_SQUARE[moves]]
-        sides = ((codes >= 1) & (codes <= 7)).astype(np.int64)
-        return np.concatenate([[first], moves[:-1]]), moves, boards, sides
+    def _layout(self, rows: int) -> tuple[np.ndarray, ...]:
+        """Windows packed into ``rows`` rows of ``moves_per_window`` moves, the last window of a
+        row cut short: (start ply, length, flat offset, BOS, mirrored) per window."""
+        n = self.moves_per_window
+        placed: list[tuple[int, int, int, bool, bool]] = []
+        row = col = 0
+        while row < rows:
+            for s, length, b, m in zip(*self._draw_windows(max(8, 2 * rows * n // 64)), strict=True):
+                take = min(int(length), n - col)
+                placed.append((int(s), take, row * n + col, bool(b), bool(m)))
+                col += take
+                if col == n:
+                    row, col = row + 1, 0
+                    if row == rows:
+                        break
+        start, length, flat, bos, mirrored = (np.array(c) for c in zip(*placed, strict=True))
+        return start, length, flat, bos, mirrored
 
     def batch(self, batch_size: int) -> dict[str, torch.Tensor]:
-        """A batch of rows of ``seq_len`` positions, each packed with windows one after another;
+        """A batch of rows of ``seq_len`` tokens, each packed with windows one after another;
         ``positions`` restarts at 0 with every window, as at inference."""
-        T = self.seq_len
-        tokens = np.empty((batch_size, T), dtype=np.int64)
-        targets = np.empty((batch_size, T), dtype=np.int64)
-        boards = np.empty((batch_size, T, 90), dtype=np.uint8)
-        sides = np.empty((batch_size, T), dtype=np.int64)
-        positions = np.empty((batch_size, T), dtype=np.int64)
-        for i in range(batch_size):
-            pos = 0
-            while pos < T:
-                seg_tokens, seg_targets, seg_boards, seg_sides = self._segment()
-                n = min(len(seg_tokens), T - pos)
-                tokens[i, pos:pos + n] = seg_tokens[:n]
-                targets[i, pos:pos + n] = seg_targets[:n]
-                boards[i, pos:pos + n] = seg_boards[:n]
-                sides[i, pos:pos + n] = seg_sides[:n]
-                positions[i, pos:pos + n] = np.arange(n)
-                pos += n
-        return {"tokens": torch.from_numpy(tokens), "targets": torch.from_numpy(targets),
-                "boards": torch.from_numpy(boards), "sides": torch.from_numpy(sides),
-                "positions": torch.from_numpy(positions)}
+        start, length, flat, bos, mirrored = self._layout(batch_size)
+        total = batch_size * self.moves_per_window
+        ply = np.repeat(start - flat, length) + np.arange(total)
+        offset = np.arange(total) - np.repeat(flat, length)  # move index within its window
+        mirror = np.repeat(mirrored, length)
+        window_bos = np.repeat(bos, length) & (offset == 0)
+        moves = np.asarray(self.moves[ply], dtype=np.int64)
+        moves = np.where(mirror, MIRROR_PERMUTATION[moves], moves)
+        shape = (batch_size, self.seq_len)
+        if self.tok.kind == "char":
+            targets = self.tok.encode_indices(moves)
+            tokens = np.roll(targets, 1)
+            tokens[np.flatnonzero(offset == 0) * 4] = self.tok.bos
+            positions = (offset[:, None] * 4 + np.arange(4)).reshape(-1)
+            boards = np.zeros((*shape, 90), dtype=np.uint8)
+            sides = np.zeros(shape, dtype=np.int64)
+        else:
+            previous = np.asarray(self.moves[np.maximum(ply - 1, 0)], dtype=np.int64)
+            previous = np.where(mirror, MIRROR_PERMUTATION[previous], previous)
+            tokens = np.where(window_bos, self.tok.bos, previous)
+            targets, positions = moves, offset
+            boards = np.asarray(self.boards[ply])
+            boards[mirror] = boards[mirror][:, MIRROR_SQUARES]
+            codes = boards[np.arange(total), FROM_SQUARE[moves]]
+            sides = ((codes >= 1) & (codes <= 7)).astype(np.int64)
+        return {"tokens": torch.from_numpy(tokens.reshape(shape)),
+                "targets": torch.from_numpy(targets.reshape(shape)),
+                "boards": torch.from_numpy(boards.reshape(*shape, 90)),
+                "sides": torch.from_numpy(sides.reshape(shape)),
+                "positions": torch.from_numpy(positions.reshape(shape))}
 
 
 def lr_at(step: int, args: argparse.Namespace) -> float:
@@ -182,7 +191,9 @@ def train(args: argparse.Namespace) -> dict:
         (decay if is_matrix else no_decay).append(param)
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}],
-                                  lr=args.lr, betas=(0.9, 0.95))
+                                  lr=args.lr, betas=(0.9, 0.95), fused=device.type == "cuda")
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
     sampler = WindowSampler(load_split(args.data, "train"), args.seq_len, args.tokenizer, args.fen_context,
                             np.random.default_rng(args.seed + rank), mirror=args.mirror)
     step = 0
@@ -208,11 +219,13 @@ def train(args: argparse.Namespace) -> dict:
 
     val_games = load_val_games(args.data, args.eval_games) if rank == 0 else []
     amp = autocast_dtype(device, args.dtype)
+    save_dtype = torch.float16 if args.save_dtype == "fp16" else None
     saved_args = {k: v for k, v in vars(args).items() if k != "func"}
     if rank == 0:
         (out / "train_config.json").write_text(json.dumps(saved_args, indent=2))
         print(f"model: {model.num_parameters() / 1e6:.2f}M parameters, {config}", flush=True)
     started = time.time()
+    calibrate = _Calibration(args, device) if args.time_budget and not args.resume else None
     deadline = started + args.max_minutes * 60 if args.max_minutes else None
     bar = tqdm(total=args.max_steps, initial=step, desc="training", disable=rank != 0, mininterval=2.0)
     record: dict = {}
@@ -222,9 +235,9 @@ def train(args: argparse.Namespace) -> dict:
         for group in optimizer.param_groups:
             group["lr"] = lr
         model.train()
-        total_loss = 0.0
+        total_loss = torch.zeros((), device=device)
         for micro in range(args.grad_accum):
-            b = {k: v.to(device, non_blocking=True) for k, v in sampler.batch(args.batch_size).items()}
+            b = {k: _to_device(v, device) for k, v in sampler.batch(args.batch_size).items()}
             sync = micro == args.grad_accum - 1 or world == 1
             ctx = ddp_model.no_sync() if not sync else contextlib.nullcontext()
             with ctx, torch.autocast(device.type, dtype=amp, enabled=amp is not None):
@@ -232,18 +245,23 @@ def train(args: argparse.Namespace) -> dict:
                 loss = torch.nn.functional.cross_entropy(logits.float().view(-1, logits.size(-1)),
                                                          b["targets"].view(-1), ignore_index=-100)
             (loss / args.grad_accum).backward()
-            total_loss += loss.item() / args.grad_accum
-            tokens_seen += int((b["targets"] >= 0).sum())
+            total_loss += loss.detach() / args.grad_accum
+            tokens_seen += b["targets"].numel()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         step += 1
         bar.update()
-        bar.set_postfix(loss=f"{total_loss:.3f}", lr=f"{lr:.2e}")
+        if calibrate is not None and calibrate.update(step, bar):
+            calibrate = None
+            if rank == 0:
+                saved_args["max_steps"] = args.max_steps
+                (out / "train_config.json").write_text(json.dumps(saved_args, indent=2))
         out_of_time = deadline is not None and time.time() > deadline
         evaluate_now = step % args.eval_every == 0 or step == args.max_steps or out_of_time
         if rank == 0 and (step % 50 == 0 or evaluate_now):
-            record = {"step": step, "train_loss": total_loss, "lr": lr, "grad_norm": float(grad_norm),
+            bar.set_postfix(loss=f"{float(total_loss):.3f}", lr=f"{lr:.2e}")
+            record = {"step": step, "train_loss": float(total_loss), "lr": lr, "grad_norm": float(grad_norm),
                       "minutes": (time.time() - started) / 60, "tokens": tokens_seen * world}
         if rank == 0 and evaluate_now:
             metrics = evaluate_games(model, val_games, context="history", device=device) if val_games else {}
@@ -252,8 +270,10 @@ def train(args: argparse.Namespace) -> dict:
             bar.write(json.dumps(record))
             if best is None or metrics.get("top1", 0) >= best:
                 best = metrics.get("top1", 0)
-                save_model(model, out / "best", extra={"train": saved_args, "step": step, "val": metrics})
-            save_model(model, out / "last", extra={"train": saved_args, "step": step, "val": metrics})
+                save_model(model, out / "best", extra={"train": saved_args, "step": step, "val": metrics},
+                           dtype=save_dtype)
+            save_model(model, out / "last", extra={"train": saved_args, "step": step, "val": metrics},
+                       dtype=save_dtype)
             _save_checkpoint(ckpt_path, model, optimizer, step, best, sampler)
         if rank == 0 and record.get("step") == step:
             with open(out / METRICS, "a") as f:
@@ -267,6 +287,41 @@ def train(args: argparse.Namespace) -> dict:
         dist.barrier()
         dist.destroy_process_group()
     return record
+
+
+def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    if device.type == "cuda":
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor
+
+
+class _Calibration:
+    """``--time-budget``: times steps 20 to 100 and then fixes ``max_steps`` (and with it the
+    cosine schedule) so that training ends in about the budget; the step count is saved."""
+
+    FIRST, LAST = 20, 100
+
+    def __init__(self, args: argparse.Namespace, device: torch.device) -> None:
+        self.args = args
+        self.device = device
+        self.began: float | None = None
+        self.started = time.time()
+
+    def update(self, step: int, bar: tqdm) -> bool:
+        """Called after each step; True once ``max_steps`` is fixed."""
+        if step == self.FIRST:
+            self.began = time.time()
+        if step < self.LAST or self.began is None:
+            return False
+        per_step = (time.time() - self.began) / (self.LAST - self.FIRST)
+        left = self.args.time_budget * 60 * 0.95 - (time.time() - self.started)
+        steps = torch.tensor(max(step + 1, step + int(left / per_step)), device=self.device)
+        if dist.is_initialized():  # every rank follows rank 0's schedule
+            dist.broadcast(steps, 0)
+        self.args.max_steps = int(steps)
+        bar.total = self.args.max_steps
+        bar.write(f"time budget: {per_step:.3f} s/step, max_steps set to {self.args.max_steps}")
+        return True
 
 
 def _save_checkpoint(path: Path, model: MoveGPT, optimizer, step: int, best, sampler: WindowSampler) -> None:

@@ -227,3 +227,31 @@ def test_shipped_model_plays_a_full_game():
 def test_fixture_games_are_readable(wxf15_paths):
     games, rejected = read_games([str(wxf15_paths["chinese"])])
     assert len(games) == 15 and rejected == 0
+
+
+def test_window_sampler_rows_replay_real_games(fixture_data):
+    from model.dataset import load_split
+    from model.train import WindowSampler
+    from xiangqi.vocab import MOVES
+
+    split = load_split(str(fixture_data), "train")
+    sampler = WindowSampler(split, 48, "move", fen_context=0.25, rng=np.random.default_rng(0), mirror=0.5)
+    batch = {k: v.numpy() for k, v in sampler.batch(16).items()}
+    tokens, targets, boards, positions = batch["tokens"], batch["targets"], batch["boards"], batch["positions"]
+    assert tokens.shape == targets.shape == positions.shape == (16, 48) and boards.shape == (16, 48, 90)
+    starts = positions == 0
+    assert starts[:, 0].all() and 16 < starts.sum() < 16 * 48
+    assert (tokens[~starts] == targets[:, :-1][~starts[:, 1:]]).all()  # each token is the move before
+    assert ((tokens == MoveTokenizer.bos) <= starts).all()
+    checked = 0
+    for r in range(16):
+        for t in range(47):
+            move = MOVES[targets[r, t]]
+            piece = boards[r, t, move.from_square]
+            assert piece != 0 and batch["sides"][r, t] == int(piece <= 7)
+            if positions[r, t + 1] > 0:  # the move leads to the next board of the window
+                after = boards[r, t].copy()
+                after[move.to_square], after[move.from_square] = piece, 0
+                assert (after == boards[r, t + 1]).all()
+                checked += 1
+    assert checked > 400
