@@ -51,3 +51,17 @@ def history_positions(board: Board, start: int) -> tuple[np.ndarray, np.ndarray]
             break
         b.pop()
     return np.stack(codes[::-1]), np.array(sides[::-1], dtype=np.int64)
+
+
+_CODE_LETTERS = "1KABNRCPkabnrcp"  # board code -> FEN letter ("1" marks an empty square)
+
+
+def codes_fen(codes: np.ndarray, red_to_move: bool) -> str:
+    """The FEN of 90 board codes (see :func:`board_codes`) and the side to move."""
+    rows = []
+    for rank in range(9, -1, -1):
+        row = "".join(_CODE_LETTERS[c] for c in codes[rank * 9:rank * 9 + 9])
+        for n in range(9, 1, -1):
+            row = row.replace("1" * n, str(n))
+        rows.append(row)
+    return "/".join(rows) + (" w" if red_to_move else " b")

@@ -12,6 +12,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="one token per move (default) or ICCS as 4 characters per move")
     p.add_argument("--no-board", dest="board", action="store_false",
                    help="do not add the board-state embedding to the inputs")
+    p.add_argument("--init", default=None,
+                   help="start from this model directory's weights and architecture (fine-tuning)")
     p.add_argument("--n-layer", type=int, default=6)
     p.add_argument("--n-embd", type=int, default=256)
     p.add_argument("--n-head", type=int, default=8)
@@ -35,6 +37,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="fraction of windows that start mid-game with no history")
     p.add_argument("--mirror", type=float, default=0.5,
                    help="probability of reflecting a training window left-right")
+    p.add_argument("--legal-loss", type=float, default=0.0,
+                   help="weight of an extra loss, -log of the probability on legal moves "
+                        "(legal masks come from the rules engine, about 0.1 ms of CPU per position)")
     p.add_argument("--grad-clip", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:0 ...")

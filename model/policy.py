@@ -3,7 +3,8 @@
 The policy reads the game's history (``board.root()`` and ``board.move_stack``) and the current
 board, masks the logits to the legal moves before the softmax, and keeps the KV caches of the
 most recent games so that each new move costs one incremental step. With ``mirror_average`` it
-averages the predictions for the game and for its left-right mirror image.
+averages the predictions for the game and for its left-right mirror image, both computed in
+one batch of two rows.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import torch
 from xiangqi import VOCAB_SIZE, Board, Move, index_move, move_index
 from xiangqi.vocab import MIRROR_PERMUTATION, legal_move_indices
 
-from .features import MIRROR_SQUARES, history_positions
-from .network import ModelLoadError, MoveGPT, inference_options, load_model
+from .features import history_positions
+from .network import MIRROR_SQUARES_T, MIRROR_TOKENS, ModelLoadError, MoveGPT, inference_options, load_model
 from .tokenizer import MoveTokenizer
 
 __all__ = ["Policy", "ModelLoadError", "default_model_dir"]
@@ -30,7 +31,7 @@ def default_model_dir() -> Path:
     return Path(__file__).resolve().parent / "default"
 
 
-CACHED_GAMES = 16  # KV caches kept (a game with mirror averaging uses two)
+CACHED_GAMES = 16  # KV caches kept
 
 
 def window_start(ply: int, n_positions: int) -> int:
@@ -53,10 +54,10 @@ class Policy:
         self.device = device
         self.mirror_average = mirror_average
         self._lock = threading.Lock()
-        # The most recent games, most recent last: ((root FEN, mirrored), window start, moves fed,
-        # KV cache, logits after the last move). A KV cache grows in place, so an entry is taken
-        # out of the list while it is extended.
-        self._cache: list[tuple[tuple[str, bool], int, list[Move], object, np.ndarray]] = []
+        # The most recent games, most recent last: (root FEN, window start, moves fed, KV cache,
+        # move scores after the last move). A KV cache grows in place, so an entry is taken out of
+        # the list while it is extended.
+        self._cache: list[tuple[str, int, list[Move], object, np.ndarray]] = []
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "cpu") -> Policy:
@@ -74,51 +75,49 @@ class Policy:
 
     @torch.no_grad()
     def _logits(self, board: Board) -> np.ndarray:
-        """Move scores [VOCAB_SIZE] for the side to move (log-probabilities up to a constant),
-        from the game's history; averaged with the mirror image when ``mirror_average`` is set."""
+        """Move scores [VOCAB_SIZE] for the side to move (log-probabilities up to a constant) from
+        the game's history, fed incrementally on top of a cached prefix when there is one."""
         moves = list(board.move_stack)
-        root_fen = board.root().fen() if moves else board.fen()
-        plain = self._view_logits(board, moves, root_fen, mirror=False)
-        if not self.mirror_average:
-            return plain
-        return (plain + self._view_logits(board, moves, root_fen, mirror=True)[MIRROR_PERMUTATION]) / 2
-
-    def _view_logits(self, board: Board, moves: list[Move], root_fen: str, mirror: bool) -> np.ndarray:
-        """Move logits of the game as it is, or of its left-right mirror image (then indexed by
-        mirrored moves), fed incrementally on top of a cached prefix when there is one."""
+        key = board.root().fen() if moves else board.fen()
         n = len(moves)
-        key = (root_fen, mirror)
-        P = self.model.config.n_positions
-        cache = None
-        start = window_start(n, P)
-        fed = start
-        for i, (c_key, c_start, c_moves, c_kv, c_logits) in enumerate(self._cache):
+        start = window_start(n, self.model.config.n_positions)
+        cache, fed = None, start
+        for i, (c_key, c_start, c_moves, c_kv, c_scores) in enumerate(self._cache):
             if c_key != key or c_start != start or len(c_moves) > n or moves[:len(c_moves)] != c_moves:
                 continue
             if len(c_moves) == n:
                 self._cache.append(self._cache.pop(i))
-                return c_logits
+                return c_scores
             if cache is None or len(c_moves) + 1 > fed:
                 fed, cache, best = len(c_moves) + 1, c_kv, i
         if cache is not None:
             self._cache.pop(best)
-        # Feed positions fed..n (position t holds the board before move t).
-        codes, sides = history_positions(board, fed)
-        tokens = [MoveTokenizer.bos if t == 0 else move_index(moves[t - 1]) for t in range(fed, n + 1)]
-        if mirror:
-            codes = codes[:, MIRROR_SQUARES]
-            tokens = [t if t >= VOCAB_SIZE else int(MIRROR_PERMUTATION[t]) for t in tokens]
-        x = torch.tensor([tokens], device=self.device)
-        b = torch.from_numpy(codes).unsqueeze(0).to(self.device)
-        s = torch.from_numpy(sides).unsqueeze(0).to(self.device)
-        pos = torch.arange(fed - start, n + 1 - start, device=self.device).unsqueeze(0)
-        logits, kv = self.model(x, b, s, cache=cache, position_ids=pos, use_cache=True)
-        result = logits[0, -1, :VOCAB_SIZE].float().cpu().numpy()
+        scores, kv = self._forward(board, moves, start, fed, cache)
         # Entries of earlier windows of this game are superseded.
         self._cache = [e for e in self._cache if not (e[0] == key and moves[:len(e[2])] == e[2])]
-        self._cache.append((key, start, moves, kv, result))
+        self._cache.append((key, start, moves, kv, scores))
         del self._cache[:-CACHED_GAMES]
-        return result
+        return scores
+
+    def _forward(self, board: Board, moves: list[Move], start: int, fed: int,
+                 cache) -> tuple[np.ndarray, object]:
+        """Feed positions ``fed``..n (position t holds the board before move t) of the window that
+        begins at ply ``start``; with ``mirror_average`` the mirror image is a second row."""
+        n = len(moves)
+        codes, sides = history_positions(board, fed)
+        tokens = [MoveTokenizer.bos if t == 0 else move_index(moves[t - 1]) for t in range(fed, n + 1)]
+        x, b, s = torch.tensor([tokens]), torch.from_numpy(codes)[None], torch.from_numpy(sides)[None]
+        if self.mirror_average:
+            x = torch.cat([x, MIRROR_TOKENS[x]])
+            b = torch.cat([b, b[..., MIRROR_SQUARES_T]])
+            s = torch.cat([s, s])
+        x, b, s = x.to(self.device), b.to(self.device), s.to(self.device)
+        pos = torch.arange(fed - start, n + 1 - start, device=self.device).expand(len(x), -1)
+        logits, kv = self.model(x, b, s, cache=cache, position_ids=pos, use_cache=True)
+        last = logits[:, -1, :VOCAB_SIZE].float().log_softmax(-1).cpu().numpy()
+        if self.mirror_average:
+            return (last[0] + last[1][MIRROR_PERMUTATION]) / 2, kv
+        return last[0], kv
 
     def candidates(self, board: Board, k: int | None = None,
                    temperature: float = 1.0) -> list[tuple[Move, float]]:

@@ -20,15 +20,17 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch import nn
 from tqdm import tqdm
 
+from xiangqi import Board
 from xiangqi.pgn import Game, read_pgn_file
-from xiangqi.vocab import MIRROR_PERMUTATION
+from xiangqi.vocab import MIRROR_PERMUTATION, legal_move_indices
 
 from .dataset import is_dataset, load_split
 from .evaluate import evaluate_games
-from .features import FROM_SQUARE, MIRROR_SQUARES
-from .network import ModelConfig, MoveGPT, save_model
+from .features import FROM_SQUARE, MIRROR_SQUARES, codes_fen
+from .network import ModelConfig, MoveGPT, load_model, save_model
 from .plots import plot_curves
 from .tokenizer import get_tokenizer
 
@@ -43,11 +45,14 @@ class WindowSampler:
     starts at a random ply with ``BOS`` and no history (as for a FEN given alone); otherwise it
     holds the game's history, starting with ``BOS`` at the first ply or with the previous move.
     With probability ``mirror`` a window is reflected left-right (augmentation). Windows are
-    drawn and gathered with vectorized numpy, so batching keeps up with a GPU.
+    drawn and gathered with vectorized numpy, so batching keeps up with a GPU. With
+    ``legal_masks`` each batch also holds the legal moves of every position (``legal``, from the
+    rules engine: about 0.1 ms of CPU per position).
     """
 
     def __init__(self, split: dict[str, np.ndarray], seq_len: int, tokenizer_kind: str,
-                 fen_context: float, rng: np.random.Generator, mirror: float = 0.0) -> None:
+                 fen_context: float, rng: np.random.Generator, mirror: float = 0.0,
+                 legal_masks: bool = False) -> None:
         self.moves = split["moves"]
         self.boards = split["boards"]
         self.offsets = np.asarray(split["offsets"])
@@ -57,6 +62,7 @@ class WindowSampler:
         self.fen_context = fen_context
         self.mirror = mirror
         self.rng = rng
+        self.legal_masks = legal_masks
         if len(self.moves) == 0:
             raise ValueError("the training split holds no moves")
 
@@ -118,11 +124,17 @@ class WindowSampler:
             boards[mirror] = boards[mirror][:, MIRROR_SQUARES]
             codes = boards[np.arange(total), FROM_SQUARE[moves]]
             sides = ((codes >= 1) & (codes <= 7)).astype(np.int64)
-        return {"tokens": torch.from_numpy(tokens.reshape(shape)),
-                "targets": torch.from_numpy(targets.reshape(shape)),
-                "boards": torch.from_numpy(boards.reshape(*shape, 90)),
-                "sides": torch.from_numpy(sides.reshape(shape)),
-                "positions": torch.from_numpy(positions.reshape(shape))}
+        batch = {"tokens": torch.from_numpy(tokens.reshape(shape)),
+                 "targets": torch.from_numpy(targets.reshape(shape)),
+                 "boards": torch.from_numpy(boards.reshape(*shape, 90)),
+                 "sides": torch.from_numpy(sides.reshape(shape)),
+                 "positions": torch.from_numpy(positions.reshape(shape))}
+        if self.legal_masks:
+            legal = np.zeros((total, self.tok.vocab_size), dtype=bool)
+            for i in range(total):
+                legal[i, legal_move_indices(Board(codes_fen(boards[i], bool(sides[i]))))] = True
+            batch["legal"] = torch.from_numpy(legal.reshape(*shape, -1))
+        return batch
 
 
 def lr_at(step: int, args: argparse.Namespace) -> float:
@@ -181,10 +193,17 @@ def train(args: argparse.Namespace) -> dict:
 
     torch.manual_seed(args.seed)
     random.seed(args.seed)
-    config = ModelConfig(tokenizer=args.tokenizer, board=args.board and args.tokenizer == "move",
-                         n_layer=args.n_layer, n_embd=args.n_embd, n_head=args.n_head,
-                         n_positions=args.seq_len, dropout=args.dropout)
-    model = MoveGPT(config).to(device)
+    if args.init:
+        model = load_model(args.init).to(device)
+        config = model.config
+        if (config.tokenizer, config.n_positions) != (args.tokenizer, args.seq_len):
+            raise ValueError(f"--init model has tokenizer {config.tokenizer!r} and {config.n_positions} "
+                             f"positions; pass --tokenizer and --seq-len to match")
+    else:
+        config = ModelConfig(tokenizer=args.tokenizer, board=args.board and args.tokenizer == "move",
+                             n_layer=args.n_layer, n_embd=args.n_embd, n_head=args.n_head,
+                             n_positions=args.seq_len, dropout=args.dropout)
+        model = MoveGPT(config).to(device)
     decay, no_decay = [], []
     for name, param in model.named_parameters():
         is_matrix = param.dim() >= 2 and not any(k in name for k in ("embedding", "wte", "wpe"))
@@ -194,8 +213,11 @@ def train(args: argparse.Namespace) -> dict:
                                   lr=args.lr, betas=(0.9, 0.95), fused=device.type == "cuda")
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
+    if args.legal_loss and args.tokenizer != "move":
+        raise ValueError("--legal-loss needs the move tokenizer")
     sampler = WindowSampler(load_split(args.data, "train"), args.seq_len, args.tokenizer, args.fen_context,
-                            np.random.default_rng(args.seed + rank), mirror=args.mirror)
+                            np.random.default_rng(args.seed + rank), mirror=args.mirror,
+                            legal_masks=args.legal_loss > 0)
     step = 0
     best = None
     ckpt_path = out / CHECKPOINT
@@ -242,8 +264,10 @@ def train(args: argparse.Namespace) -> dict:
             ctx = ddp_model.no_sync() if not sync else contextlib.nullcontext()
             with ctx, torch.autocast(device.type, dtype=amp, enabled=amp is not None):
                 logits, _ = ddp_model(b["tokens"], b["boards"], b["sides"], position_ids=b["positions"])
-                loss = torch.nn.functional.cross_entropy(logits.float().view(-1, logits.size(-1)),
-                                                         b["targets"].view(-1), ignore_index=-100)
+                logits = logits.float()
+                loss = nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), b["targets"].view(-1))
+                if args.legal_loss:
+                    loss = loss + args.legal_loss * illegal_mass_loss(logits, b["legal"])
             (loss / args.grad_accum).backward()
             total_loss += loss.detach() / args.grad_accum
             tokens_seen += b["targets"].numel()
@@ -287,6 +311,14 @@ def train(args: argparse.Namespace) -> dict:
         dist.barrier()
         dist.destroy_process_group()
     return record
+
+
+def illegal_mass_loss(logits: torch.Tensor, legal: torch.Tensor) -> torch.Tensor:
+    """Mean of -log P(legal move) over positions: the rules engine teaches the model to keep its
+    probability mass on legal moves, so that the unmasked argmax is legal."""
+    everything = logits.logsumexp(-1)
+    on_legal = logits.masked_fill(~legal, float("-inf")).logsumexp(-1)
+    return (everything - on_legal).mean()
 
 
 def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import random
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -102,7 +103,21 @@ def test_kv_cache_matches_full_recompute(fixture_games, mirror_average):
             assert [m for m, _ in a] == [m for m, _ in b]
             assert np.allclose([p for _, p in a], [p for _, p in b], atol=1e-4)
             board.push(game.moves[ply])
-    assert len(cached._cache) == (4 if mirror_average else 2)
+    assert len(cached._cache) == 2  # one per game; the mirror image is a second row of it
+
+
+def test_policy_and_evaluation_agree(fixture_games):
+    """Playing and evaluating rank moves alike: the policy's best move is evaluate's top-1 (the
+    game fits in one window, where both see the same context)."""
+    torch.manual_seed(0)
+    model = MoveGPT(ModelConfig(n_layer=2, n_embd=32, n_head=2, n_positions=128)).eval()
+    game = fixture_games[5]
+    policy = Policy(model, mirror_average=True)
+    board, hits = game.board(), 0
+    for move in game.moves:
+        hits += policy.candidates(board, k=1)[0][0] == move
+        board.push(move)
+    assert evaluate_games(model, [game], mirror_average=True)["top1"] == hits / len(game.moves)
 
 
 def test_mirror_average_is_symmetric(fixture_games):
@@ -201,7 +216,10 @@ def test_game_over_has_no_move():
 
 def test_ddp_two_cpu_processes(fixture_data, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+    with socket.socket() as s:  # a free port, so that no other process can collide with the test
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", port,
            "-m", "xqgpt", "train", "--data", str(fixture_data), "--out", str(tmp_path / "ddp"),
            "--n-layer", "1", "--n-embd", "32", "--n-head", "2", "--seq-len", "32", "--batch-size", "4",
            "--max-steps", "6", "--eval-every", "3", "--eval-games", "2", "--warmup", "2", "--threads", "1"]
@@ -237,7 +255,8 @@ def test_window_sampler_rows_replay_real_games(fixture_data):
     split = load_split(str(fixture_data), "train")
     sampler = WindowSampler(split, 48, "move", fen_context=0.25, rng=np.random.default_rng(0), mirror=0.5)
     batch = {k: v.numpy() for k, v in sampler.batch(16).items()}
-    tokens, targets, boards, positions = batch["tokens"], batch["targets"], batch["boards"], batch["positions"]
+    tokens, targets, boards = batch["tokens"], batch["targets"], batch["boards"]
+    positions = batch["positions"]
     assert tokens.shape == targets.shape == positions.shape == (16, 48) and boards.shape == (16, 48, 90)
     starts = positions == 0
     assert starts[:, 0].all() and 16 < starts.sum() < 16 * 48
@@ -255,3 +274,24 @@ def test_window_sampler_rows_replay_real_games(fixture_data):
                 assert (after == boards[r, t + 1]).all()
                 checked += 1
     assert checked > 400
+
+
+def test_legal_masks_and_fine_tuning_from_a_model(fixture_data, tmp_path):
+    from model.dataset import load_split
+    from model.train import WindowSampler
+
+    sampler = WindowSampler(load_split(str(fixture_data), "train"), 32, "move", fen_context=0.25,
+                            rng=np.random.default_rng(1), mirror=0.5, legal_masks=True)
+    batch = sampler.batch(4)
+    legal, targets = batch["legal"], batch["targets"]
+    assert legal.shape == (4, 32, MoveTokenizer.vocab_size)
+    assert legal.gather(-1, targets[..., None]).all()  # the move played is always legal
+    assert 25 < legal.sum(-1).float().mean() < 50 and not legal[..., MoveTokenizer.pad:].any()
+
+    base = tmp_path / "base"
+    train(train_args(fixture_data, base, max_steps=5))
+    tuned = train(train_args(fixture_data, tmp_path / "tuned", init=str(base / "best"), legal_loss=1.0,
+                             max_steps=5, eval_every=5, n_layer=1, n_embd=32))
+    config = json.loads((tmp_path / "tuned" / "best" / "config.json").read_text())
+    assert config["model"]["n_layer"] == 2 and config["model"]["n_embd"] == 64  # the init model's shape
+    assert tuned["step"] == 5 and np.isfinite(tuned["train_loss"])
