@@ -295,3 +295,11 @@ def test_legal_masks_and_fine_tuning_from_a_model(fixture_data, tmp_path):
     config = json.loads((tmp_path / "tuned" / "best" / "config.json").read_text())
     assert config["model"]["n_layer"] == 2 and config["model"]["n_embd"] == 64  # the init model's shape
     assert tuned["step"] == 5 and np.isfinite(tuned["train_loss"])
+
+
+def test_time_budget_fixes_the_step_count(fixture_data, tmp_path):
+    out = tmp_path / "budget"
+    record = train(train_args(fixture_data, out, n_layer=1, n_embd=32, max_steps=100_000, time_budget=0.1))
+    saved = json.loads((out / "train_config.json").read_text())["max_steps"]
+    assert 100 < saved < 100_000  # set from the speed of the first 100 steps
+    assert record["step"] == saved and record["minutes"] < 1.0
