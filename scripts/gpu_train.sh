@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Train candidate models side by side on one GPU and keep the best by validation top-1.
-# This is how the shipped model was trained on a lent H200 (see model/default/README.md):
+# This is how the model sizes in the README were compared on a lent H200:
 #
 #   scripts/gpu_train.sh OUTDIR [MINUTES]
 #
