@@ -38,8 +38,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mirror", type=float, default=0.5,
                    help="probability of reflecting a training window left-right")
     p.add_argument("--legal-loss", type=float, default=0.0,
-                   help="weight of an extra loss, -log of the probability on legal moves "
-                        "(legal masks come from the rules engine, about 0.1 ms of CPU per position)")
+                   help="weight of an extra loss, -log of the probability on legal moves (the masks "
+                        "come from the rules engine, computed once into DATA/train/legal.npy)")
     p.add_argument("--grad-clip", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:0 ...")

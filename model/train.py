@@ -23,13 +23,13 @@ import torch.distributed as dist
 from torch import nn
 from tqdm import tqdm
 
-from xiangqi import Board
+from xiangqi import VOCAB_SIZE
 from xiangqi.pgn import Game, read_pgn_file
-from xiangqi.vocab import MIRROR_PERMUTATION, legal_move_indices
+from xiangqi.vocab import MIRROR_PERMUTATION
 
-from .dataset import is_dataset, load_split
+from .dataset import is_dataset, legal_table, load_split
 from .evaluate import evaluate_games
-from .features import FROM_SQUARE, MIRROR_SQUARES, codes_fen
+from .features import FROM_SQUARE, MIRROR_SQUARES
 from .network import ModelConfig, MoveGPT, load_model, save_model
 from .plots import plot_curves
 from .tokenizer import get_tokenizer
@@ -45,14 +45,14 @@ class WindowSampler:
     starts at a random ply with ``BOS`` and no history (as for a FEN given alone); otherwise it
     holds the game's history, starting with ``BOS`` at the first ply or with the previous move.
     With probability ``mirror`` a window is reflected left-right (augmentation). Windows are
-    drawn and gathered with vectorized numpy, so batching keeps up with a GPU. With
-    ``legal_masks`` each batch also holds the legal moves of every position (``legal``, from the
-    rules engine: about 0.1 ms of CPU per position).
+    drawn and gathered with vectorized numpy, so batching keeps up with a GPU. Given the split's
+    :func:`~model.dataset.legal_table`, each batch also holds the packed legal moves of every
+    position and whether its window is mirrored (:func:`legal_masks` unpacks them).
     """
 
     def __init__(self, split: dict[str, np.ndarray], seq_len: int, tokenizer_kind: str,
                  fen_context: float, rng: np.random.Generator, mirror: float = 0.0,
-                 legal_masks: bool = False) -> None:
+                 legal: np.ndarray | None = None) -> None:
         self.moves = split["moves"]
         self.boards = split["boards"]
         self.offsets = np.asarray(split["offsets"])
@@ -62,7 +62,7 @@ class WindowSampler:
         self.fen_context = fen_context
         self.mirror = mirror
         self.rng = rng
-        self.legal_masks = legal_masks
+        self.legal = legal
         if len(self.moves) == 0:
             raise ValueError("the training split holds no moves")
 
@@ -93,8 +93,7 @@ class WindowSampler:
                     row, col = row + 1, 0
                     if row == rows:
                         break
-        start, length, flat, bos, mirrored = (np.array(c) for c in zip(*placed, strict=True))
-        return start, length, flat, bos, mirrored
+        return tuple(np.array(column) for column in zip(*placed, strict=True))
 
     def batch(self, batch_size: int) -> dict[str, torch.Tensor]:
         """A batch of rows of ``seq_len`` tokens, each packed with windows one after another;
@@ -129,11 +128,9 @@ class WindowSampler:
                  "boards": torch.from_numpy(boards.reshape(*shape, 90)),
                  "sides": torch.from_numpy(sides.reshape(shape)),
                  "positions": torch.from_numpy(positions.reshape(shape))}
-        if self.legal_masks:
-            legal = np.zeros((total, self.tok.vocab_size), dtype=bool)
-            for i in range(total):
-                legal[i, legal_move_indices(Board(codes_fen(boards[i], bool(sides[i]))))] = True
-            batch["legal"] = torch.from_numpy(legal.reshape(*shape, -1))
+        if self.legal is not None:  # packed; see legal_masks()
+            batch["legal_bits"] = torch.from_numpy(np.asarray(self.legal[ply]).reshape(*shape, -1))
+            batch["mirrored"] = torch.from_numpy(mirror.reshape(shape))
         return batch
 
 
@@ -215,9 +212,15 @@ def train(args: argparse.Namespace) -> dict:
         torch.backends.cuda.matmul.allow_tf32 = True
     if args.legal_loss and args.tokenizer != "move":
         raise ValueError("--legal-loss needs the move tokenizer")
+    legal = None
+    if args.legal_loss:  # rank 0 computes the table once, the other ranks wait for it
+        if rank == 0:
+            legal_table(args.data, "train")
+        if dist.is_initialized():
+            dist.barrier()
+        legal = legal_table(args.data, "train")
     sampler = WindowSampler(load_split(args.data, "train"), args.seq_len, args.tokenizer, args.fen_context,
-                            np.random.default_rng(args.seed + rank), mirror=args.mirror,
-                            legal_masks=args.legal_loss > 0)
+                            np.random.default_rng(args.seed + rank), mirror=args.mirror, legal=legal)
     step = 0
     best = None
     ckpt_path = out / CHECKPOINT
@@ -267,7 +270,8 @@ def train(args: argparse.Namespace) -> dict:
                 logits = logits.float()
                 loss = nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), b["targets"].view(-1))
                 if args.legal_loss:
-                    loss = loss + args.legal_loss * illegal_mass_loss(logits, b["legal"])
+                    legal = legal_masks(b["legal_bits"], b["mirrored"], logits.size(-1))
+                    loss = loss + args.legal_loss * illegal_mass_loss(logits, legal)
             (loss / args.grad_accum).backward()
             total_loss += loss.detach() / args.grad_accum
             tokens_seen += b["targets"].numel()
@@ -311,6 +315,17 @@ def train(args: argparse.Namespace) -> dict:
         dist.barrier()
         dist.destroy_process_group()
     return record
+
+
+def legal_masks(bits: torch.Tensor, mirrored: torch.Tensor, vocab_size: int) -> torch.Tensor:
+    """Boolean masks [..., vocab_size] from packed legal moves [..., 261] (``np.packbits`` order)
+    and the mirrored flags [...] of a batch; unpacked on the batch's device."""
+    shifts = torch.arange(7, -1, -1, device=bits.device, dtype=torch.uint8)
+    mask = ((bits.unsqueeze(-1) >> shifts) & 1).flatten(-2)[..., :VOCAB_SIZE].bool()
+    # Move j is legal in a mirror image when its own mirror image is legal in the game.
+    mirror = torch.from_numpy(MIRROR_PERMUTATION).to(bits.device)
+    mask = torch.where(mirrored.unsqueeze(-1), mask[..., mirror], mask)
+    return nn.functional.pad(mask, (0, vocab_size - VOCAB_SIZE))
 
 
 def illegal_mass_loss(logits: torch.Tensor, legal: torch.Tensor) -> torch.Tensor:

@@ -22,7 +22,7 @@ from model.options import add_train_arguments
 from model.policy import Policy
 from model.tokenizer import CharTokenizer, MoveTokenizer
 from model.train import train
-from xiangqi import Board, Move
+from xiangqi import VOCAB_SIZE, Board, Move, legal_mask
 from xiangqi.pgn import Game, read_pgn_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -277,13 +277,18 @@ def test_window_sampler_rows_replay_real_games(fixture_data):
 
 
 def test_legal_masks_and_fine_tuning_from_a_model(fixture_data, tmp_path):
-    from model.dataset import load_split
-    from model.train import WindowSampler
+    from model.dataset import legal_table, load_split
+    from model.train import WindowSampler, legal_masks
 
+    table = legal_table(str(fixture_data), "train", workers=2)
+    assert table.shape == (len(load_split(str(fixture_data), "train")["moves"]), 261)
+    start = np.unpackbits(table[0], count=VOCAB_SIZE).astype(bool)  # the fixture games open normally
+    assert (start == legal_mask(Board())).all()
     sampler = WindowSampler(load_split(str(fixture_data), "train"), 32, "move", fen_context=0.25,
-                            rng=np.random.default_rng(1), mirror=0.5, legal_masks=True)
+                            rng=np.random.default_rng(1), mirror=0.5, legal=table)
     batch = sampler.batch(4)
-    legal, targets = batch["legal"], batch["targets"]
+    legal = legal_masks(batch["legal_bits"], batch["mirrored"], MoveTokenizer.vocab_size)
+    targets = batch["targets"]
     assert legal.shape == (4, 32, MoveTokenizer.vocab_size)
     assert legal.gather(-1, targets[..., None]).all()  # the move played is always legal
     assert 25 < legal.sum(-1).float().mean() < 50 and not legal[..., MoveTokenizer.pad:].any()
