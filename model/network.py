@@ -17,15 +17,14 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from xiangqi import VOCAB_SIZE, mirror_square
+from xiangqi import VOCAB_SIZE
 from xiangqi.vocab import MIRROR_PERMUTATION
 
+from .features import MIRROR_SQUARES
 from .tokenizer import get_tokenizer
 
-# Token permutation of the left-right mirror (special tokens map to themselves) and the square
-# permutation of the board codes.
+# Token permutation of the left-right mirror (special tokens map to themselves).
 MIRROR_TOKENS = torch.cat([torch.from_numpy(MIRROR_PERMUTATION), torch.arange(VOCAB_SIZE, VOCAB_SIZE + 2)])
-MIRROR_SQUARES_T = torch.tensor([mirror_square(s) for s in range(90)])
 BOARD_CODES = 15  # 0 empty, 1..7 Red general..soldier, 8..14 Black
 MODEL_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -89,14 +88,28 @@ class MoveGPT(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
+def with_mirror_images(tokens: torch.Tensor, boards: torch.Tensor,
+                       sides: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Inputs of B sequences -> 2B rows: the sequences, then their left-right mirror images."""
+    tokens_mirrored = MIRROR_TOKENS.to(tokens.device)[tokens]
+    boards_mirrored = boards[..., torch.from_numpy(MIRROR_SQUARES).to(boards.device)]
+    return (torch.cat([tokens, tokens_mirrored]), torch.cat([boards, boards_mirrored]),
+            torch.cat([sides, sides]))
+
+
+def average_mirror_images(logits: torch.Tensor) -> torch.Tensor:
+    """Logits of the 2B rows of :func:`with_mirror_images` -> log-probabilities [B, ..., vocab]
+    averaged over each sequence and its mirror image (test-time augmentation: the game is
+    symmetric, the model only nearly so)."""
+    plain, mirrored = logits.float().log_softmax(-1).chunk(2)
+    return (plain + mirrored[..., MIRROR_TOKENS.to(logits.device)]) / 2
+
+
 def mirror_averaged(model: MoveGPT, tokens: torch.Tensor, boards: torch.Tensor,
                     sides: torch.Tensor) -> torch.Tensor:
-    """Log-probabilities [B, T, vocab] averaged over the sequence and its left-right mirror
-    image (test-time augmentation: the game is symmetric, the model only nearly so)."""
-    perm = MIRROR_TOKENS.to(tokens.device)
-    plain = model(tokens, boards, sides)[0].float().log_softmax(-1)
-    mirrored = model(perm[tokens], boards[..., MIRROR_SQUARES_T.to(boards.device)], sides)[0]
-    return (plain + mirrored.float().log_softmax(-1)[..., perm]) / 2
+    """Log-probabilities [B, T, vocab] averaged over the sequences and their mirror images,
+    both in one forward pass."""
+    return average_mirror_images(model(*with_mirror_images(tokens, boards, sides))[0])
 
 
 def save_model(model: MoveGPT, directory: str | Path, extra: dict | None = None,

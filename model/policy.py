@@ -17,10 +17,17 @@ import numpy as np
 import torch
 
 from xiangqi import VOCAB_SIZE, Board, Move, index_move, move_index
-from xiangqi.vocab import MIRROR_PERMUTATION, legal_move_indices
+from xiangqi.vocab import legal_move_indices
 
 from .features import history_positions
-from .network import MIRROR_SQUARES_T, MIRROR_TOKENS, ModelLoadError, MoveGPT, inference_options, load_model
+from .network import (
+    ModelLoadError,
+    MoveGPT,
+    average_mirror_images,
+    inference_options,
+    load_model,
+    with_mirror_images,
+)
 from .tokenizer import MoveTokenizer
 
 __all__ = ["Policy", "ModelLoadError", "default_model_dir"]
@@ -108,16 +115,13 @@ class Policy:
         tokens = [MoveTokenizer.bos if t == 0 else move_index(moves[t - 1]) for t in range(fed, n + 1)]
         x, b, s = torch.tensor([tokens]), torch.from_numpy(codes)[None], torch.from_numpy(sides)[None]
         if self.mirror_average:
-            x = torch.cat([x, MIRROR_TOKENS[x]])
-            b = torch.cat([b, b[..., MIRROR_SQUARES_T]])
-            s = torch.cat([s, s])
+            x, b, s = with_mirror_images(x, b, s)
         x, b, s = x.to(self.device), b.to(self.device), s.to(self.device)
         pos = torch.arange(fed - start, n + 1 - start, device=self.device).expand(len(x), -1)
         logits, kv = self.model(x, b, s, cache=cache, position_ids=pos, use_cache=True)
-        last = logits[:, -1, :VOCAB_SIZE].float().log_softmax(-1).cpu().numpy()
-        if self.mirror_average:
-            return (last[0] + last[1][MIRROR_PERMUTATION]) / 2, kv
-        return last[0], kv
+        last = logits[:, -1].float()
+        scores = average_mirror_images(last) if self.mirror_average else last.log_softmax(-1)
+        return scores[0, :VOCAB_SIZE].cpu().numpy(), kv
 
     def candidates(self, board: Board, k: int | None = None,
                    temperature: float = 1.0) -> list[tuple[Move, float]]:
