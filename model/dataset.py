@@ -36,7 +36,7 @@ from xiangqi import STARTING_FEN, VOCAB_SIZE, Board, index_move
 from xiangqi.pgn import Game, PgnError, decode_bytes, read_games, write_game
 from xiangqi.vocab import MIRROR_PERMUTATION, legal_move_indices, move_index
 
-from .features import FROM_SQUARE, MIRROR_SQUARES, board_codes, codes_fen
+from .features import MIRROR_SQUARES, board_codes, codes_fen, red_to_move
 
 PGN_SUFFIXES = (".pgn", ".pgns")
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -385,6 +385,7 @@ def load_split(path: str, split: str) -> dict[str, np.ndarray]:
 
 
 LEGAL_FILE = "legal.npy"
+LEGAL_BYTES = -(-VOCAB_SIZE // 8)  # one bit per vocabulary move
 _LEGAL_CHUNK = 4096
 
 
@@ -397,9 +398,10 @@ def _legal_bits(chunk: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
 
 
 def legal_table(path: str, split: str, workers: int | None = None) -> np.ndarray:
-    """The legal moves of every position of a split as packed bits [plies, 261] (``np.unpackbits``
-    with ``count=VOCAB_SIZE`` gives the masks), computed by the rules engine on first use with
-    ``workers`` processes (about 0.1 ms of CPU a position) and kept as ``SPLIT/legal.npy``."""
+    """The legal moves of every position of a split as packed bits [plies, LEGAL_BYTES]
+    (``np.unpackbits`` with ``count=VOCAB_SIZE`` gives the masks), computed by the rules engine on
+    first use with ``workers`` processes (about 0.16 ms of CPU a position) and kept as
+    ``SPLIT/legal.npy``."""
     file = Path(path) / split / LEGAL_FILE
     if not file.is_file():
         data = load_split(path, split)
@@ -408,15 +410,14 @@ def legal_table(path: str, split: str, workers: int | None = None) -> np.ndarray
         def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
             for s in range(0, len(moves), _LEGAL_CHUNK):
                 codes = np.asarray(boards[s:s + _LEGAL_CHUNK])
-                piece = codes[np.arange(len(codes)), FROM_SQUARE[np.asarray(moves[s:s + _LEGAL_CHUNK])]]
-                yield codes, (piece >= 1) & (piece <= 7)
+                yield codes, red_to_move(codes, np.asarray(moves[s:s + _LEGAL_CHUNK]))
 
         chunk_count = -(-len(moves) // _LEGAL_CHUNK)
         with Pool(workers or os.cpu_count()) as pool:
             work = pool.imap(_legal_bits, chunks())
             parts = list(tqdm(work, total=chunk_count, desc="legal moves", unit="chunk"))
         tmp = file.with_suffix(".tmp.npy")
-        np.save(tmp, np.concatenate(parts) if parts else np.zeros((0, 261), dtype=np.uint8))
+        np.save(tmp, np.concatenate(parts) if parts else np.zeros((0, LEGAL_BYTES), dtype=np.uint8))
         os.replace(tmp, file)
     return np.load(file, mmap_mode="r")
 

@@ -29,7 +29,7 @@ from xiangqi.vocab import MIRROR_PERMUTATION
 
 from .dataset import is_dataset, legal_table, load_split
 from .evaluate import evaluate_games
-from .features import FROM_SQUARE, MIRROR_SQUARES
+from .features import MIRROR_SQUARES, red_to_move
 from .network import ModelConfig, MoveGPT, load_model, save_model
 from .plots import plot_curves
 from .tokenizer import get_tokenizer
@@ -121,8 +121,7 @@ class WindowSampler:
             targets, positions = moves, offset
             boards = np.asarray(self.boards[ply])
             boards[mirror] = boards[mirror][:, MIRROR_SQUARES]
-            codes = boards[np.arange(total), FROM_SQUARE[moves]]
-            sides = ((codes >= 1) & (codes <= 7)).astype(np.int64)
+            sides = red_to_move(boards, moves).astype(np.int64)
         batch = {"tokens": torch.from_numpy(tokens.reshape(shape)),
                  "targets": torch.from_numpy(targets.reshape(shape)),
                  "boards": torch.from_numpy(boards.reshape(*shape, 90)),
@@ -318,7 +317,7 @@ def train(args: argparse.Namespace) -> dict:
 
 
 def legal_masks(bits: torch.Tensor, mirrored: torch.Tensor, vocab_size: int) -> torch.Tensor:
-    """Boolean masks [..., vocab_size] from packed legal moves [..., 261] (``np.packbits`` order)
+    """Boolean masks [..., vocab_size] from packed legal moves [..., LEGAL_BYTES] (``np.packbits`` order)
     and the mirrored flags [...] of a batch; unpacked on the batch's device."""
     shifts = torch.arange(7, -1, -1, device=bits.device, dtype=torch.uint8)
     mask = ((bits.unsqueeze(-1) >> shifts) & 1).flatten(-2)[..., :VOCAB_SIZE].bool()

@@ -281,7 +281,7 @@ def test_legal_masks_and_fine_tuning_from_a_model(fixture_data, tmp_path):
     from model.train import WindowSampler, legal_masks
 
     table = legal_table(str(fixture_data), "train", workers=2)
-    assert table.shape == (len(load_split(str(fixture_data), "train")["moves"]), 261)
+    assert table.shape == (len(load_split(str(fixture_data), "train")["moves"]), 261)  # 2,086 bits
     start = np.unpackbits(table[0], count=VOCAB_SIZE).astype(bool)  # the fixture games open normally
     assert (start == legal_mask(Board())).all()
     sampler = WindowSampler(load_split(str(fixture_data), "train"), 32, "move", fen_context=0.25,
