@@ -3,7 +3,8 @@
 Every move of every game is predicted from the position before it, either with the game's
 history (``history``) or from the position alone (``fen``). Reported: cross-entropy ``loss``,
 ``top1``/``top5`` accuracy with the legal-move mask applied, and ``legal_rate``, how often the
-unmasked argmax is a legal move.
+unmasked argmax is a legal move; ``illegal_by_piece`` splits the illegal argmaxes by the piece
+they would move.
 """
 
 from __future__ import annotations
@@ -11,15 +12,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
 from xiangqi import VOCAB_SIZE, legal_mask
+from xiangqi.core import PIECE_NAMES
 from xiangqi.pgn import Game, PgnError, read_pgn_file
 
-from .features import game_positions
+from .features import FROM_SQUARE, game_positions
 from .network import MoveGPT, mirror_averaged
 from .tokenizer import ICCS_CHARS as ICCS
 from .tokenizer import CharTokenizer, MoveTokenizer
@@ -53,18 +56,29 @@ def _sequences(arrays: dict[str, np.ndarray], context: str, n_positions: int, bo
         yield tokens, arrays["codes"][s:e], arrays["sides"][s:e], moves[s:e], arrays["masks"][s:e]
 
 
+def _piece_names(codes: np.ndarray, red: np.ndarray) -> list[str]:
+    """The piece each board code [n] names for the side to move (red [n]), or "no own piece"."""
+    own = np.where(red, (codes >= 1) & (codes <= 7), codes >= 8)
+    return [PIECE_NAMES[(c - 1) % 7 + 1] if o else "no own piece" for c, o in zip(codes, own, strict=True)]
+
+
 class _Tally:
     def __init__(self) -> None:
         self.moves = self.top1 = self.top5 = self.legal = 0
         self.loss = 0.0
+        self.illegal = Counter()
 
-    def add(self, logits: torch.Tensor, targets: np.ndarray, masks: np.ndarray) -> None:
-        """logits [n, vocab] for n moves."""
+    def add(self, logits: torch.Tensor, targets: np.ndarray, masks: np.ndarray, codes: np.ndarray,
+            sides: np.ndarray) -> None:
+        """logits [n, vocab], board codes [n, 90] and sides [n] (1 = Red to move) of n moves."""
         t = torch.from_numpy(targets)
         self.loss += float(torch.nn.functional.cross_entropy(logits, t, reduction="sum"))
         moves_logits = logits[:, :VOCAB_SIZE]
         raw = moves_logits.argmax(-1).numpy()
-        self.legal += int(masks[np.arange(len(raw)), raw].sum())
+        is_legal = masks[np.arange(len(raw)), raw]
+        self.legal += int(is_legal.sum())
+        bad = np.flatnonzero(~is_legal)
+        self.illegal.update(_piece_names(codes[bad, FROM_SQUARE[raw[bad]]], sides[bad] == 1))
         masked = moves_logits.masked_fill(~torch.from_numpy(masks), float("-inf"))
         top = masked.topk(min(5, VOCAB_SIZE), dim=-1).indices
         self.top1 += int((top[:, 0] == t).sum())
@@ -74,7 +88,8 @@ class _Tally:
     def result(self, games: int) -> dict:
         n = max(self.moves, 1)
         return {"games": games, "moves": self.moves, "loss": self.loss / n, "top1": self.top1 / n,
-                "top5": self.top5 / n, "legal_rate": self.legal / n}
+                "top5": self.top5 / n, "legal_rate": self.legal / n,
+                "illegal_by_piece": {k: v / n for k, v in self.illegal.most_common()}}
 
 
 @torch.no_grad()
@@ -119,8 +134,8 @@ def _evaluate_move(model: MoveGPT, games: list[Game], context: str, device, prog
         else:
             logits = model(tokens, boards, sides)[0]
         logits = logits.float().cpu()
-        for i, (tk, _, _, tg, mk) in enumerate(pending):
-            tally.add(logits[i, :len(tk)], tg, mk)
+        for i, (tk, cd, sd, tg, mk) in enumerate(pending):
+            tally.add(logits[i, :len(tk)], tg, mk, cd, sd)
         pending.clear()
 
     batch = BATCH if context == "history" else 512
@@ -162,7 +177,7 @@ def _evaluate_char(model: MoveGPT, games: list[Game], device, progress: bool) ->
             board.push(move)
     n = max(total, 1)
     return {"games": len(games), "moves": total, "loss": None, "top1": top1 / n, "top5": None,
-            "legal_rate": legal / n}
+            "legal_rate": legal / n, "illegal_by_piece": None}
 
 
 ICCS_INDEX = {c: i for i, c in enumerate(ICCS)}

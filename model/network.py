@@ -2,8 +2,9 @@
 
 Each input position adds three embeddings: the previous move's token (``BOS`` at the start of
 a sequence), the current board as a sum of learned (square, piece) embeddings, and the side to
-move. The model then predicts the next move token. GPT-2's own position embedding and its
-weight-tied LM head are used unchanged.
+move; optionally a fourth, the output of a :class:`LineEncoder` that looks along the board's
+ranks and files. The model then predicts the next move token. GPT-2's own position embedding
+and its weight-tied LM head are used unchanged.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class ModelConfig:
     n_head: int = 8
     n_positions: int = 128
     dropout: float = 0.0
+    line_channels: int = 0  # channels of the LineEncoder; 0 = none
 
     def gpt2_config(self) -> GPT2Config:
         tok = get_tokenizer(self.tokenizer)
@@ -52,6 +54,35 @@ class ModelConfig:
                           n_layer=self.n_layer, n_head=self.n_head, resid_pdrop=self.dropout,
                           embd_pdrop=self.dropout, attn_pdrop=self.dropout,
                           bos_token_id=tok.bos, eos_token_id=tok.bos, pad_token_id=tok.pad)
+
+
+class LineEncoder(nn.Module):
+    """Board features that see along whole ranks and files.
+
+    Two layers of convolutions whose kernels span a full rank (17 wide) and a full file (19 tall)
+    from any square, so whether the path between two squares is clear, and how many pieces stand
+    between them (chariot moves, cannon screens, the flying general), is one layer away; a linear
+    map of all squares' features then gives an embedding. Its output layer starts at zero, so
+    adding the encoder to a trained model leaves the model's predictions unchanged at first.
+    """
+
+    def __init__(self, channels: int, n_embd: int) -> None:
+        super().__init__()
+        self.rank1 = nn.Conv2d(BOARD_CODES, channels, (1, 17), padding=(0, 8))
+        self.file1 = nn.Conv2d(BOARD_CODES, channels, (19, 1), padding=(9, 0), bias=False)
+        self.rank2 = nn.Conv2d(channels, channels, (1, 17), padding=(0, 8))
+        self.file2 = nn.Conv2d(channels, channels, (19, 1), padding=(9, 0), bias=False)
+        self.out = nn.Linear(90 * channels, n_embd)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, one_hot: torch.Tensor) -> torch.Tensor:
+        """one_hot [..., 90, BOARD_CODES] -> [..., n_embd]."""
+        lead = one_hot.shape[:-2]
+        x = one_hot.reshape(-1, 10, 9, BOARD_CODES).permute(0, 3, 1, 2)  # square = rank * 9 + file
+        h = torch.relu(self.rank1(x) + self.file1(x))
+        h = torch.relu(self.rank2(h) + self.file2(h)) + h
+        return self.out(h.flatten(1)).reshape(*lead, -1)
 
 
 class MoveGPT(nn.Module):
@@ -67,14 +98,27 @@ class MoveGPT(nn.Module):
             self.side_embedding = nn.Embedding(2, config.n_embd)
             nn.init.normal_(self.board_embedding.weight, std=0.02 / 3)
             nn.init.normal_(self.side_embedding.weight, std=0.02)
+        if config.board and config.line_channels:
+            self.line_encoder = LineEncoder(config.line_channels, config.n_embd)
+
+    def add_line_encoder(self, channels: int) -> None:
+        """Give a model without one a :class:`LineEncoder` (for fine-tuning a trained model: the
+        predictions stay the same until training changes the encoder's zero output layer)."""
+        if not self.config.board or self.config.line_channels:
+            raise ValueError("only a model with a board input and no line encoder can get one")
+        self.config.line_channels = channels
+        device = self.gpt.transformer.wte.weight.device
+        self.line_encoder = LineEncoder(channels, self.config.n_embd).to(device)
 
     def embed(self, tokens: torch.Tensor, boards: torch.Tensor | None = None,
               sides: torch.Tensor | None = None) -> torch.Tensor:
         """Input embeddings for tokens [B, T], boards [B, T, 90] (uint8 codes), sides [B, T] (1 = Red)."""
         x = self.gpt.transformer.wte(tokens)
         if self.config.board:
-            one_hot = nn.functional.one_hot(boards.long(), BOARD_CODES).flatten(-2).to(x.dtype)
-            x = x + self.board_embedding(one_hot) + self.side_embedding(sides.long())
+            one_hot = nn.functional.one_hot(boards.long(), BOARD_CODES).to(x.dtype)
+            x = x + self.board_embedding(one_hot.flatten(-2)) + self.side_embedding(sides.long())
+            if self.config.line_channels:
+                x = x + self.line_encoder(one_hot)
         return x
 
     def forward(self, tokens: torch.Tensor, boards: torch.Tensor | None = None,

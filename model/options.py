@@ -24,6 +24,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-lr", type=float, default=1e-4)
     p.add_argument("--weight-decay", type=float, default=0.1)
     p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--line-channels", type=int, default=0,
+                   help="add a LineEncoder with this many channels (convolutions along whole ranks and "
+                        "files); with --init, added to the init model if it has none")
     p.add_argument("--warmup", type=int, default=200, help="warm-up steps")
     p.add_argument("--max-steps", type=int, default=5000)
     p.add_argument("--max-minutes", type=float, default=None,

@@ -195,10 +195,15 @@ def train(args: argparse.Namespace) -> dict:
         if (config.tokenizer, config.n_positions) != (args.tokenizer, args.seq_len):
             raise ValueError(f"--init model has tokenizer {config.tokenizer!r} and {config.n_positions} "
                              f"positions; pass --tokenizer and --seq-len to match")
+        if args.line_channels and not config.line_channels:
+            model.add_line_encoder(args.line_channels)
+        elif args.line_channels not in (0, config.line_channels):
+            raise ValueError(f"--init model has a line encoder of {config.line_channels} channels")
     else:
         config = ModelConfig(tokenizer=args.tokenizer, board=args.board and args.tokenizer == "move",
                              n_layer=args.n_layer, n_embd=args.n_embd, n_head=args.n_head,
-                             n_positions=args.seq_len, dropout=args.dropout)
+                             n_positions=args.seq_len, dropout=args.dropout,
+                             line_channels=args.line_channels if args.board else 0)
         model = MoveGPT(config).to(device)
     decay, no_decay = [], []
     for name, param in model.named_parameters():

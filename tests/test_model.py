@@ -17,7 +17,15 @@ import torch
 
 from model.dataset import build
 from model.evaluate import evaluate_games, read_games
-from model.network import ModelConfig, ModelLoadError, MoveGPT, load_model, save_model
+from model.network import (
+    BOARD_CODES,
+    LineEncoder,
+    ModelConfig,
+    ModelLoadError,
+    MoveGPT,
+    load_model,
+    save_model,
+)
 from model.options import add_train_arguments
 from model.policy import Policy
 from model.tokenizer import CharTokenizer, MoveTokenizer
@@ -167,6 +175,35 @@ def test_save_load_gives_identical_outputs(tmp_path, fixture_games):
     assert evaluate_games(model, [game]) == evaluate_games(loaded, [game])
 
 
+def test_line_encoder_sees_whole_ranks_and_files():
+    torch.manual_seed(0)
+    encoder = LineEncoder(4, 8)
+    one_hot = torch.zeros(1, 90, BOARD_CODES, requires_grad=True)
+    x = one_hot.reshape(1, 10, 9, BOARD_CODES).permute(0, 3, 1, 2)
+    first = encoder.rank1(x) + encoder.file1(x)  # the first layer's features, [1, 4, rank, file]
+    first[0, :, 9, 0].sum().backward()  # square a9 (rank 9, file a)
+    reach = one_hot.grad.abs().sum(-1).reshape(10, 9) > 0
+    assert reach[0, 0] and reach[9, 8]  # a0, at the far end of its file, and i9, of its rank
+    assert reach.sum() == 10 + 9 - 1  # and nothing off its rank and file
+    assert (encoder(torch.rand(3, 5, 90, BOARD_CODES)) == 0).all()  # starts as a no-op
+
+
+def test_adding_a_line_encoder_keeps_predictions(tmp_path, fixture_games):
+    torch.manual_seed(4)
+    model = MoveGPT(ModelConfig(n_layer=2, n_embd=32, n_head=2, n_positions=32)).eval()
+    game = fixture_games[2]
+    before = evaluate_games(model, [game])
+    model.add_line_encoder(4)
+    assert evaluate_games(model, [game]) == before
+    with pytest.raises(ValueError, match="no line encoder"):
+        model.add_line_encoder(4)
+    torch.nn.init.normal_(model.line_encoder.out.weight, std=0.1)
+    save_model(model, tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert loaded.config.line_channels == 4
+    assert evaluate_games(loaded, [game]) == evaluate_games(model, [game]) != before
+
+
 def test_eval_cli_json(tmp_path, wxf15_paths):
     torch.manual_seed(0)
     save_model(MoveGPT(ModelConfig(n_layer=1, n_embd=32, n_head=2, n_positions=32)), tmp_path / "m")
@@ -178,6 +215,10 @@ def test_eval_cli_json(tmp_path, wxf15_paths):
         assert {"games", "moves", "top1", "top5", "legal_rate"} <= result.keys()
         assert result["games"] == 15 and result["moves"] == 1378
         assert 0 <= result["top1"] <= result["top5"] <= 1
+        illegal = result["illegal_by_piece"]  # an untrained model's argmax is mostly illegal
+        assert set(illegal) <= {"general", "advisor", "elephant", "horse", "chariot", "cannon", "soldier",
+                                "no own piece"}
+        assert sum(illegal.values()) == pytest.approx(1 - result["legal_rate"]) and len(illegal) > 1
 
 
 def test_char_model_evaluates(tmp_path, fixture_games):
@@ -296,9 +337,11 @@ def test_legal_masks_and_fine_tuning_from_a_model(fixture_data, tmp_path):
     base = tmp_path / "base"
     train(train_args(fixture_data, base, max_steps=5))
     tuned = train(train_args(fixture_data, tmp_path / "tuned", init=str(base / "best"), legal_loss=1.0,
-                             max_steps=5, eval_every=5, n_layer=1, n_embd=32))
+                             max_steps=5, eval_every=5, n_layer=1, n_embd=32, line_channels=4))
     config = json.loads((tmp_path / "tuned" / "best" / "config.json").read_text())
     assert config["model"]["n_layer"] == 2 and config["model"]["n_embd"] == 64  # the init model's shape
+    assert config["model"]["line_channels"] == 4  # a line encoder was added and trained
+    assert load_model(tmp_path / "tuned" / "best").line_encoder.out.weight.abs().sum() > 0
     assert tuned["step"] == 5 and np.isfinite(tuned["train_loss"])
 
 
