@@ -33,7 +33,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="stop after this many minutes (the cosine schedule still uses --max-steps)")
     p.add_argument("--time-budget", type=float, default=None,
                    help="train for about this many minutes: max-steps is set from the speed of "
-                        "steps 20-100 and saved in train_config.json")
+                        "steps 20-100 and saved in train_config.json (--resume reads it back)")
     p.add_argument("--eval-every", type=int, default=500)
     p.add_argument("--eval-games", type=int, default=200, help="validation games per evaluation")
     p.add_argument("--fen-context", type=float, default=0.25,

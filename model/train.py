@@ -249,6 +249,8 @@ def train(args: argparse.Namespace) -> dict:
     val_games = load_val_games(args.data, args.eval_games) if rank == 0 else []
     amp = autocast_dtype(device, args.dtype)
     save_dtype = torch.float16 if args.save_dtype == "fp16" else None
+    if args.resume and args.time_budget:  # keep the schedule that the first run's calibration set
+        args.max_steps = json.loads((out / "train_config.json").read_text())["max_steps"]
     saved_args = {k: v for k, v in vars(args).items() if k != "func"}
     if rank == 0:
         (out / "train_config.json").write_text(json.dumps(saved_args, indent=2))

@@ -351,3 +351,14 @@ def test_time_budget_fixes_the_step_count(fixture_data, tmp_path):
     saved = json.loads((out / "train_config.json").read_text())["max_steps"]
     assert 100 < saved < 100_000  # set from the speed of the first 100 steps
     assert record["step"] == saved and record["minutes"] < 1.0
+
+
+def test_resuming_a_time_budget_keeps_its_schedule(fixture_data, tmp_path):
+    out = tmp_path / "budget"
+    first = train(train_args(fixture_data, out, n_layer=1, n_embd=32, max_steps=100_000, time_budget=0.2,
+                             max_minutes=0.08))
+    saved = json.loads((out / "train_config.json").read_text())["max_steps"]
+    assert 100 < first["step"] < saved < 100_000  # calibrated, then stopped early by --max-minutes
+    record = train(train_args(fixture_data, out, n_layer=1, n_embd=32, max_steps=100_000, time_budget=0.2,
+                              resume=True))
+    assert record["step"] == saved
