@@ -390,10 +390,10 @@ _LEGAL_CHUNK = 4096
 
 
 def _legal_bits(chunk: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    codes, red_to_move = chunk
+    codes, red = chunk
     mask = np.zeros((len(codes), VOCAB_SIZE), dtype=bool)
     for i in range(len(codes)):
-        mask[i, legal_move_indices(Board(codes_fen(codes[i], bool(red_to_move[i]))))] = True
+        mask[i, legal_move_indices(Board(codes_fen(codes[i], bool(red[i]))))] = True
     return np.packbits(mask, axis=1)
 
 

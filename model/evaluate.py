@@ -22,7 +22,7 @@ from xiangqi import VOCAB_SIZE, legal_mask
 from xiangqi.core import PIECE_NAMES
 from xiangqi.pgn import Game, PgnError, read_pgn_file
 
-from .features import FROM_SQUARE, game_positions
+from .features import FROM_SQUARE, game_positions, is_red_piece
 from .network import MoveGPT, mirror_averaged
 from .tokenizer import ICCS_CHARS as ICCS
 from .tokenizer import CharTokenizer, MoveTokenizer
@@ -58,7 +58,7 @@ def _sequences(arrays: dict[str, np.ndarray], context: str, n_positions: int, bo
 
 def _piece_names(codes: np.ndarray, red: np.ndarray) -> list[str]:
     """The piece each board code [n] names for the side to move (red [n]), or "no own piece"."""
-    own = np.where(red, (codes >= 1) & (codes <= 7), codes >= 8)
+    own = (codes > 0) & (is_red_piece(codes) == red)
     return [PIECE_NAMES[(c - 1) % 7 + 1] if o else "no own piece" for c, o in zip(codes, own, strict=True)]
 
 

@@ -14,11 +14,15 @@ FROM_SQUARE = np.array([m.from_square for m in MOVES], dtype=np.int64)
 MIRROR_SQUARES = np.array([mirror_square(s) for s in range(90)], dtype=np.int64)
 
 
+def is_red_piece(codes: np.ndarray) -> np.ndarray:
+    """bool, elementwise: whether each board code is a Red piece (1..7)."""
+    return (codes >= 1) & (codes <= 7)
+
+
 def red_to_move(boards: np.ndarray, moves: np.ndarray) -> np.ndarray:
     """bool [n]: whether Red is to move in each position, read off the piece on the from-square
     of the move played there (boards [n, 90] of board codes, moves [n] of vocabulary indices)."""
-    codes = boards[np.arange(len(moves)), FROM_SQUARE[moves]]
-    return (codes >= 1) & (codes <= 7)
+    return is_red_piece(boards[np.arange(len(moves)), FROM_SQUARE[moves]])
 
 
 # Signed piece codes packed as bytes (-1 is 255) to board codes (Black -1..-7 to 8..14).
