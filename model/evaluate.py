@@ -22,6 +22,7 @@ from xiangqi import VOCAB_SIZE, legal_mask
 from xiangqi.core import PIECE_NAMES
 from xiangqi.pgn import Game, PgnError, read_pgn_file
 
+from .ensemble import Ensemble
 from .features import FROM_SQUARE, game_positions, is_red_piece
 from .network import MoveGPT, mirror_averaged
 from .tokenizer import ICCS_CHARS as ICCS
@@ -93,7 +94,7 @@ class _Tally:
 
 
 @torch.no_grad()
-def evaluate_games(model: MoveGPT, games: list[Game], context: str = "history", device="cpu",
+def evaluate_games(model: MoveGPT | Ensemble, games: list[Game], context: str = "history", device="cpu",
                    progress: bool = False, mirror_average: bool = False) -> dict:
     """Predict every move of ``games``; returns games, moves, loss, top1, top5, legal_rate.
 
@@ -196,11 +197,14 @@ def read_games(paths: list[str]) -> tuple[list[Game], int]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .network import inference_options, load_model
+    from .ensemble import load_any
+    from .network import inference_options
     from .policy import default_model_dir
 
     directory = args.model or default_model_dir()
-    model = load_model(directory)
+    model = load_any(directory)
+    if args.no_legality_net and isinstance(model, Ensemble):
+        model = model.without_legality()
     mirror = bool(inference_options(directory).get("mirror_average", False)) and not args.no_mirror_average
     games, rejected = read_games(args.pgn)
     if args.max_games:

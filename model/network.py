@@ -180,10 +180,15 @@ def load_model(directory: str | Path, device: str = "cpu") -> MoveGPT:
     if not (d / CONFIG_FILE).is_file() or not (d / MODEL_FILE).is_file():
         raise ModelLoadError(f"{d} is not a model directory (needs {CONFIG_FILE} and {MODEL_FILE})")
     try:
-        config = ModelConfig(**json.loads((d / CONFIG_FILE).read_text())["model"])
+        spec = json.loads((d / CONFIG_FILE).read_text())
+        if "ensemble" in spec:
+            raise ModelLoadError(f"{d} holds an ensemble, not a single model")
+        config = ModelConfig(**spec["model"])
         model = MoveGPT(config)
         state = load_file(str(d / MODEL_FILE))
         missing, unexpected = model.load_state_dict(state, strict=False)
+    except ModelLoadError:
+        raise
     except Exception as e:  # corrupt JSON, bad safetensors header, wrong shapes ...
         raise ModelLoadError(f"cannot load model from {d}: {e}") from e
     missing = [k for k in missing if k != "gpt.lm_head.weight"]

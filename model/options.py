@@ -63,4 +63,33 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-mirror-average", action="store_true",
                    help="predict from the game as it is only, even if the model's config asks to "
                         "average it with its mirror image")
+    p.add_argument("--no-legality-net", action="store_true",
+                   help="leave out an ensemble's legality net (to measure the move models alone)")
     p.add_argument("--json", action="store_true", help="print only the JSON summary line")
+
+
+def add_legality_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, help="dataset directory from `xqgpt data build`")
+    p.add_argument("--out", required=True, help="output directory for the legality net")
+    p.add_argument("--channels", type=int, default=64)
+    p.add_argument("--layers", type=int, default=3)
+    p.add_argument("--hidden", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=256, help="positions per step")
+    p.add_argument("--moves-per-step", type=int, default=512,
+                   help="vocabulary moves scored per step (a random subset, for speed)")
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--max-steps", type=int, default=5000)
+    p.add_argument("--max-minutes", type=float, default=None, help="stop after this many minutes")
+    p.add_argument("--eval-every", type=int, default=500)
+    p.add_argument("--val-positions", type=int, default=5000)
+    p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+
+
+def add_combine_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--member", action="append", required=True,
+                   help="a trained model directory (repeat for each member)")
+    p.add_argument("--legality", default=None, help="a legality-net directory from `xqgpt train-legality`")
+    p.add_argument("--out", required=True, help="output model directory")
+    p.add_argument("--mirror-average", action="store_true",
+                   help="mark the ensemble to average each position with its mirror image when it plays")

@@ -20,14 +20,8 @@ from xiangqi import VOCAB_SIZE, Board, Move, index_move, move_index
 from xiangqi.vocab import legal_move_indices
 
 from .features import history_positions
-from .network import (
-    ModelLoadError,
-    MoveGPT,
-    average_mirror_images,
-    inference_options,
-    load_model,
-    with_mirror_images,
-)
+from .ensemble import Ensemble, load_any
+from .network import ModelLoadError, MoveGPT, average_mirror_images, inference_options, with_mirror_images
 from .tokenizer import MoveTokenizer
 
 __all__ = ["Policy", "ModelLoadError", "default_model_dir"]
@@ -54,7 +48,7 @@ def window_start(ply: int, n_positions: int) -> int:
 class Policy:
     """A move model ready to play: ``candidates`` and ``choose`` for any legal position."""
 
-    def __init__(self, model: MoveGPT, device: str = "cpu", mirror_average: bool = False) -> None:
+    def __init__(self, model: MoveGPT | Ensemble, device: str = "cpu", mirror_average: bool = False) -> None:
         if model.config.tokenizer != "move":
             raise ModelLoadError("only move-token models can play (character models are for comparison)")
         self.model = model.eval()
@@ -71,7 +65,7 @@ class Policy:
         """Load a model directory (default: the shipped model); raises :class:`ModelLoadError`.
         Its ``config.json`` may set ``"inference": {"mirror_average": true}``."""
         directory = Path(path or default_model_dir())
-        model = load_model(directory, device)
+        model = load_any(directory, device)
         mirror = bool(inference_options(directory).get("mirror_average", False))
         return cls(model, device, mirror_average=mirror)
 

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from model.dataset import build
+from xiangqi.pgn import read_pgn_file
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("XQGPT_SHARED", ROOT.parent / "shared"))
 FIXTURES = SHARED / "data" / "fixtures"
@@ -34,3 +37,19 @@ def ccpd_path() -> Path:
     if not CCPD.is_file():
         pytest.skip(f"CCPD archive not found at {CCPD} (expected ../shared beside the checkout)")
     return CCPD
+
+
+@pytest.fixture(scope="session")
+def fixture_data(tmp_path_factory, wxf15_paths) -> Path:
+    """A dataset built from the fixture games (train/val/test), shared by the model tests."""
+    out = tmp_path_factory.mktemp("data") / "wxf15"
+    sources = [str(p) for p in wxf15_paths.values()]
+    summary = build(sources, str(out), workers=1, val_percent=10, test_percent=10)
+    assert summary["unique"] == 16  # 15 games, one of them twice because of the documented source error
+    return out
+
+
+@pytest.fixture(scope="session")
+def fixture_games(wxf15_paths) -> list:
+    """The 15 fixture games read from the ICCS file."""
+    return [g for g in read_pgn_file(str(wxf15_paths["iccs"]))]

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 import torch
 
-from model.dataset import build
 from model.evaluate import evaluate_games, read_games
 from model.network import (
     BOARD_CODES,
@@ -31,7 +30,7 @@ from model.policy import Policy
 from model.tokenizer import CharTokenizer, MoveTokenizer
 from model.train import train
 from xiangqi import VOCAB_SIZE, Board, Move, legal_mask
-from xiangqi.pgn import Game, read_pgn_file
+from xiangqi.pgn import Game
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,20 +44,6 @@ def train_args(data: Path, out: Path, **overrides) -> argparse.Namespace:
     for k, v in {**defaults, **overrides}.items():
         setattr(args, k, v)
     return args
-
-
-@pytest.fixture(scope="module")
-def fixture_data(tmp_path_factory, wxf15_paths) -> Path:
-    out = tmp_path_factory.mktemp("data") / "wxf15"
-    sources = [str(p) for p in wxf15_paths.values()]
-    summary = build(sources, str(out), workers=1, val_percent=10, test_percent=10)
-    assert summary["unique"] == 16  # 15 games, one of them twice because of the documented source error
-    return out
-
-
-@pytest.fixture(scope="module")
-def fixture_games(wxf15_paths):
-    return [g for g in read_pgn_file(str(wxf15_paths["iccs"]))]
 
 
 def test_move_tokenizer_round_trip(fixture_games):

@@ -61,6 +61,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     return train_main(args)
 
 
+def cmd_train_legality(args: argparse.Namespace) -> int:
+    from model.legality import train_legality
+
+    _print_json(train_legality(args))
+    return 0
+
+
+def cmd_combine(args: argparse.Namespace) -> int:
+    from model.ensemble import combine
+
+    _print_json(combine(args))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from model.evaluate import main as eval_main
 
@@ -109,11 +123,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None)
     p.set_defaults(func=cmd_data_check)
 
-    from model.options import add_eval_arguments, add_train_arguments
+    from model.options import (
+        add_combine_arguments,
+        add_eval_arguments,
+        add_legality_arguments,
+        add_train_arguments,
+    )
 
     p = sub.add_parser("train", help="train the GPT-2 move model")
     add_train_arguments(p)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("train-legality", help="train the legality net (which moves are legal, learned "
+                                              "from the board)")
+    add_legality_arguments(p)
+    p.set_defaults(func=cmd_train_legality)
+
+    p = sub.add_parser("combine", help="join trained models (and a legality net) into one ensemble model")
+    add_combine_arguments(p)
+    p.set_defaults(func=cmd_combine)
 
     p = sub.add_parser("eval", help="predict every move of PGN games and report accuracy")
     add_eval_arguments(p)

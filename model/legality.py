@@ -1,0 +1,204 @@
+"""A small network that learns the rules: which moves of the vocabulary are legal in a position.
+
+:class:`LegalityNet` reads only the board (one-hot pieces and the side to move) and gives one
+logit per vocabulary move, trained with binary cross-entropy against the rules engine's legal
+moves of the training positions (``DATA/train/legal.npy``). In a :class:`~model.ensemble.Ensemble`
+its log-sigmoid is added to the move model's scores, so that moves it has learned to be
+impossible drop out of the unmasked argmax; the legal-move mask of the rules engine is still
+applied on top whenever a move is played.
+
+``xqgpt train-legality --data DIR --out DIR [--minutes M]`` trains one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from tqdm import tqdm
+
+from xiangqi import VOCAB_SIZE
+from xiangqi.vocab import MOVES
+
+from .dataset import legal_table, load_split
+from .features import FROM_SQUARE, red_to_move
+from .network import BOARD_CODES, CONFIG_FILE, MODEL_FILE, ModelLoadError
+
+CHUNK = 128  # positions per slice of the per-move hidden layer
+TO_SQUARE = np.array([m.to_square for m in MOVES], dtype=np.int64)
+
+
+@dataclass
+class LegalityConfig:
+    """Size of a :class:`LegalityNet`."""
+
+    channels: int = 64  # per-square features of the convolution trunk
+    layers: int = 3     # convolution layers
+    hidden: int = 256   # hidden units of the per-move head
+
+
+class LegalityNet(nn.Module):
+    """Board -> one logit per vocabulary move: is it legal?
+
+    A trunk of convolutions along whole ranks (1x17), whole files (19x1) and 3x3 neighbourhoods
+    gives every square a feature vector; a move's logit is a one-hidden-layer MLP of the
+    features of its from-square and its to-square plus a learned per-move bias vector.
+    """
+
+    def __init__(self, config: LegalityConfig) -> None:
+        super().__init__()
+        self.config = config
+        c, inputs = config.channels, BOARD_CODES + 1  # pieces and the side to move
+        self.rank = nn.ModuleList()
+        self.file = nn.ModuleList()
+        self.local = nn.ModuleList()
+        for i in range(config.layers):
+            c_in = inputs if i == 0 else c
+            self.rank.append(nn.Conv2d(c_in, c, (1, 17), padding=(0, 8)))
+            self.file.append(nn.Conv2d(c_in, c, (19, 1), padding=(9, 0), bias=False))
+            self.local.append(nn.Conv2d(c_in, c, 3, padding=1, bias=False))
+        self.from_proj = nn.Linear(inputs + c, config.hidden)
+        self.to_proj = nn.Linear(inputs + c, config.hidden, bias=False)
+        self.move_bias = nn.Parameter(torch.zeros(VOCAB_SIZE, config.hidden))
+        self.out = nn.Linear(config.hidden, 1)
+        # Start at the base rate (about 40 of 2,086 moves are legal), not at one half.
+        self.out_bias = nn.Parameter(torch.full((VOCAB_SIZE,), -4.0))
+        self.register_buffer("from_square", torch.from_numpy(FROM_SQUARE), persistent=False)
+        self.register_buffer("to_square", torch.from_numpy(TO_SQUARE), persistent=False)
+
+    def forward(self, boards: torch.Tensor, sides: torch.Tensor,
+                moves: torch.Tensor | None = None) -> torch.Tensor:
+        """boards [..., 90] (board codes), sides [...] (1 = Red to move) -> logits [..., VOCAB_SIZE],
+        or [..., len(moves)] for the vocabulary indices ``moves`` only (cheaper training steps)."""
+        lead = boards.shape[:-1]
+        one_hot = nn.functional.one_hot(boards.reshape(-1, 90).long(), BOARD_CODES).float()
+        side = sides.reshape(-1, 1, 1).float().expand(-1, 90, 1)
+        x0 = torch.cat([one_hot, side], -1).permute(0, 2, 1).reshape(-1, BOARD_CODES + 1, 10, 9)
+        h = x0
+        for i, (rank, file, local) in enumerate(zip(self.rank, self.file, self.local, strict=True)):
+            y = torch.relu(rank(h) + file(h) + local(h))
+            h = y if i == 0 else h + y
+        squares = torch.cat([x0, h], 1).flatten(2).transpose(1, 2)  # [N, 90, features]
+        if moves is None:
+            moves = torch.arange(VOCAB_SIZE, device=boards.device)
+        from_part, to_part = self.from_proj(squares), self.to_proj(squares)
+        from_squares, to_squares, move_bias = self.from_square[moves], self.to_square[moves], self.move_bias[moves]
+        # The hidden layer holds positions x moves x hidden values: a chunk of positions at a time.
+        logits = torch.cat([
+            self.out(torch.relu(f.index_select(1, from_squares) + t.index_select(1, to_squares) + move_bias))
+            .squeeze(-1) for f, t in zip(from_part.split(CHUNK), to_part.split(CHUNK), strict=True)])
+        return (logits + self.out_bias[moves]).reshape(*lead, len(moves))
+
+
+def save_legality(net: LegalityNet, directory: str | Path, extra: dict | None = None) -> None:
+    """Write ``config.json`` and ``model.safetensors`` (fp32) to a directory."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}, str(d / MODEL_FILE))
+    (d / CONFIG_FILE).write_text(json.dumps({"legality": asdict(net.config), **(extra or {})}, indent=2))
+
+
+def load_legality(directory: str | Path) -> LegalityNet:
+    """Load a directory written by :func:`save_legality`; raises :class:`ModelLoadError`."""
+    d = Path(directory)
+    if not (d / CONFIG_FILE).is_file() or not (d / MODEL_FILE).is_file():
+        raise ModelLoadError(f"{d} is not a legality-net directory (needs {CONFIG_FILE} and {MODEL_FILE})")
+    try:
+        net = LegalityNet(LegalityConfig(**json.loads((d / CONFIG_FILE).read_text())["legality"]))
+        net.load_state_dict(load_file(str(d / MODEL_FILE)))
+    except Exception as e:
+        raise ModelLoadError(f"cannot load legality net from {d}: {e}") from e
+    return net.eval()
+
+
+def unpack_legal(bits: np.ndarray) -> np.ndarray:
+    """Packed legal moves [n, LEGAL_BYTES] -> bool [n, VOCAB_SIZE]."""
+    return np.unpackbits(np.asarray(bits), axis=1, count=VOCAB_SIZE).astype(bool)
+
+
+def position_sides(split: dict[str, np.ndarray]) -> np.ndarray:
+    """Side to move (1 = Red) of every position of a split."""
+    return red_to_move(np.asarray(split["boards"]), np.asarray(split["moves"])).astype(np.int64)
+
+
+@torch.no_grad()
+def legality_metrics(net: LegalityNet, boards: np.ndarray, sides: np.ndarray, legal: np.ndarray,
+                     batch: int = 1024) -> dict:
+    """Per-move error rate, false-legal and false-illegal counts per position, and the share of
+    positions whose whole legal set is right."""
+    was_training = net.training
+    net.eval()
+    wrong = false_legal = false_illegal = exact = 0
+    for s in range(0, len(boards), batch):
+        pred = net(torch.tensor(boards[s:s + batch]), torch.tensor(sides[s:s + batch])) > 0
+        truth = torch.from_numpy(legal[s:s + batch])
+        fl, fi = (pred & ~truth).sum(-1), (~pred & truth).sum(-1)
+        false_legal += int(fl.sum())
+        false_illegal += int(fi.sum())
+        exact += int(((fl + fi) == 0).sum())
+        wrong += int((fl + fi).sum())
+    net.train(was_training)
+    n = max(len(boards), 1)
+    return {"positions": len(boards), "move_error": wrong / (n * VOCAB_SIZE),
+            "false_legal_per_position": false_legal / n, "false_illegal_per_position": false_illegal / n,
+            "exact": exact / n}
+
+
+def train_legality(args: argparse.Namespace) -> dict:
+    """Train a :class:`LegalityNet` on the training positions of a dataset; evaluate on
+    validation positions (their legal moves computed by the rules engine)."""
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    train = load_split(args.data, "train")
+    bits = legal_table(args.data, "train")
+    boards_all = train["boards"]
+    sides_all = position_sides(train)
+    val = load_split(args.data, "val")
+    n_val = min(args.val_positions, len(val["moves"]))
+    val_boards = np.asarray(val["boards"][:n_val])
+    val_sides = position_sides(val)[:n_val]
+    val_legal = unpack_legal(legal_table(args.data, "val")[:n_val])
+
+    net = LegalityNet(LegalityConfig(args.channels, args.layers, args.hidden))
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.0)
+    settings = {k: v for k, v in vars(args).items() if not callable(v)}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    log = (out / "metrics.jsonl").open("w")
+    start = time.time()
+    steps = args.max_steps
+    record: dict = {}
+    for step in tqdm(range(1, steps + 1), desc="legality", unit="step"):
+        lr = args.lr * min(1.0, step / 100) * 0.5 * (1 + math.cos(math.pi * step / steps))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        idx = np.sort(rng.integers(0, len(sides_all), args.batch_size))
+        moves = torch.from_numpy(rng.choice(VOCAB_SIZE, args.moves_per_step, replace=False))
+        logits = net(torch.from_numpy(np.asarray(boards_all[idx])), torch.from_numpy(sides_all[idx]), moves)
+        target = torch.from_numpy(unpack_legal(bits[idx])[:, moves.numpy()]).float()
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, target)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        out_of_time = bool(args.max_minutes) and time.time() - start > args.max_minutes * 60
+        if step % args.eval_every == 0 or step == steps or out_of_time:
+            record = {"step": step, "minutes": (time.time() - start) / 60, "train_loss": loss.item(),
+                      **legality_metrics(net, val_boards, val_sides, val_legal)}
+            log.write(json.dumps(record) + "\n")
+            log.flush()
+            save_legality(net, out, extra={"train": settings, "val": record})
+            tqdm.write(json.dumps(record))
+        if out_of_time:
+            break
+    return record
+
