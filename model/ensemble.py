@@ -38,7 +38,8 @@ class Ensemble(nn.Module):
             raise ValueError("an ensemble needs at least one member")
         first = members[0].config
         for m in members:
-            if m.config.tokenizer != "move" or m.config.n_positions != first.n_positions or not m.config.board:
+            c = m.config
+            if c.tokenizer != "move" or c.n_positions != first.n_positions or not c.board:
                 raise ValueError("ensemble members must be move-token models with a board input and "
                                  "the same n_positions")
         self.members = nn.ModuleList(members)

@@ -90,7 +90,8 @@ class LegalityNet(nn.Module):
         if moves is None:
             moves = torch.arange(VOCAB_SIZE, device=boards.device)
         from_part, to_part = self.from_proj(squares), self.to_proj(squares)
-        from_squares, to_squares, move_bias = self.from_square[moves], self.to_square[moves], self.move_bias[moves]
+        from_squares, to_squares = self.from_square[moves], self.to_square[moves]
+        move_bias = self.move_bias[moves]
         # The hidden layer holds positions x moves x hidden values: a chunk of positions at a time.
         logits = torch.cat([
             self.out(torch.relu(f.index_select(1, from_squares) + t.index_select(1, to_squares) + move_bias))

@@ -19,8 +19,8 @@ import torch
 from xiangqi import VOCAB_SIZE, Board, Move, index_move, move_index
 from xiangqi.vocab import legal_move_indices
 
-from .features import history_positions
 from .ensemble import Ensemble, load_any
+from .features import history_positions
 from .network import ModelLoadError, MoveGPT, average_mirror_images, inference_options, with_mirror_images
 from .tokenizer import MoveTokenizer
 

@@ -57,7 +57,8 @@ def test_ensemble_averages_its_members(fixture_games):
     codes, sides = game_positions(game.board(), game.moves[:4])
     boards, sides = torch.from_numpy(codes)[None], torch.from_numpy(sides)[None]
     with torch.no_grad():
-        expected = (a(tokens, boards, sides)[0].log_softmax(-1) + b(tokens, boards, sides)[0].log_softmax(-1)) / 2
+        a_scores, b_scores = (m(tokens, boards, sides)[0].log_softmax(-1) for m in (a, b))
+        expected = (a_scores + b_scores) / 2
         assert torch.allclose(ensemble(tokens, boards, sides)[0], expected, atol=1e-6)
     # The ensemble ranks moves differently from either member alone.
     results = [evaluate_games(m, fixture_games[:3]) for m in (a, b, ensemble)]
@@ -140,14 +141,14 @@ def test_combine_and_eval_cli(tmp_path, wxf15_paths, trained_legality):
     assert summary["members"] == [str(tmp_path / "m0"), str(tmp_path / "m1")]
     results = {}
     for flag in ([], ["--no-legality-net"]):
-        out = subprocess.run(run + ["eval", "--pgn", str(wxf15_paths["iccs"]), "--model", str(tmp_path / "ens"),
-                                    "--max-games", "3", "--json"] + flag,
+        out = subprocess.run(run + ["eval", "--pgn", str(wxf15_paths["iccs"]), "--max-games", "3",
+                                    "--model", str(tmp_path / "ens"), "--json"] + flag,
                              capture_output=True, text=True, cwd=ROOT, check=True)
         results[bool(flag)] = json.loads(out.stdout.strip().splitlines()[-1])
     assert results[False]["mirror_average"] and results[False]["moves"] == results[True]["moves"]
     assert results[False]["legal_rate"] > results[True]["legal_rate"]
-    bad = subprocess.run(run + ["combine", "--member", str(tmp_path / "missing"), "--out", str(tmp_path / "x")],
-                         capture_output=True, text=True, cwd=ROOT)
+    bad = subprocess.run(run + ["combine", "--member", str(tmp_path / "missing"),
+                                "--out", str(tmp_path / "x")], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and "not a model directory" in bad.stderr
 
 
