@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def measure(policy: Policy, games, history: int = 100, moves: int = 20) -> dict[str, list[float]]:
-    cold = Policy(policy.model)  # same weights, cache cleared before every move
+    cold = Policy(policy.model, mirror_average=policy.mirror_average)  # cache cleared before every move
     times: dict[str, list[float]] = {"cached": [], "uncached": []}
     for game in games:
         board = game.board()

@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
+from transformers.pytorch_utils import Conv1D
 
 from xiangqi import VOCAB_SIZE
 
@@ -30,9 +31,11 @@ SCALE_SUFFIX = ".int8_scale"
 
 
 class Ensemble(nn.Module):
-    """Members' log-probabilities averaged, plus the legality net's log P(legal) when present."""
+    """Members' log-probabilities averaged, plus ``legality_weight`` times the legality net's
+    log P(legal) when there is one."""
 
-    def __init__(self, members: list[MoveGPT], legality: LegalityNet | None = None) -> None:
+    def __init__(self, members: list[MoveGPT], legality: LegalityNet | None = None,
+                 legality_weight: float = 1.0) -> None:
         super().__init__()
         if not members:
             raise ValueError("an ensemble needs at least one member")
@@ -44,6 +47,7 @@ class Ensemble(nn.Module):
                                  "the same n_positions")
         self.members = nn.ModuleList(members)
         self.legality = legality
+        self.legality_weight = legality_weight
         self.config = first  # what callers read: tokenizer and n_positions
 
     def forward(self, tokens: torch.Tensor, boards: torch.Tensor, sides: torch.Tensor, cache=None,
@@ -57,7 +61,7 @@ class Ensemble(nn.Module):
             new_caches.append(kv)
         scores = scores / len(self.members)
         if self.legality is not None:
-            legal = nn.functional.logsigmoid(self.legality(boards, sides))
+            legal = self.legality_weight * nn.functional.logsigmoid(self.legality(boards, sides))
             scores = torch.cat([scores[..., :VOCAB_SIZE] + legal, scores[..., VOCAB_SIZE:]], -1)
         return scores, (new_caches if use_cache else None)
 
@@ -72,20 +76,52 @@ def quantize(tensor: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return (tensor / scale).round().clamp(-127, 127).to(torch.int8), scale.float()
 
 
+class Int8Linear(nn.Module):
+    """``x @ W.T + b`` with ``W`` held as int8 [out, in] and a scale per output row.
+
+    The product runs in bf16 with ``torch._weight_int8pack_mm``: playing a move feeds one or two
+    rows through the network, which is bound by reading the weights, and int8 reads a quarter of
+    the bytes of fp32. Loaded ensembles use it in place of GPT-2's ``Conv1D`` layers and LM head.
+    """
+
+    def __init__(self, weight: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor | None) -> None:
+        super().__init__()
+        # Fresh copies: tensors read from a safetensors file may sit at unaligned offsets.
+        self.register_buffer("weight", weight.to(torch.int8).clone(memory_format=torch.contiguous_format))
+        self.register_buffer("scale", scale.reshape(-1).to(torch.bfloat16).clone())
+        self.register_buffer("bias", None if bias is None else bias.float())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows = x.reshape(-1, x.size(-1)).bfloat16().contiguous()
+        y = torch._weight_int8pack_mm(rows, self.weight, self.scale).float()
+        if self.bias is not None:
+            y = y + self.bias
+        return y.reshape(*x.shape[:-1], -1)
+
+
+def _conv1d_weights(member: MoveGPT) -> set[str]:
+    """State-dict keys of the GPT-2 ``Conv1D`` weights ([in, out], stored transposed as [out, in])."""
+    return {f"{name}.weight" for name, m in member.named_modules() if isinstance(m, Conv1D)}
+
+
 def save_ensemble(ensemble: Ensemble, directory: str | Path, extra: dict | None = None) -> None:
-    """Write the ensemble as one model directory; the members' 2-D weights as int8 (:func:`quantize`),
-    their other tensors as fp16, the legality net in fp32."""
+    """Write the ensemble as one model directory: the members' 2-D weights as int8 with a scale per
+    output row (:func:`quantize`; ``Conv1D`` weights transposed to [out, in]), their other tensors
+    as fp16, the legality net in fp32."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     state = {}
     for i, member in enumerate(ensemble.members):
+        if any(isinstance(m, Int8Linear) for m in member.modules()):
+            raise ValueError("a loaded (int8) ensemble cannot be saved again: combine the original members")
+        transposed = _conv1d_weights(member)
         for k, v in member.state_dict().items():
             if k == "gpt.lm_head.weight":  # tied to the token embedding
                 continue
             name = f"members.{i}.{k}"
             v = v.detach().cpu().float()
             if v.dim() == 2:
-                state[name], state[name + SCALE_SUFFIX] = quantize(v)
+                state[name], state[name + SCALE_SUFFIX] = quantize(v.t() if k in transposed else v)
             else:
                 state[name] = v.half()
     if ensemble.legality is not None:
@@ -93,46 +129,52 @@ def save_ensemble(ensemble: Ensemble, directory: str | Path, extra: dict | None 
             state[f"legality.{k}"] = v.detach().cpu().float()
     save_file({k: v.contiguous() for k, v in state.items()}, str(d / MODEL_FILE))
     config = {"ensemble": {"members": [asdict(m.config) for m in ensemble.members],
-                           "legality": asdict(ensemble.legality.config) if ensemble.legality else None},
+                           "legality": asdict(ensemble.legality.config) if ensemble.legality else None,
+                           "legality_weight": ensemble.legality_weight},
               **(extra or {})}
     (d / CONFIG_FILE).write_text(json.dumps(config, indent=2))
 
 
-def _dequantized(state: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    out = {}
-    for k, v in state.items():
-        if not k.startswith(prefix) or k.endswith(SCALE_SUFFIX):
-            continue
-        scale = state.get(k + SCALE_SUFFIX)
-        out[k[len(prefix):]] = v.float() * scale if scale is not None else v.float()
-    return out
+def _load_member(config: ModelConfig, state: dict[str, torch.Tensor], prefix: str) -> MoveGPT:
+    """One member for inference: ``Conv1D`` layers and the LM head become :class:`Int8Linear`
+    straight from the stored int8 weights, everything else is dequantized to fp32."""
+    member = MoveGPT(config)
+    int8 = _conv1d_weights(member)
+    wanted = {k for k in member.state_dict() if k != "gpt.lm_head.weight"}
+    missing = {k for k in wanted if prefix + k not in state}
+    if missing:
+        raise ValueError(f"missing weights {sorted(missing)[:3]}")
+    fp32 = {}
+    for k in wanted - int8:
+        v, scale = state[prefix + k], state.get(prefix + k + SCALE_SUFFIX)
+        fp32[k] = v.float() * scale if scale is not None else v.float()
+    member.load_state_dict(fp32, strict=False)
+    for key in int8:
+        parent, child = key.removesuffix(".weight").rsplit(".", 1)
+        bias = state[prefix + key.removesuffix("weight") + "bias"]
+        setattr(member.get_submodule(parent), child,
+                Int8Linear(state[prefix + key], state[prefix + key + SCALE_SUFFIX], bias))
+    wte = prefix + "gpt.transformer.wte.weight"
+    member.gpt.lm_head = Int8Linear(state[wte], state[wte + SCALE_SUFFIX], None)
+    return member
 
 
 def load_ensemble(directory: str | Path, device: str = "cpu") -> Ensemble:
-    """Load a directory written by :func:`save_ensemble`; raises :class:`ModelLoadError`."""
+    """Load a directory written by :func:`save_ensemble` for inference (members with
+    :class:`Int8Linear` layers); raises :class:`ModelLoadError`."""
     d = Path(directory)
     try:
         spec = json.loads((d / CONFIG_FILE).read_text())["ensemble"]
         state = load_file(str(d / MODEL_FILE))
-        members = []
-        for i, member_config in enumerate(spec["members"]):
-            member = MoveGPT(ModelConfig(**member_config))
-            member.load_state_dict(_dequantized(state, f"members.{i}."), strict=False)
-            member.gpt.tie_weights()
-            members.append(member)
+        members = [_load_member(ModelConfig(**config), state, f"members.{i}.")
+                   for i, config in enumerate(spec["members"])]
         legality = None
         if spec.get("legality"):
             legality = LegalityNet(LegalityConfig(**spec["legality"]))
-            legality.load_state_dict(_dequantized(state, "legality."))
-        expected = {f"members.{i}.{k}" for i, m in enumerate(members) for k in m.state_dict()
-                    if k != "gpt.lm_head.weight"}
-        missing = expected - {k for k in state if not k.endswith(SCALE_SUFFIX)}
-        if missing:
-            raise ValueError(f"missing weights {sorted(missing)[:3]}")
-        ensemble = Ensemble(members, legality)
-    except ModelLoadError:
-        raise
-    except Exception as e:  # corrupt JSON, bad safetensors header, wrong shapes ...
+            legality.load_state_dict({k.removeprefix("legality."): v.float() for k, v in state.items()
+                                      if k.startswith("legality.")})
+        ensemble = Ensemble(members, legality, spec.get("legality_weight", 1.0))
+    except Exception as e:  # corrupt JSON, bad safetensors header, missing or misshapen weights ...
         raise ModelLoadError(f"cannot load ensemble from {d}: {e}") from e
     return ensemble.to(device).eval()
 
@@ -154,8 +196,9 @@ def combine(args: argparse.Namespace) -> dict:
     """``xqgpt combine``: members (and a legality net) -> one ensemble model directory."""
     members = [load_model(m) for m in args.member]
     legality = load_legality(args.legality) if args.legality else None
-    ensemble = Ensemble(members, legality)
-    sources = {"members": list(args.member), "legality": args.legality}
+    ensemble = Ensemble(members, legality, args.legality_weight)
+    sources = {"members": list(args.member), "legality": args.legality,
+               "legality_weight": args.legality_weight}
     extra = {"sources": sources}
     if args.mirror_average:
         extra["inference"] = {"mirror_average": True}

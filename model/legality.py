@@ -31,8 +31,9 @@ from xiangqi.vocab import MOVES
 from .dataset import legal_table, load_split
 from .features import FROM_SQUARE, red_to_move
 from .network import BOARD_CODES, CONFIG_FILE, MODEL_FILE, ModelLoadError
+from .plots import plot_legality_curves
 
-CHUNK = 128  # positions per slice of the per-move hidden layer
+CHUNK = 8  # positions per slice of the per-move hidden layer (small slices stay in cache)
 TO_SQUARE = np.array([m.to_square for m in MOVES], dtype=np.int64)
 
 
@@ -170,7 +171,10 @@ def train_legality(args: argparse.Namespace) -> dict:
     val_sides = position_sides(val)[:n_val]
     val_legal = unpack_legal(legal_table(args.data, "val")[:n_val])
 
-    net = LegalityNet(LegalityConfig(args.channels, args.layers, args.hidden))
+    if args.init:  # go on training a net (its size replaces --channels/--layers/--hidden)
+        net = load_legality(args.init).train()
+    else:
+        net = LegalityNet(LegalityConfig(args.channels, args.layers, args.hidden))
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.0)
     settings = {k: v for k, v in vars(args).items() if not callable(v)}
     out = Path(args.out)
@@ -198,6 +202,7 @@ def train_legality(args: argparse.Namespace) -> dict:
             log.write(json.dumps(record) + "\n")
             log.flush()
             save_legality(net, out, extra={"train": settings, "val": record})
+            plot_legality_curves(out / "metrics.jsonl", out / "curves.png")
             tqdm.write(json.dumps(record))
         if out_of_time:
             break

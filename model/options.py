@@ -71,6 +71,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
 def add_legality_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="dataset directory from `xqgpt data build`")
     p.add_argument("--out", required=True, help="output directory for the legality net")
+    p.add_argument("--init", default=None, help="go on training this legality-net directory")
     p.add_argument("--channels", type=int, default=64)
     p.add_argument("--layers", type=int, default=3)
     p.add_argument("--hidden", type=int, default=256)
@@ -90,6 +91,8 @@ def add_combine_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--member", action="append", required=True,
                    help="a trained model directory (repeat for each member)")
     p.add_argument("--legality", default=None, help="a legality-net directory from `xqgpt train-legality`")
+    p.add_argument("--legality-weight", type=float, default=1.0,
+                   help="weight of the legality net's log P(legal) added to the members' scores")
     p.add_argument("--out", required=True, help="output model directory")
     p.add_argument("--mirror-average", action="store_true",
                    help="mark the ensemble to average each position with its mirror image when it plays")

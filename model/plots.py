@@ -34,3 +34,25 @@ def plot_curves(metrics_path: str | Path, png_path: str | Path) -> None:
     fig.tight_layout()
     fig.savefig(png_path, dpi=100)
     plt.close(fig)
+
+
+def plot_legality_curves(metrics_path: str | Path, png_path: str | Path) -> None:
+    """Plot a legality net's training loss and its validation errors per position against steps."""
+    records = [json.loads(line) for line in Path(metrics_path).read_text().splitlines() if line.strip()]
+    steps = [r["step"] for r in records]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    ax1.plot(steps, [r["train_loss"] for r in records], "o-", label="train loss (binary cross-entropy)")
+    ax1.set_yscale("log")
+    ax1.set_xlabel("step")
+    ax1.legend()
+    for key, label in (("false_legal_per_position", "illegal moves called legal"),
+                       ("false_illegal_per_position", "legal moves called illegal")):
+        ax2.plot(steps, [r[key] for r in records], "o-", label=label)
+    ax2.set_yscale("log")
+    ax2.set_xlabel("step")
+    ax2.set_ylabel("per validation position")
+    ax2.legend()
+    ax2.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=100)
+    plt.close(fig)

@@ -108,6 +108,7 @@ def test_legality_net_learns_the_rules(fixture_data, trained_legality):
     record = json.loads((trained_legality / "config.json").read_text())["val"]
     metrics = [json.loads(line) for line in (trained_legality / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in metrics] == [100, 200, 300]
+    assert (trained_legality / "curves.png").is_file()
     assert metrics[-1]["move_error"] < metrics[0]["move_error"]
     assert record["false_illegal_per_position"] < 20  # of about 40 legal moves a position
     assert record["false_legal_per_position"] < 5
