@@ -19,7 +19,7 @@ from model.features import game_positions
 from model.legality import load_legality, position_sides, train_legality, unpack_legal
 from model.network import ModelConfig, ModelLoadError, MoveGPT, load_model, save_model
 from model.options import add_legality_arguments
-from model.policy import Policy
+from model.policy import Policy, default_model_dir
 from model.tokenizer import MoveTokenizer
 from xiangqi import VOCAB_SIZE, Board
 
@@ -162,3 +162,24 @@ def test_bad_ensemble_directories(tmp_path):
         load_legality(tmp_path / "missing")
     with pytest.raises(ValueError, match="at least one member"):
         Ensemble([])
+
+
+def test_shipped_ensemble_predicts_master_moves(fixture_games):
+    """The shipped model on the 15 fixture master games: accurate, its argmax legal with the
+    learned legality net, and playing ranks moves as evaluation does."""
+    model = load_any(default_model_dir())
+    assert isinstance(model, Ensemble) and len(model.members) == 2 and model.legality is not None
+    result = evaluate_games(model, fixture_games, mirror_average=True)
+    assert result["moves"] == 1378
+    assert result["top1"] > 0.5 and result["top5"] > 0.8 and result["legal_rate"] > 0.99
+    alone = evaluate_games(model.without_legality(), fixture_games, mirror_average=True)
+    assert alone["legal_rate"] < result["legal_rate"]
+    game = next(g for g in fixture_games if len(g.moves) <= 128)  # one window: the same context
+    policy, board, hits = Policy(model, mirror_average=True), game.board(), 0
+    for move in game.moves:
+        hits += policy.candidates(board, k=1)[0][0] == move
+        board.push(move)
+    # Evaluation feeds whole windows and play one position at a time, through bf16 activations:
+    # at most one near-tie may fall the other way.
+    evaluated = evaluate_games(model, [game], mirror_average=True)["top1"] * len(game.moves)
+    assert abs(evaluated - hits) <= 1
