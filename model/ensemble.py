@@ -1,9 +1,10 @@
 """Several trained move models answering as one, optionally with a learned legality net.
 
 An :class:`Ensemble` averages the log-probabilities of its :class:`~model.network.MoveGPT`
-members and, when it has a :class:`~model.legality.LegalityNet`, adds that net's log-probability
-that each move is legal. It has the forward signature of ``MoveGPT`` (the KV cache is a list with
-one cache per member), so :class:`~model.policy.Policy` and ``xqgpt eval`` use either.
+members; when it has a :class:`~model.legality.LegalityNet`, :func:`with_legality` adds that
+net's log-probability that each move is legal, once per position (after mirror averaging). It has
+the forward signature of ``MoveGPT`` (the KV cache is a list with one cache per member), so
+:class:`~model.policy.Policy` and ``xqgpt eval`` use either.
 
 ``xqgpt combine --member DIR --member DIR [--legality DIR] --out DIR`` writes one model directory:
 ``config.json`` and a single ``model.safetensors``, whose member weights are stored as int8 with a
@@ -31,8 +32,8 @@ SCALE_SUFFIX = ".int8_scale"
 
 
 class Ensemble(nn.Module):
-    """Members' log-probabilities averaged, plus ``legality_weight`` times the legality net's
-    log P(legal) when there is one."""
+    """Members whose log-probabilities are averaged, and optionally a legality net whose
+    log P(legal), times ``legality_weight``, :func:`with_legality` adds once per position."""
 
     def __init__(self, members: list[MoveGPT], legality: LegalityNet | None = None,
                  legality_weight: float = 1.0) -> None:
@@ -59,15 +60,22 @@ class Ensemble(nn.Module):
                                 use_cache=use_cache)
             scores = scores + logits.float().log_softmax(-1)
             new_caches.append(kv)
-        scores = scores / len(self.members)
-        if self.legality is not None:
-            legal = self.legality_weight * nn.functional.logsigmoid(self.legality(boards, sides))
-            scores = torch.cat([scores[..., :VOCAB_SIZE] + legal, scores[..., VOCAB_SIZE:]], -1)
-        return scores, (new_caches if use_cache else None)
+        return scores / len(self.members), (new_caches if use_cache else None)
 
     def without_legality(self) -> Ensemble:
         """The same members without the legality net (to measure what the net adds)."""
         return Ensemble(list(self.members)).eval()
+
+
+def with_legality(model: MoveGPT | Ensemble, scores: torch.Tensor, boards: torch.Tensor,
+                  sides: torch.Tensor) -> torch.Tensor:
+    """Scores [..., vocab] of positions (boards [..., 90], sides [...]) plus, for an ensemble with a
+    legality net, ``legality_weight`` x log P(legal) of every move; unchanged for other models.
+    Added after any mirror averaging: legality belongs to the position, not to a view of it."""
+    if not isinstance(model, Ensemble) or model.legality is None:
+        return scores
+    legal = model.legality_weight * nn.functional.logsigmoid(model.legality(boards, sides)).to(scores.dtype)
+    return torch.cat([scores[..., :VOCAB_SIZE] + legal, scores[..., VOCAB_SIZE:]], -1)
 
 
 def quantize(tensor: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -22,7 +22,7 @@ from xiangqi import VOCAB_SIZE, legal_mask
 from xiangqi.core import PIECE_NAMES
 from xiangqi.pgn import Game, PgnError, read_pgn_file
 
-from .ensemble import Ensemble
+from .ensemble import Ensemble, with_legality
 from .features import FROM_SQUARE, game_positions, is_red_piece
 from .network import MoveGPT, mirror_averaged
 from .tokenizer import ICCS_CHARS as ICCS
@@ -134,7 +134,7 @@ def _evaluate_move(model: MoveGPT, games: list[Game], context: str, device, prog
             logits = mirror_averaged(model, tokens, boards, sides)
         else:
             logits = model(tokens, boards, sides)[0]
-        logits = logits.float().cpu()
+        logits = with_legality(model, logits.float(), boards, sides).cpu()
         for i, (tk, cd, sd, tg, mk) in enumerate(pending):
             tally.add(logits[i, :len(tk)], tg, mk, cd, sd)
         pending.clear()

@@ -19,7 +19,7 @@ import torch
 from xiangqi import VOCAB_SIZE, Board, Move, index_move, move_index
 from xiangqi.vocab import legal_move_indices
 
-from .ensemble import Ensemble, load_any
+from .ensemble import Ensemble, load_any, with_legality
 from .features import history_positions
 from .network import ModelLoadError, MoveGPT, average_mirror_images, inference_options, with_mirror_images
 from .tokenizer import MoveTokenizer
@@ -115,6 +115,7 @@ class Policy:
         logits, kv = self.model(x, b, s, cache=cache, position_ids=pos, use_cache=True)
         last = logits[:, -1].float()
         scores = average_mirror_images(last) if self.mirror_average else last.log_softmax(-1)
+        scores = with_legality(self.model, scores[:1], b[:1, -1], s[:1, -1])  # row 0: the game as played
         return scores[0, :VOCAB_SIZE].cpu().numpy(), kv
 
     def candidates(self, board: Board, k: int | None = None,
