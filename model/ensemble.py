@@ -32,8 +32,8 @@ SCALE_SUFFIX = ".int8_scale"
 
 
 class Ensemble(nn.Module):
-    """Members whose log-probabilities are averaged, and optionally a legality net whose
-    log P(legal), times ``legality_weight``, :func:`with_legality` adds once per position."""
+    """Move models whose log-probabilities are averaged, and optionally a legality net (whose
+    log P(legal), times ``legality_weight``, :func:`with_legality` adds once per position)."""
 
     def __init__(self, members: list[MoveGPT], legality: LegalityNet | None = None,
                  legality_weight: float = 1.0) -> None:
