@@ -422,4 +422,10 @@ def legal_table(path: str, split: str, workers: int | None = None) -> np.ndarray
     return np.load(file, mmap_mode="r")
 
 
-__all__ = ["build", "check", "load_split", "is_dataset", "legal_table", "board_codes", "split_of"]
+def unpack_legal(bits: np.ndarray) -> np.ndarray:
+    """Packed legal moves [n, LEGAL_BYTES] (rows of :func:`legal_table`) -> bool [n, VOCAB_SIZE]."""
+    return np.unpackbits(np.asarray(bits), axis=1, count=VOCAB_SIZE).astype(bool)
+
+
+__all__ = ["build", "check", "load_split", "is_dataset", "legal_table", "unpack_legal", "board_codes",
+           "split_of"]

@@ -22,7 +22,7 @@ from xiangqi import VOCAB_SIZE, legal_mask
 from xiangqi.core import PIECE_NAMES
 from xiangqi.pgn import Game, PgnError, read_pgn_file
 
-from .ensemble import Ensemble, with_legality
+from .ensemble import Ensemble, load_any, with_legality
 from .features import FROM_SQUARE, game_positions, is_red_piece
 from .network import MoveGPT, mirror_averaged
 from .tokenizer import ICCS_CHARS as ICCS
@@ -197,7 +197,6 @@ def read_games(paths: list[str]) -> tuple[list[Game], int]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .ensemble import load_any
     from .network import inference_options
     from .policy import default_model_dir
 

@@ -7,7 +7,7 @@ its log-sigmoid is added to the move model's scores, so that moves it has learne
 impossible drop out of the unmasked argmax; the legal-move mask of the rules engine is still
 applied on top whenever a move is played.
 
-``xqgpt train-legality --data DIR --out DIR [--minutes M]`` trains one.
+``xqgpt train-legality --data DIR --out DIR [--max-minutes M]`` trains one.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tqdm import tqdm
 from xiangqi import VOCAB_SIZE
 from xiangqi.vocab import MOVES
 
-from .dataset import legal_table, load_split
+from .dataset import legal_table, load_split, unpack_legal
 from .features import FROM_SQUARE, red_to_move
 from .network import BOARD_CODES, CONFIG_FILE, MODEL_FILE, ModelLoadError
 from .plots import plot_legality_curves
@@ -121,11 +121,6 @@ def load_legality(directory: str | Path) -> LegalityNet:
     return net.eval()
 
 
-def unpack_legal(bits: np.ndarray) -> np.ndarray:
-    """Packed legal moves [n, LEGAL_BYTES] -> bool [n, VOCAB_SIZE]."""
-    return np.unpackbits(np.asarray(bits), axis=1, count=VOCAB_SIZE).astype(bool)
-
-
 def position_sides(split: dict[str, np.ndarray]) -> np.ndarray:
     """Side to move (1 = Red) of every position of a split."""
     return red_to_move(np.asarray(split["boards"]), np.asarray(split["moves"])).astype(np.int64)
@@ -171,10 +166,7 @@ def train_legality(args: argparse.Namespace) -> dict:
     val_sides = position_sides(val)[:n_val]
     val_legal = unpack_legal(legal_table(args.data, "val")[:n_val])
 
-    if args.init:  # go on training a net (its size replaces --channels/--layers/--hidden)
-        net = load_legality(args.init).train()
-    else:
-        net = LegalityNet(LegalityConfig(args.channels, args.layers, args.hidden))
+    net = LegalityNet(LegalityConfig(args.channels, args.layers, args.hidden))
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.0)
     settings = {k: v for k, v in vars(args).items() if not callable(v)}
     out = Path(args.out)

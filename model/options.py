@@ -71,7 +71,6 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
 def add_legality_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="dataset directory from `xqgpt data build`")
     p.add_argument("--out", required=True, help="output directory for the legality net")
-    p.add_argument("--init", default=None, help="go on training this legality-net directory")
     p.add_argument("--channels", type=int, default=64)
     p.add_argument("--layers", type=int, default=3)
     p.add_argument("--hidden", type=int, default=256)

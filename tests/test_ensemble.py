@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from model.dataset import legal_table, load_split
+from model.dataset import legal_table, load_split, unpack_legal
 from model.ensemble import Ensemble, load_any, quantize, save_ensemble
 from model.evaluate import evaluate_games
 from model.features import game_positions
-from model.legality import load_legality, position_sides, train_legality, unpack_legal
+from model.legality import load_legality, position_sides, train_legality
 from model.network import ModelConfig, ModelLoadError, MoveGPT, load_model, save_model
 from model.options import add_legality_arguments
 from model.policy import Policy, default_model_dir
