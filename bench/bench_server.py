@@ -150,7 +150,7 @@ def plot(results: list[tuple[float, Stats]], args: argparse.Namespace, path: Pat
 
 
 def main() -> int:
-    from model.levels import DEFAULT_LEVEL
+    from play.levels import DEFAULT_LEVEL
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--clients", type=int, default=16)

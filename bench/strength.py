@@ -24,8 +24,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.arena import DEFAULT_MAX_PLIES, run_match, summarize  # noqa: E402
-from model.levels import DEFAULT_LEVEL, LEVELS  # noqa: E402
+from play.arena import DEFAULT_MAX_PLIES, run_match, summarize  # noqa: E402
+from play.levels import DEFAULT_LEVEL, LEVELS  # noqa: E402
 
 
 def pairings(model: str, engines: list[str]) -> list[tuple[str, str]]:

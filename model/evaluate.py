@@ -19,11 +19,12 @@ import torch
 from tqdm import tqdm
 
 from xiangqi import VOCAB_SIZE, legal_mask
-from xiangqi.core import PIECE_NAMES
+from xiangqi.base import PIECE_NAMES
+from xiangqi.encoding import FROM_SQUARE, is_red_piece
 from xiangqi.pgn import Game, PgnError, read_pgn_file
 
 from .ensemble import Ensemble, load_any, with_legality
-from .features import FROM_SQUARE, game_positions, is_red_piece
+from .features import game_positions
 from .network import MoveGPT, mirror_averaged
 from .tokenizer import ICCS_CHARS as ICCS
 from .tokenizer import CharTokenizer, MoveTokenizer

@@ -19,9 +19,9 @@ from torch import nn
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from xiangqi import VOCAB_SIZE
+from xiangqi.encoding import MIRROR_SQUARES
 from xiangqi.vocab import MIRROR_PERMUTATION
 
-from .features import MIRROR_SQUARES
 from .tokenizer import get_tokenizer
 
 # Token permutation of the left-right mirror (special tokens map to themselves).

@@ -23,13 +23,13 @@ import torch.distributed as dist
 from torch import nn
 from tqdm import tqdm
 
+from data.dataset import is_dataset, legal_table, load_split
 from xiangqi import VOCAB_SIZE
+from xiangqi.encoding import MIRROR_SQUARES, red_to_move
 from xiangqi.pgn import Game, read_pgn_file
 from xiangqi.vocab import MIRROR_PERMUTATION
 
-from .dataset import is_dataset, legal_table, load_split
 from .evaluate import evaluate_games
-from .features import MIRROR_SQUARES, red_to_move
 from .network import ModelConfig, MoveGPT, load_model, save_model
 from .plots import plot_curves
 from .tokenizer import get_tokenizer
@@ -46,7 +46,7 @@ class WindowSampler:
     holds the game's history, starting with ``BOS`` at the first ply or with the previous move.
     With probability ``mirror`` a window is reflected left-right (augmentation). Windows are
     drawn and gathered with vectorized numpy, so batching keeps up with a GPU. Given the split's
-    :func:`~model.dataset.legal_table`, each batch also holds the packed legal moves of every
+    :func:`~data.dataset.legal_table`, each batch also holds the packed legal moves of every
     position and whether its window is mirrored (:func:`legal_masks` unpacks them).
     """
 

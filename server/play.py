@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from model.levels import DEFAULT_LEVEL, LEVELS, choose_move
+from play.levels import DEFAULT_LEVEL, LEVELS, choose_move
 from xiangqi import BLACK, RED, Board, Color, Move, Outcome
 from xiangqi.notation import to_chinese, to_wxf
 
@@ -22,7 +22,7 @@ SIDES: dict[Color, str] = {RED: "red", BLACK: "black"}
 
 
 class UnknownLevel(ValueError):
-    """A level name that model.levels does not define."""
+    """A level name that play.levels does not define."""
 
 
 class GameFinished(RuntimeError):
@@ -79,7 +79,7 @@ class Snapshot:
     """The model's move distribution in one position, computed once and then reused.
 
     It answers ``candidates(board, k, temperature)`` like the live policy (probabilities at
-    another temperature are the same softmax, rescaled), so :func:`model.levels.choose_move` and
+    another temperature are the same softmax, rescaled), so :func:`play.levels.choose_move` and
     the candidate list of a reply cost one model call together.
     """
 

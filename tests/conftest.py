@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from model.dataset import build
+from data.dataset import build
 from xiangqi.pgn import read_pgn_file
 
 ROOT = Path(__file__).resolve().parents[1]

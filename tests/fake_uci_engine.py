@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from model.uci_client import RANKS_0_9, RANKS_1_10, move_to_text, parse_move_text  # noqa: E402
 from xiangqi import STARTING_FEN, Board  # noqa: E402
+from xiangqi.engine import RANKS_0_9, RANKS_1_10, move_to_text, parse_move_text  # noqa: E402
 
 
 def main() -> int:

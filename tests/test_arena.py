@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from model.arena import elo_estimate, random_opening, run_match, summarize, to_pgn
-from model.players import GreedyPlayer, check_spec
+from play.arena import elo_estimate, random_opening, run_match, summarize, to_pgn
+from play.players import GreedyPlayer, check_spec
 from xiangqi import Board
 from xiangqi.pgn import Game, read_games
 from xqgpt.cli import main as cli_main

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from model.dataset import is_dataset
+from data.dataset import is_dataset
 from xqgpt.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.dataset import board_codes, build, check, game_key, is_dataset, load_split, split_of
+from data.dataset import board_codes, build, check, game_key, is_dataset, load_split, split_of
 from xiangqi import Move, index_move
 from xiangqi.pgn import Game, read_pgn_file, write_game
 
@@ -201,7 +201,7 @@ def test_bad_input_gives_clear_errors_and_the_build_goes_on(tmp_path):
 
 
 def test_file_over_the_size_limit_is_not_read(tmp_path, monkeypatch):
-    import model.dataset as dataset
+    import data.dataset as dataset
 
     (tmp_path / "big.pgn").write_text(write_game(sample_games()[0], "iccs"))
     (tmp_path / "dir.pgn").mkdir()

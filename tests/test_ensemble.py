@@ -12,15 +12,16 @@ import numpy as np
 import pytest
 import torch
 
-from model.dataset import legal_table, load_split, unpack_legal
+from data.dataset import legal_table, load_split, unpack_legal
 from model.ensemble import Ensemble, load_any, quantize, save_ensemble
 from model.evaluate import evaluate_games
 from model.features import game_positions
-from model.legality import load_legality, position_sides, train_legality
+from model.legality import load_legality
 from model.network import ModelConfig, ModelLoadError, MoveGPT, load_model, save_model
 from model.options import add_legality_arguments
 from model.policy import Policy, default_model_dir
 from model.tokenizer import MoveTokenizer
+from model.train_legality import position_sides, train_legality
 from xiangqi import VOCAB_SIZE, Board
 
 ROOT = Path(__file__).resolve().parents[1]

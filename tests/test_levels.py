@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from model.arena import run_match, summarize
-from model.levels import DEFAULT_LEVEL, LEVELS, MATE, choose_move, evaluate, safe_move
+from play.arena import run_match, summarize
+from play.levels import DEFAULT_LEVEL, LEVELS, MATE, choose_move, evaluate, safe_move
 from xiangqi import Board, Move
 
 # Red chariot a4 is attacked by the black horse b6; the soldier move i3i4 leaves it hanging.

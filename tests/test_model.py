@@ -274,7 +274,7 @@ def test_fixture_games_are_readable(wxf15_paths):
 
 
 def test_window_sampler_rows_replay_real_games(fixture_data):
-    from model.dataset import load_split
+    from data.dataset import load_split
     from model.train import WindowSampler
     from xiangqi.vocab import MOVES
 
@@ -303,7 +303,7 @@ def test_window_sampler_rows_replay_real_games(fixture_data):
 
 
 def test_legal_masks_and_fine_tuning_from_a_model(fixture_data, tmp_path):
-    from model.dataset import legal_table, load_split
+    from data.dataset import legal_table, load_split
     from model.train import WindowSampler, legal_masks
 
     table = legal_table(str(fixture_data), "train", workers=2)

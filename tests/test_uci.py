@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from model.arena import run_match, summarize
-from model.uci_client import (
+from play.arena import run_match, summarize
+from xiangqi import Board, Move
+from xiangqi.engine import (
     RANKS_0_9,
     RANKS_1_10,
     EngineSpec,
@@ -20,7 +21,6 @@ from model.uci_client import (
     move_to_text,
     parse_move_text,
 )
-from xiangqi import Board, Move
 
 FAKE = Path(__file__).with_name("fake_uci_engine.py")
 FAIRY = Path("/usr/games/fairy-stockfish")

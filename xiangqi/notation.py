@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .core import (
+from .base import (
     ADVISOR,
     CANNON,
     CHARIOT,
@@ -23,7 +23,6 @@ from .core import (
     RED,
     SOLDIER,
     AmbiguousMoveError,
-    Board,
     Color,
     IllegalMoveError,
     InvalidMoveError,
@@ -34,6 +33,7 @@ from .core import (
     square_file,
     square_rank,
 )
+from .core import Board
 
 CN_NUMERALS = "一二三四五六七八九"
 FULLWIDTH_DIGITS = "１２３４５６７８９"

@@ -16,15 +16,15 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .core import (
+from .base import (
     STARTING_FEN,
     AmbiguousMoveError,
-    Board,
     IllegalMoveError,
     InvalidMoveError,
     Move,
     XiangqiError,
 )
+from .core import Board
 from .notation import detect_notation, parse_move, render_move
 
 RESULTS = ("1-0", "0-1", "1/2-1/2", "*")

@@ -8,9 +8,11 @@ Entries are sorted by ``(from_square, to_square)``; index ``i`` is stable across
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .core import (
+from .base import (
     ADVISOR_MOVES,
     ADVISOR_SQUARES,
     BLACK,
@@ -20,12 +22,14 @@ from .core import (
     RED,
     ROOK_RAYS,
     SQUARES,
-    Board,
     IllegalMoveError,
     Move,
     mirror_square,
     rotate_square,
 )
+
+if TYPE_CHECKING:
+    from .core import Board
 
 
 def _build_moves() -> tuple[Move, ...]:

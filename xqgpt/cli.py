@@ -36,7 +36,7 @@ def cmd_perft(args: argparse.Namespace) -> int:
 
 
 def cmd_data_build(args: argparse.Namespace) -> int:
-    from model.dataset import build
+    from data.dataset import build
 
     summary = build(args.src, args.out, mirror=args.mirror, workers=args.workers)
     for line in summary.pop("rejected_examples"):
@@ -46,7 +46,7 @@ def cmd_data_build(args: argparse.Namespace) -> int:
 
 
 def cmd_data_check(args: argparse.Namespace) -> int:
-    from model.dataset import check
+    from data.dataset import check
 
     summary = check(args.files, workers=args.workers)
     for line in summary.pop("rejected_examples"):
@@ -62,7 +62,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_train_legality(args: argparse.Namespace) -> int:
-    from model.legality import train_legality
+    from model.train_legality import train_legality
 
     _print_json(train_legality(args))
     return 0
@@ -88,13 +88,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_arena(args: argparse.Namespace) -> int:
-    from model.arena import main as arena_main
+    from play.arena import main as arena_main
 
     return arena_main(args)
 
 
 def cmd_uci(args: argparse.Namespace) -> int:
-    from model.uci_engine import main as uci_main
+    from play.uci_engine import main as uci_main
 
     return uci_main(args)
 

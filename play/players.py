@@ -11,9 +11,9 @@ import random
 from typing import Protocol
 
 from xiangqi import Board, Move
+from xiangqi.engine import EngineSpec, UciClient
 
 from .levels import DEFAULT_LEVEL, LEVELS, PIECE_VALUES, choose_move
-from .uci_client import EngineSpec, UciClient
 
 
 class Player(Protocol):
@@ -77,13 +77,13 @@ class GreedyPlayer(RandomPlayer):
 @functools.cache
 def load_policy(model_dir: str | None):
     """The model of a directory, loaded once per process (two levels in a match share it)."""
-    from .policy import Policy
+    from model.policy import Policy
 
     return Policy.load(model_dir)
 
 
 class ModelPlayer:
-    """The GPT-2 model at a playing level (see :mod:`model.levels`)."""
+    """The GPT-2 model at a playing level (see :mod:`play.levels`)."""
 
     def __init__(self, level: str = DEFAULT_LEVEL, model_dir: str | None = None) -> None:
         if level not in LEVELS:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from xiangqi import ADVISOR, CANNON, CHARIOT, ELEPHANT, GENERAL, HORSE, SOLDIER, Board, Color, Move, PieceType
 
 if TYPE_CHECKING:
-    from .policy import Policy
+    from model.policy import Policy
 
 LEVELS: dict[str, str] = {
     "beginner": "samples the model's moves at temperature 1.0: often plays odd moves",

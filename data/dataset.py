@@ -33,10 +33,9 @@ import numpy as np
 from tqdm import tqdm
 
 from xiangqi import STARTING_FEN, VOCAB_SIZE, Board, index_move
+from xiangqi.encoding import MIRROR_SQUARES, board_codes, codes_fen, red_to_move
 from xiangqi.pgn import Game, PgnError, decode_bytes, read_games, write_game
 from xiangqi.vocab import MIRROR_PERMUTATION, legal_move_indices, move_index
-
-from .features import MIRROR_SQUARES, board_codes, codes_fen, red_to_move
 
 PGN_SUFFIXES = (".pgn", ".pgns")
 MAX_FILE_BYTES = 64 * 1024 * 1024

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from tqdm import tqdm
 
 from xiangqi import STARTING_FEN, Board, Move
+from xiangqi.engine import UciError
 from xiangqi.pgn import Game, write_game
 
 from .players import Player, check_spec, make_player
-from .uci_client import UciError
 
 DEFAULT_MAX_PLIES = 400
 

@@ -15,9 +15,9 @@ import sys
 from typing import TextIO
 
 from xiangqi import STARTING_FEN, Board, XiangqiError
+from xiangqi.engine import RANKS_0_9, dialect_of, move_to_text, parse_move_text
 
 from .levels import DEFAULT_LEVEL, LEVELS, choose_move
-from .uci_client import RANKS_0_9, dialect_of, move_to_text, parse_move_text
 
 ENGINE_NAME = "Xiangqi-GPT"
 
@@ -47,7 +47,7 @@ class UciEngine:
     def load(self) -> None:
         """Load the model if it is not loaded yet."""
         if self.policy is None:
-            from .policy import Policy
+            from model.policy import Policy
 
             self.policy = Policy.load(self.model_dir)
 

@@ -1,0 +1,1 @@
+"""The dataset builder: game records to deduplicated, split, memory-mapped arrays."""
