@@ -15,7 +15,7 @@ import sys
 from typing import TextIO
 
 from xiangqi import STARTING_FEN, Board, XiangqiError
-from xiangqi.engine import RANKS_0_9, dialect_of, move_to_text, parse_move_text
+from xiangqi.engine import Dialect, dialect_of, move_to_text, parse_move_text
 
 from .levels import DEFAULT_LEVEL, LEVELS, choose_move
 
@@ -32,7 +32,7 @@ class UciEngine:
         self.level = level
         self.out = out
         self.board = Board()
-        self.dialect = RANKS_0_9
+        self.dialect = Dialect.RANKS_0_9
         self.policy = None
         self.rng = random.Random(0)
         self.pending: str | None = None  # bestmove held back until ``stop``

@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from xiangqi import STARTING_FEN, Board  # noqa: E402
-from xiangqi.engine import RANKS_0_9, RANKS_1_10, move_to_text, parse_move_text  # noqa: E402
+from xiangqi.engine import Dialect, move_to_text, parse_move_text  # noqa: E402
 
 
 def main() -> int:
@@ -24,7 +24,7 @@ def main() -> int:
     parser.add_argument("--illegal", action="store_true")
     parser.add_argument("--silent", action="store_true")
     args = parser.parse_args()
-    dialect = RANKS_1_10 if args.ranks10 else RANKS_0_9
+    dialect = Dialect.RANKS_1_10 if args.ranks10 else Dialect.RANKS_0_9
     board = Board()
 
     def send(line: str) -> None:

@@ -12,9 +12,9 @@ import pytest
 from play.arena import run_match, summarize
 from xiangqi import Board, Move
 from xiangqi.engine import (
-    RANKS_0_9,
-    RANKS_1_10,
+    Dialect,
     EngineSpec,
+    Limit,
     UciClient,
     UciError,
     dialect_of,
@@ -45,17 +45,17 @@ def shipped_model() -> None:
 
 def test_dialects() -> None:
     move = Move.from_uci("h2e2")
-    assert move_to_text(move, RANKS_0_9) == "h2e2"
-    assert move_to_text(move, RANKS_1_10) == "h3e3"
-    assert move_to_text(Move.from_uci("a9a8"), RANKS_1_10) == "a10a9"
-    assert parse_move_text("a10a9", RANKS_1_10) == Move.from_uci("a9a8")
-    assert parse_move_text("h3e3", RANKS_1_10) == move
+    assert move_to_text(move, Dialect.RANKS_0_9) == "h2e2"
+    assert move_to_text(move, Dialect.RANKS_1_10) == "h3e3"
+    assert move_to_text(Move.from_uci("a9a8"), Dialect.RANKS_1_10) == "a10a9"
+    assert parse_move_text("a10a9", Dialect.RANKS_1_10) == Move.from_uci("a9a8")
+    assert parse_move_text("h3e3", Dialect.RANKS_1_10) == move
     with pytest.raises(ValueError):
-        parse_move_text("a0a1", RANKS_1_10)
+        parse_move_text("a0a1", Dialect.RANKS_1_10)
     with pytest.raises(ValueError):
-        parse_move_text("a10a9", RANKS_0_9)
-    assert dialect_of(["info", "pv", "h3e3", "h10g8"]) == RANKS_1_10
-    assert dialect_of(["bestmove", "h0g2"]) == RANKS_0_9
+        parse_move_text("a10a9", Dialect.RANKS_0_9)
+    assert dialect_of(["info", "pv", "h3e3", "h10g8"]) == Dialect.RANKS_1_10
+    assert dialect_of(["bestmove", "h0g2"]) == Dialect.RANKS_0_9
     assert dialect_of(["bestmove", "h3e3"]) is None
 
 
@@ -63,9 +63,21 @@ def test_engine_spec() -> None:
     spec = EngineSpec.parse("/usr/games/fairy-stockfish?Skill Level=-5&depth=3&ranks=1&Hash=16")
     assert spec.command == ["/usr/games/fairy-stockfish"]
     assert spec.options == {"Skill Level": "-5", "Hash": "16"}
-    assert spec.limits == {"depth": 3}
-    assert spec.dialect == RANKS_1_10
+    assert spec.limit == Limit(depth=3)
+    assert spec.dialect == Dialect.RANKS_1_10
     assert EngineSpec.parse("python engine.py --fast").command == ["python", "engine.py", "--fast"]
+
+
+def test_limit() -> None:
+    assert Limit(movetime=50).go_command() == "go movetime 50"
+    assert Limit(depth=8, nodes=1000).go_command() == "go depth 8 nodes 1000"
+    assert Limit(movetime=500).wait_seconds(10.0) == 11.0
+    assert Limit(depth=8).wait_seconds(10.0) == 60.0
+    for bad in (0, -5):
+        with pytest.raises(ValueError, match="movetime must be a positive integer"):
+            Limit(movetime=bad)
+    with pytest.raises(ValueError, match="movetime must be a positive integer, not 'abc'"):
+        EngineSpec.parse("/usr/games/fairy-stockfish?movetime=abc")
 
 
 @pytest.mark.parametrize("flags", [(), ("--ranks10",), ("--ranks10", "--name", "Fairy-Stockfish-fake")])
@@ -75,7 +87,7 @@ def test_client_learns_the_dialect(flags: tuple[str, ...]) -> None:
         board = Board()
         for _ in range(6):
             board.push(client.bestmove(board))
-        assert client.dialect == (RANKS_1_10 if flags else RANKS_0_9)
+        assert client.dialect == (Dialect.RANKS_1_10 if flags else Dialect.RANKS_0_9)
         assert " moves " in client.position_command(board)
 
 
@@ -112,7 +124,7 @@ def test_fairy_stockfish_plays_in_the_arena() -> None:
     records = run_match(spec, "greedy", 2, openings=2, max_plies=100, workers=1, progress=False)
     assert "forfeit" not in summarize(records, "fairy", "greedy")["terminations"]
     with UciClient(EngineSpec.parse(str(FAIRY)), movetime=20) as client:
-        assert client.dialect == RANKS_1_10 and "Fairy-Stockfish" in client.name
+        assert client.dialect == Dialect.RANKS_1_10 and "Fairy-Stockfish" in client.name
         board = Board()
         board.push_uci("h2e2")
         assert board.is_legal(client.bestmove(board))
@@ -140,7 +152,8 @@ def test_xqgpt_uci_scripted_session(shipped_model) -> None:
     board = Board()
     board.push_uci("h2e2")
     board.push_uci("h9g7")
-    assert board.is_legal(parse_move_text(best[1], RANKS_1_10))  # answered in the dialect it was asked in
+    # answered in the dialect it was asked in
+    assert board.is_legal(parse_move_text(best[1], Dialect.RANKS_1_10))
     assert best[2] == "(none)"  # Red is stalemated there
     assert any("unknown level nonsense" in line for line in out)
     assert any("unknown command bogus" in line for line in out)

@@ -1,5 +1,9 @@
 """A client for xiangqi engines that speak UCI (Pikafish, Fairy-Stockfish, ``xqgpt uci``, ...).
 
+Like python-chess's ``chess.engine``, it is a rules-level tool built on the public :class:`Board`
+API: :class:`EngineSpec` says how to start an engine, :class:`Limit` how long it searches and
+:class:`UciClient` drives it.
+
 Xiangqi engines write squares in one of two dialects: ranks 0-9 as in ICCS (``h2e2``; Pikafish,
 ``xqgpt uci``) or ranks 1-10 as in Fairy-Stockfish (``h3e3``). The client learns the dialect from
 the engine's name, from any move text it prints (a rank ``10`` or a rank ``0`` settles it) and,
@@ -15,64 +19,100 @@ import shlex
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from enum import Enum
 from typing import IO
 
-from xiangqi import Board, Move, XiangqiError
+from .base import Move, XiangqiError
+from .core import Board
 
-RANKS_0_9 = 0
-RANKS_1_10 = 1
 _MOVE_RE = re.compile(r"^([a-i])(10|[0-9])([a-i])(10|[0-9])$")
 _ONE_TEN_ENGINES = ("fairy-stockfish", "fairy stockfish")
-GO_LIMITS = ("movetime", "depth", "nodes")
+
+
+class Dialect(Enum):
+    """How an engine writes ranks in move text."""
+
+    RANKS_0_9 = 0
+    """ICCS: ``h2e2`` (Pikafish, ``xqgpt uci``)."""
+    RANKS_1_10 = 1
+    """Fairy-Stockfish: ``h3e3``."""
+
+
+@dataclass(frozen=True)
+class Limit:
+    """How long an engine searches a move: any of ``movetime`` (ms), ``depth`` and ``nodes``."""
+
+    movetime: int | None = None
+    depth: int | None = None
+    nodes: int | None = None
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{f.name} must be a positive integer, not {value!r}")
+
+    def go_command(self) -> str:
+        """The UCI ``go`` command for this limit, e.g. ``go movetime 100``."""
+        return " ".join(["go"] + [f"{f.name} {getattr(self, f.name)}" for f in fields(self)
+                                  if getattr(self, f.name) is not None])
+
+    def wait_seconds(self, timeout: float) -> float:
+        """How long to wait for ``bestmove``: ``timeout`` plus twice the movetime, or plus 50 s
+        without a movetime."""
+        if self.movetime is None:
+            return timeout + 50.0
+        return timeout + self.movetime / 1000 * 2
 
 
 class UciError(RuntimeError):
     """The engine died, timed out, or said something that breaks the protocol."""
 
 
-def move_to_text(move: Move, dialect: int) -> str:
-    """Move text in a dialect: ``RANKS_0_9`` (ICCS, ``h2e2``) or ``RANKS_1_10`` (``h3e3``)."""
+def move_to_text(move: Move, dialect: Dialect) -> str:
+    """Move text in a dialect: ``h2e2`` in ranks 0-9, ``h3e3`` in ranks 1-10."""
     text = move.uci()
-    if dialect == RANKS_0_9:
+    if dialect is Dialect.RANKS_0_9:
         return text
     return f"{text[0]}{int(text[1]) + 1}{text[2]}{int(text[3]) + 1}"
 
 
-def parse_move_text(text: str, dialect: int) -> Move:
+def parse_move_text(text: str, dialect: Dialect) -> Move:
     """Parse move text written in a dialect; raises ``ValueError`` if it is not a move there."""
     m = _MOVE_RE.match(text.strip().lower())
     if not m:
         raise ValueError(f"not a move: {text!r}")
     f1, r1, f2, r2 = m.group(1), int(m.group(2)), m.group(3), int(m.group(4))
-    if dialect == RANKS_1_10:
+    if dialect is Dialect.RANKS_1_10:
         r1, r2 = r1 - 1, r2 - 1
     if not (0 <= r1 <= 9 and 0 <= r2 <= 9):
-        raise ValueError(f"not a move in ranks {'1-10' if dialect else '0-9'}: {text!r}")
+        ranks = "1-10" if dialect is Dialect.RANKS_1_10 else "0-9"
+        raise ValueError(f"not a move in ranks {ranks}: {text!r}")
     return Move.from_uci(f"{f1}{r1}{f2}{r2}")
 
 
-def dialect_of(texts: list[str]) -> int | None:
+def dialect_of(texts: list[str]) -> Dialect | None:
     """The dialect that move texts prove (a rank 10 or a rank 0), or ``None`` if they do not."""
     for text in texts:
         m = _MOVE_RE.match(text.lower())
         if m:
             ranks = (m.group(2), m.group(4))
             if "10" in ranks:
-                return RANKS_1_10
+                return Dialect.RANKS_1_10
             if "0" in ranks:
-                return RANKS_0_9
+                return Dialect.RANKS_0_9
     return None
 
 
 @dataclass
 class EngineSpec:
-    """How to start and drive an engine: command, UCI options, search limits, dialect."""
+    """How to start and drive an engine: command, UCI options, search limit, dialect."""
 
     command: list[str]
     options: dict[str, str] = field(default_factory=dict)
-    limits: dict[str, int] = field(default_factory=dict)
-    dialect: int | None = None
+    limit: Limit | None = None
+    dialect: Dialect | None = None
 
     @classmethod
     def parse(cls, text: str) -> EngineSpec:
@@ -86,20 +126,28 @@ class EngineSpec:
         if not path.strip():
             raise ValueError(f"no engine command in {text!r}")
         spec = cls(command=shlex.split(path))
+        limits: dict[str, int] = {}
         for item in filter(None, query.split("&")):
             key, sep, value = item.partition("=")
             key = key.strip()
             if not sep or not key:
                 raise ValueError(f"engine option {item!r} is not Name=value")
-            if key in GO_LIMITS:
-                spec.limits[key] = int(value)
+            if key in _LIMIT_NAMES:
+                if not value.strip().isdigit():
+                    raise ValueError(f"{key} must be a positive integer, not {value!r}")
+                limits[key] = int(value)
             elif key == "ranks":
                 if value not in ("0", "1"):
                     raise ValueError("ranks must be 0 (ranks 0-9) or 1 (ranks 1-10)")
-                spec.dialect = int(value)
+                spec.dialect = Dialect(int(value))
             else:
                 spec.options[key] = value.strip()
+        if limits:
+            spec.limit = Limit(**limits)
         return spec
+
+
+_LIMIT_NAMES = tuple(f.name for f in fields(Limit))
 
 
 class UciClient:
@@ -146,7 +194,7 @@ class UciClient:
                 name, _, rest = line[len("option name "):].partition(" type ")
                 self.engine_options[name.strip()] = rest
         if self.dialect is None and any(n in self.name.lower() for n in _ONE_TEN_ENGINES):
-            self.dialect = RANKS_1_10
+            self.dialect = Dialect.RANKS_1_10
         if "xiangqi" in self.engine_options.get("UCI_Variant", "").split():
             self._send("setoption name UCI_Variant value xiangqi")
         for key, value in self.spec.options.items():
@@ -208,13 +256,10 @@ class UciClient:
     def bestmove(self, board: Board) -> Move:
         """The engine's move in this position (searched with the spec's limits or ``movetime``)."""
         self._send(self.position_command(board))
-        limits = self.spec.limits or {"movetime": self.movetime}
-        self._send("go " + " ".join(f"{k} {v}" for k, v in limits.items()))
-        wait = self.timeout + limits.get("movetime", 0) / 1000 * 2
-        if "movetime" not in limits:
-            wait += 50.0
+        limit = self.spec.limit or Limit(movetime=self.movetime)
+        self._send(limit.go_command())
         try:
-            lines = self._until("bestmove", wait)
+            lines = self._until("bestmove", limit.wait_seconds(self.timeout))
         except UciError:
             if self._proc is not None and self._proc.poll() is None:
                 self._send("stop")
@@ -230,7 +275,7 @@ class UciClient:
         if len(words) < 2:
             raise UciError(f"engine {self.name} sent an empty bestmove")
         text = words[1]
-        dialects = [self.dialect] if self.dialect is not None else [RANKS_0_9, RANKS_1_10]
+        dialects = [self.dialect] if self.dialect is not None else list(Dialect)
         legal = []
         for dialect in dialects:
             try:
