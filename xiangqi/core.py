@@ -56,6 +56,19 @@ _rng = random.Random(20261125)
 ZOBRIST_PIECE = {code: tuple(_rng.getrandbits(64) for _ in SQUARES)
                  for code in list(range(1, 8)) + list(range(-7, 0))}
 ZOBRIST_BLACK_TO_MOVE = _rng.getrandbits(64)
+MAX_FEN_COUNTER = 999_999  # largest halfmove clock and move number a FEN may give
+
+
+def _fen_counter(text: str) -> int:
+    """A FEN move counter as an integer (its range is checked by the caller)."""
+    if len(text) > len(str(MAX_FEN_COUNTER)) + 1:  # never int() of thousands of digits
+        raise InvalidFenError(f"FEN move counter {text[:12]}... is out of range (at most {MAX_FEN_COUNTER})")
+    if not text.isascii():
+        raise InvalidFenError(f"FEN move counters must be integers, not {text!r}")
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidFenError(f"FEN move counters must be integers, not {text!r}") from None
 
 
 # ---------------------------------------------------------------------------
@@ -152,13 +165,11 @@ class Board:
         side = parts[1].lower() if len(parts) > 1 else "w"
         if side not in ("w", "r", "b"):
             raise InvalidFenError(f"invalid side to move {parts[1]!r} (expected w, r or b)")
-        try:
-            halfmove = int(parts[4]) if len(parts) > 4 else 0
-            fullmove = int(parts[5]) if len(parts) > 5 else 1
-        except ValueError:
-            raise InvalidFenError("FEN move counters must be integers") from None
-        if halfmove < 0 or fullmove < 1:
-            raise InvalidFenError("FEN move counters out of range")
+        halfmove = _fen_counter(parts[4]) if len(parts) > 4 else 0
+        fullmove = _fen_counter(parts[5]) if len(parts) > 5 else 1
+        if not (0 <= halfmove <= MAX_FEN_COUNTER and 1 <= fullmove <= MAX_FEN_COUNTER):
+            raise InvalidFenError(f"FEN move counters out of range (halfmove clock 0-{MAX_FEN_COUNTER}, "
+                                  f"move number 1-{MAX_FEN_COUNTER})")
         _validate_placement(board)
         previous = (self._board, self.turn, self._kings)
         self._board = board
