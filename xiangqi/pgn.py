@@ -114,14 +114,17 @@ def _is_utf8(line: bytes) -> bool:
 
 
 def split_games(text: str) -> list[tuple[dict[str, str], str]]:
-    """Split PGN text into (headers, movetext) pairs; a header after movetext starts a game."""
+    """Split PGN text into (headers, movetext) pairs; a header after movetext starts a game.
+
+    A header key given twice before the movetext keeps its last value (as python-chess does), so
+    a repeated ``[Event]`` never splits one game's headers from its moves."""
     games: list[tuple[dict[str, str], list[str]]] = []
     headers: dict[str, str] = {}
     body: list[str] = []
     for line in text.splitlines():
         m = _HEADER_RE.match(line) if line.lstrip().startswith("[") else None
         if m:
-            if body or m.group(1) in headers:
+            if body:
                 games.append((headers, body))
                 headers, body = {}, []
             headers[m.group(1)] = _ESCAPE_RE.sub(r"\1", m.group(2))
@@ -231,7 +234,7 @@ def write_game(game: Game, notation: str = "chinese") -> str:
         raise ValueError(f"unknown notation {notation!r}")
     headers = dict(game.headers)
     headers["Result"] = game.result
-    if game.fen.split()[:2] != STARTING_FEN.split()[:2]:
+    if Board(game.fen).fen() != STARTING_FEN:  # the counters count too: they decide the move limit
         headers["FEN"] = game.fen
     else:
         headers.pop("FEN", None)
