@@ -56,29 +56,42 @@ def cmd_data_check(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from model.train import main as train_main
+    from model.options import TrainConfig
+    from model.train import train
 
-    return train_main(args)
+    record = train(TrainConfig.from_args(args))
+    if record:  # rank 0 of a DDP run
+        _print_json(record)
+    return 0
 
 
 def cmd_train_legality(args: argparse.Namespace) -> int:
+    from model.options import LegalityTrainConfig
     from model.train_legality import train_legality
 
-    _print_json(train_legality(args))
+    _print_json(train_legality(LegalityTrainConfig.from_args(args)))
     return 0
 
 
 def cmd_combine(args: argparse.Namespace) -> int:
     from model.ensemble import combine
 
-    _print_json(combine(args))
+    _print_json(combine(args.member, args.out, legality=args.legality, legality_weight=args.legality_weight,
+                        mirror_average=args.mirror_average))
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from model.evaluate import main as eval_main
+    from model.accuracy import evaluate_files
 
-    return eval_main(args)
+    result = evaluate_files(args.pgn, args.model, context=args.context, max_games=args.max_games,
+                            mirror_average=not args.no_mirror_average, legality_net=not args.no_legality_net,
+                            progress=not args.json)
+    if not args.json:
+        for k, v in result.items():
+            print(f"{k:>15}: {v}", file=sys.stderr)
+    _print_json(result)
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -97,6 +110,12 @@ def cmd_uci(args: argparse.Namespace) -> int:
     from play.uci_engine import main as uci_main
 
     return uci_main(args)
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    from play.terminal import main as play_main
+
+    return play_main(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -175,6 +194,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="model directory (default: the shipped model)")
     p.add_argument("--level", default=None, help="playing level (default: the default level)")
     p.set_defaults(func=cmd_uci)
+
+    p = sub.add_parser("play", help="play the model in the terminal")
+    p.add_argument("--side", choices=["red", "black"], default="red", help="your side (default: red)")
+    p.add_argument("--level", default=None, help="the model's level (default: the default level)")
+    p.add_argument("--fen", default=None, help="start position (default: the usual start)")
+    p.add_argument("--model", default=None, help="model directory (default: the shipped model)")
+    p.add_argument("--pgn", default=None, help="write the session's games to this PGN file")
+    style = p.add_mutually_exclusive_group()
+    style.add_argument("--ascii", action="store_true", help="plain letters, no colours")
+    style.add_argument("--chinese", action="store_true",
+                       help="Chinese pieces in colour even when the output is not a terminal")
+    p.set_defaults(func=cmd_play)
     return parser
 
 

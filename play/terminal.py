@@ -1,0 +1,319 @@
+"""``xqgpt play``: a game against the model in a terminal.
+
+The person types moves in any notation :func:`xiangqi.notation.parse_move` reads (ICCS, WXF,
+Chinese, full-width or not) or a command (see :data:`HELP`); the model answers at a level of
+:data:`play.levels.LEVELS` and shows the candidates it weighed. End of input and Ctrl-C leave
+cleanly; with ``--pgn`` the session's games are written there when a game ends and on leaving.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import random
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from xiangqi import BLACK, COLOR_NAMES, RED, STARTING_FEN, Board, Color, InvalidMoveError, Move, XiangqiError
+from xiangqi.notation import parse_move, render_move
+from xiangqi.pgn import NOTATIONS, Game, write_game
+
+from .board_text import render_board
+from .levels import DEFAULT_LEVEL, LEVELS, choose_move
+
+if TYPE_CHECKING:
+    from model.policy import Policy
+
+N_CANDIDATES = 5
+HELP = """\
+Type a move in any notation: ICCS h2e2, WXF C2=5, Chinese 炮二平五 (full-width characters too).
+Commands:
+  undo            take back your last move and the model's reply
+  hint            the model's top candidates for you, with probabilities
+  flip            turn the board around
+  fen             the position as FEN
+  pgn [NOTATION]  the game as PGN (chinese, chinese-traditional, wxf or iccs)
+  resign          give up the game
+  new [red|black] start a new game (on the same side unless one is named)
+  help            this text
+  quit            leave (end of input and Ctrl-C leave too)
+Board: [ ] marks the last move, ! ! a general in check."""
+COMMANDS = ("undo", "hint", "flip", "fen", "pgn", "resign", "new", "help", "quit", "exit")
+ENDINGS = {
+    "checkmate": "{winner} wins by checkmate",
+    "stalemate": "{winner} wins: {loser} has no legal move",
+    "perpetual_check": "{winner} wins: {loser} checked perpetually",
+    "resignation": "{winner} wins: {loser} resigned",
+    "repetition": "draw by repetition",
+    "move_limit": "draw by the move limit",
+}
+
+
+def describe_result(result: str, termination: str) -> str:
+    """A sentence for the end of a game, e.g. ``Red wins by checkmate (1-0)``."""
+    winner = RED if result == "1-0" else BLACK
+    text = ENDINGS[termination].format(winner=COLOR_NAMES[winner].capitalize(),
+                                       loser=COLOR_NAMES[not winner].capitalize())
+    return f"{text[0].upper()}{text[1:]} ({result})."
+
+
+class TerminalGame:
+    """One person against the model: the game, its display and the commands."""
+
+    def __init__(self, policy: Policy, *, side: Color, level: str, start_fen: str, chinese: bool,
+                 out: TextIO, pgn_path: str | None = None, rng: random.Random | None = None) -> None:
+        self.policy = policy
+        self.side = side
+        self.level = level
+        self.start_fen = start_fen
+        self.chinese = chinese
+        self.notation = "chinese" if chinese else "wxf"
+        self.out = out
+        self.pgn_path = pgn_path
+        self.rng = rng or random.Random()
+        self.played: list[Game] = []  # earlier games of this session
+        self.board = Board(start_fen)
+        self.flipped = side == BLACK
+        self.resigned = False
+
+    # -- output ---------------------------------------------------------------
+
+    def say(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def show(self) -> None:
+        """The board and a status line."""
+        self.say(render_board(self.board, chinese=self.chinese, flipped=self.flipped))
+        self.say(self.status())
+
+    def status(self) -> str:
+        ending = self.ending()
+        if ending is not None:
+            return f"Game over: {describe_result(*ending)} Type new, undo, pgn or quit."
+        mover = COLOR_NAMES[self.board.turn].capitalize()
+        who = "you" if self.board.turn == self.side else "the model"
+        return f"{mover} to move ({who}){' and in check!' if self.board.is_check() else '.'}"
+
+    def prompt(self) -> str:
+        if self.ending() is not None:
+            return "game over> "
+        return f"{self.board.fullmove_number}. {COLOR_NAMES[self.board.turn]}> "
+
+    def text(self, board: Board, move: Move) -> str:
+        """A move legal on ``board`` in the display notation, with its ICCS."""
+        return f"{render_move(board, move, self.notation)} ({move.uci()})"
+
+    def numbered(self, board: Board, move: Move) -> str:
+        dots = "." if board.turn == RED else "..."
+        return f"{board.fullmove_number}{dots} {self.text(board, move)}"
+
+    # -- the game -------------------------------------------------------------
+
+    def ending(self) -> tuple[str, str] | None:
+        """(result, termination) once the game is over."""
+        if self.resigned:
+            return ("0-1" if self.side == RED else "1-0"), "resignation"
+        outcome = self.board.outcome()
+        if outcome is None:
+            return None
+        return outcome.result(), outcome.termination.value
+
+    def start(self) -> None:
+        """Show the board; the model moves first when it has the move."""
+        self.say(f"You play {COLOR_NAMES[self.side]} against Xiangqi-GPT ({self.level}). "
+                 "Type help for the commands.")
+        if self.board.turn != self.side and self.ending() is None:
+            self.model_move()
+        self.show()
+
+    def model_move(self) -> None:
+        """The model plays its move at its level and shows the candidates it weighed."""
+        move = choose_move(self.policy, self.board, self.level, self.rng)
+        weighed = self.policy.candidates(self.board, k=N_CANDIDATES)
+        self.say(f"Xiangqi-GPT plays {self.numbered(self.board, move)}")
+        self.say("Model weighed: " + "  ".join(
+            f"{render_move(self.board, m, self.notation)} {round(p * 100)}%" for m, p in weighed))
+        self.board.push(move)
+
+    def human_move(self, text: str) -> None:
+        ending = self.ending()
+        if ending is not None:
+            self.say(f"The game is over ({ending[1]}); type new to start another, or undo.")
+            return
+        try:
+            move = parse_move(self.board, text)
+        except InvalidMoveError as e:
+            self.say(f"{e} (type help for the commands)")
+            return
+        except XiangqiError as e:  # illegal or ambiguous: the API's message
+            self.say(str(e))
+            return
+        self.say(f"You play {self.numbered(self.board, move)}")
+        self.board.push(move)
+        if self.ending() is None:
+            self.model_move()
+        self.show()
+        if self.ending() is not None:
+            self.save()
+
+    def undo(self) -> None:
+        if self.resigned:
+            self.say("The game is over (resignation); type new to start another.")
+            return
+        ours = [i for i in range(len(self.board.move_stack)) if self._mover(i) == self.side]
+        if not ours:
+            self.say("There is no move of yours to take back.")
+            return
+        while len(self.board.move_stack) > ours[-1]:
+            self.board.pop()
+        self.show()
+
+    def _mover(self, ply: int) -> Color:
+        """The side that made move ``ply`` of the stack."""
+        first = Board(self.start_fen).turn
+        return first if ply % 2 == 0 else not first
+
+    def hint(self) -> None:
+        if self.ending() is not None:
+            self.say("The game is over; there is nothing to hint.")
+            return
+        self.say("The model's candidates for you:")
+        for move, p in self.policy.candidates(self.board, k=N_CANDIDATES):
+            self.say(f"  {p:6.1%}  {self.text(self.board, move)}")
+
+    def resign(self) -> None:
+        if self.ending() is not None:
+            self.say("The game is already over.")
+            return
+        self.resigned = True
+        self.say(self.status())
+        self.save()
+
+    def new(self, side: str | None) -> None:
+        if side not in (None, "red", "black"):
+            self.say(f"unknown side {side!r}; type new, new red or new black")
+            return
+        self.played = self.games()
+        if side is not None:
+            self.side = RED if side == "red" else BLACK
+        self.board = Board(self.start_fen)
+        self.flipped = self.side == BLACK
+        self.resigned = False
+        self.save()
+        self.start()
+
+    # -- records --------------------------------------------------------------
+
+    def record(self) -> Game:
+        """The current game as a PGN game."""
+        model = f"Xiangqi-GPT ({self.level})"
+        headers = {"Event": "Xiangqi-GPT game", "Site": "xqgpt play",
+                   "Date": datetime.date.today().strftime("%Y.%m.%d"),
+                   "Red": "Human" if self.side == RED else model,
+                   "Black": "Human" if self.side == BLACK else model}
+        ending = self.ending()
+        return Game(headers=headers, fen=self.start_fen, moves=list(self.board.move_stack),
+                    result=ending[0] if ending else "*")
+
+    def games(self) -> list[Game]:
+        """The session's games: the earlier ones and the current one if it has begun."""
+        current = [self.record()] if self.board.move_stack or self.resigned else []
+        return self.played + current
+
+    def save(self) -> None:
+        """Write the session's games to ``--pgn`` (when given)."""
+        if self.pgn_path is None:
+            return
+        text = "\n".join(write_game(g, "chinese") for g in self.games())
+        Path(self.pgn_path).write_text(text, encoding="utf-8")
+
+    def pgn(self, notation: str | None) -> None:
+        notation = notation or self.notation
+        if notation not in NOTATIONS:
+            self.say(f"unknown notation {notation!r}; choose one of {', '.join(NOTATIONS)}")
+            return
+        self.say(write_game(self.record(), notation).rstrip("\n"))
+
+    # -- input ----------------------------------------------------------------
+
+    def handle(self, line: str) -> bool:
+        """Act on one line of input; ``False`` when the person leaves."""
+        words = line.split()
+        if not words:
+            return True
+        command, arg = words[0].lower(), (words[1].lower() if len(words) > 1 else None)
+        if command not in COMMANDS:
+            self.human_move(line.strip())
+        elif command in ("quit", "exit"):
+            return False
+        elif command == "help":
+            self.say(HELP)
+        elif command == "flip":
+            self.flipped = not self.flipped
+            self.show()
+        elif command == "fen":
+            self.say(self.board.fen())
+        elif command == "pgn":
+            self.pgn(arg)
+        elif command == "undo":
+            self.undo()
+        elif command == "hint":
+            self.hint()
+        elif command == "resign":
+            self.resign()
+        elif command == "new":
+            self.new(arg)
+        return True
+
+    def run(self, read: Callable[[str], str], echo: bool = False) -> int:
+        """Play until quit or end of input (0), or Ctrl-C (130); ``read`` is ``input``-like. With
+        ``echo`` each line read is printed after the prompt (for input that is not a terminal)."""
+        code = 0
+        try:
+            self.start()
+            while True:
+                try:
+                    line = read(self.prompt())
+                except EOFError:
+                    self.say()
+                    break
+                if echo:
+                    self.say(line)
+                if not self.handle(line):
+                    break
+        except KeyboardInterrupt:
+            self.say("\nInterrupted.")
+            code = 130
+        self.save()
+        if self.pgn_path is not None and self.games():
+            self.say(f"Games written to {self.pgn_path}.")
+        return code
+
+
+def main(args: argparse.Namespace) -> int:
+    """Entry point of ``xqgpt play``."""
+    level = args.level or DEFAULT_LEVEL
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
+    start_fen = Board(args.fen).fen() if args.fen else STARTING_FEN
+    chinese = args.chinese or (not args.ascii and sys.stdout.isatty())
+    interactive = sys.stdin.isatty()
+    if interactive:
+        try:
+            import readline  # noqa: F401  (line editing and history for input())
+        except ImportError:
+            pass
+    print("Loading the model...", flush=True)
+    try:
+        from model.policy import Policy
+
+        policy = Policy.load(args.model)
+    except KeyboardInterrupt:
+        return 130
+    game = TerminalGame(policy, side=RED if args.side == "red" else BLACK, level=level,
+                        start_fen=start_fen, chinese=chinese, out=sys.stdout, pgn_path=args.pgn)
+    return game.run(input, echo=not interactive)
+
