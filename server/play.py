@@ -98,7 +98,8 @@ class Snapshot:
 
 
 def _candidates(snapshot: Snapshot, board: Board) -> list[Candidate]:
-    return [Candidate(move=m.uci(), p=round(p, 4)) for m, p in snapshot.candidates(board, k=N_CANDIDATES)]
+    return [Candidate(move=m.uci(), wxf=to_wxf(board, m), chinese=to_chinese(board, m), p=round(p, 4))
+            for m, p in snapshot.candidates(board, k=N_CANDIDATES)]
 
 
 @dataclass

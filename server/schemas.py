@@ -60,6 +60,8 @@ class Candidate(BaseModel):
     """A legal move the model considers, with its probability."""
 
     move: str = Field(description="ICCS, e.g. h2e2")
+    wxf: str = Field(description="WXF, e.g. C2=5")
+    chinese: str = Field(description="Chinese, e.g. 炮二平五")
     p: float = Field(ge=0.0, le=1.0)
 
 
