@@ -1,18 +1,9 @@
-// Xiangqi-GPT web board. Talks to the server only through the HTTP API under /api.
+// Xiangqi-GPT web page: wires the board (board.js) to the HTTP API (api.js) and the side panel.
+// A game is saved on the server from the first move or "New game"; a page load saves nothing.
 
-const CELL = 60;
-const MARGIN = 56;
-const WIDTH = 2 * MARGIN + 8 * CELL;
-const HEIGHT = 2 * MARGIN + 9 * CELL;
-const RADIUS = 26;
-const SVG_NS = "http://www.w3.org/2000/svg";
-const FILES = "abcdefghi";
-const CN_NUMERALS = "一二三四五六七八九";
-const GLYPHS = {
-  K: "帥", A: "仕", B: "相", N: "傌", R: "俥", C: "炮", P: "兵",
-  k: "將", a: "士", b: "象", n: "馬", r: "車", c: "砲", p: "卒",
-};
-const PIECE_NAMES = { k: "general", a: "advisor", b: "elephant", n: "horse", r: "chariot", c: "cannon", p: "soldier" };
+import * as api from "./api.js";
+import { Board } from "./board.js";
+
 const ENDINGS = {
   checkmate: "Checkmate",
   stalemate: "Stalemate (no legal move)",
@@ -22,239 +13,58 @@ const ENDINGS = {
   resignation: "Resignation",
   recorded_result: "Game over",
 };
+const NOT_MOVABLE = { color: null, dests: new Map() };
 
 const $ = (id) => document.getElementById(id);
-const board = $("board");
 
 const state = {
-  game: null,        // GameState from the server
-  position: [],      // 90 FEN letters (null = empty), square = rank * 9 + file
-  flipped: false,
-  selected: null,    // square of the picked-up piece
-  cursor: 4,         // keyboard cursor square
+  game: null,        // GameState from the server; id is null for the start position not yet saved
   candidates: [],    // the model's candidates for its last move
   notation: "chinese",
   busy: false,
-  drag: null,        // {from, x, y, moved}
-  pending: null,     // {from, to}: the human's move while the server answers
   note: "",          // what the model just played, shown after the status
   bannerClosed: false,
 };
 
-// ---------------------------------------------------------------- API
+const board = new Board($("board"), (from, to) => playMove(from + to));
 
-async function api(method, path, body) {
-  const options = { method, headers: {} };
-  if (body !== undefined) {
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
-  const response = await fetch(path, options);
-  const isJson = (response.headers.get("content-type") || "").includes("json");
-  const data = isJson ? await response.json() : await response.text();
-  if (!response.ok) {
-    throw new Error((isJson && data.detail) || `${response.status} ${response.statusText}`);
-  }
-  return data;
-}
-
-// ---------------------------------------------------------------- position helpers
-
-function parseFen(fen) {
-  const squares = new Array(90).fill(null);
-  fen.split(" ")[0].split("/").forEach((row, i) => {
-    const rank = 9 - i;
-    let file = 0;
-    for (const ch of row) {
-      if (/\d/.test(ch)) file += Number(ch);
-      else squares[rank * 9 + file++] = ch;
-    }
-  });
-  return squares;
-}
-
-const sqName = (sq) => FILES[sq % 9] + Math.floor(sq / 9);
-const parseSq = (name) => FILES.indexOf(name[0]) + 9 * Number(name[1]);
-const isRed = (letter) => letter === letter.toUpperCase();
-const humanIsRed = () => state.game && state.game.human_side === "red";
-
-function xy(sq) {
-  const file = sq % 9;
-  const rank = Math.floor(sq / 9);
-  const col = state.flipped ? 8 - file : file;
-  const row = state.flipped ? rank : 9 - rank;
-  return [MARGIN + col * CELL, MARGIN + row * CELL];
-}
-
-function squareAt(x, y) {
-  const col = Math.round((x - MARGIN) / CELL);
-  const row = Math.round((y - MARGIN) / CELL);
-  if (col < 0 || col > 8 || row < 0 || row > 9) return null;
-  const file = state.flipped ? 8 - col : col;
-  const rank = state.flipped ? row : 9 - row;
-  return rank * 9 + file;
-}
+// ---------------------------------------------------------------- board
 
 function canPlay() {
   const g = state.game;
   return g && !state.busy && g.status === "playing" && g.turn === g.human_side;
 }
 
-function legalTargets(from) {
-  if (from === null || !canPlay()) return [];
-  const name = sqName(from);
-  return state.game.legal_moves.filter((m) => m.startsWith(name)).map((m) => parseSq(m.slice(2)));
+/** The legal moves (ICCS) grouped by the square they start from. */
+function destinations(moves) {
+  const dests = new Map();
+  for (const m of moves) {
+    const from = m.slice(0, 2);
+    if (!dests.has(from)) dests.set(from, []);
+    dests.get(from).push(m.slice(2));
+  }
+  return dests;
 }
 
-const isMine = (sq) => state.position[sq] && isRed(state.position[sq]) === humanIsRed();
-
-// ---------------------------------------------------------------- drawing
-
-function el(tag, attrs = {}, parent = null, text = null) {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== null) node.textContent = text;
-  if (parent) parent.appendChild(node);
-  return node;
-}
-
-function drawGrid(layer) {
-  const x0 = MARGIN, y0 = MARGIN, x1 = MARGIN + 8 * CELL, y1 = MARGIN + 9 * CELL;
-  el("rect", { x: 0, y: 0, width: WIDTH, height: HEIGHT, rx: 12, class: "wood" }, layer);
-  el("rect", { x: x0 - 6, y: y0 - 6, width: 8 * CELL + 12, height: 9 * CELL + 12, class: "frame" }, layer);
-  const lines = el("g", { class: "lines" }, layer);
-  for (let row = 0; row <= 9; row++) {
-    el("line", { x1: x0, y1: y0 + row * CELL, x2: x1, y2: y0 + row * CELL }, lines);
-  }
-  for (let col = 0; col <= 8; col++) {
-    const x = x0 + col * CELL;
-    if (col === 0 || col === 8) {
-      el("line", { x1: x, y1: y0, x2: x, y2: y1 }, lines);
-    } else {
-      el("line", { x1: x, y1: y0, x2: x, y2: y0 + 4 * CELL }, lines);
-      el("line", { x1: x, y1: y0 + 5 * CELL, x2: x, y2: y1 }, lines);
-    }
-  }
-  for (const top of [0, 7]) {  // palaces
-    const ya = y0 + top * CELL, yb = ya + 2 * CELL;
-    el("line", { x1: x0 + 3 * CELL, y1: ya, x2: x0 + 5 * CELL, y2: yb }, lines);
-    el("line", { x1: x0 + 5 * CELL, y1: ya, x2: x0 + 3 * CELL, y2: yb }, lines);
-  }
-  const riverY = y0 + 4.5 * CELL;
-  el("text", { x: x0 + 2 * CELL, y: riverY, class: "river" }, layer, "楚 河");
-  el("text", { x: x0 + 6 * CELL, y: riverY, class: "river" }, layer, "漢 界");
-  for (let col = 0; col <= 8; col++) {  // file numbers, each side counts from its own right
-    const file = state.flipped ? 8 - col : col;
-    const bottomRed = !state.flipped;
-    const redLabel = CN_NUMERALS[8 - file];
-    const blackLabel = String(file + 1);
-    const x = x0 + col * CELL;
-    el("text", { x, y: 18, class: "coord" }, layer, bottomRed ? blackLabel : redLabel);
-    el("text", { x, y: HEIGHT - 18, class: "coord" }, layer, bottomRed ? redLabel : blackLabel);
-  }
-}
-
-function drawMarks(layer) {
-  const g = state.game;
-  const last = g && g.moves.length ? g.moves[g.moves.length - 1].iccs : null;
-  const shown = state.pending ? [state.pending.from, state.pending.to] : last ? [parseSq(last), parseSq(last.slice(2))] : [];
-  for (const sq of shown) {
-    const [x, y] = xy(sq);
-    el("rect", { x: x - 29, y: y - 29, width: 58, height: 58, rx: 6, class: "last-move" }, layer);
-  }
-  if (g && g.in_check && !state.pending) {
-    const general = g.turn === "red" ? "K" : "k";
-    const sq = state.position.indexOf(general);
-    if (sq >= 0) {
-      const [x, y] = xy(sq);
-      el("circle", { cx: x, cy: y, r: RADIUS + 9, class: "check" }, layer);
-    }
-  }
-  if (state.selected !== null) {
-    const [x, y] = xy(state.selected);
-    el("circle", { cx: x, cy: y, r: RADIUS + 4, class: "selected" }, layer);
-  }
-}
-
-function drawPieces(layer) {
-  state.position.forEach((letter, sq) => {
-    if (!letter) return;
-    const [x, y] = xy(sq);
-    const color = isRed(letter) ? "red" : "black";
-    const dragging = state.drag && state.drag.moved && state.drag.from === sq;
-    const g = el("g", {
-      class: `piece ${color}${dragging ? " lifted" : ""}`, "data-square": sqName(sq),
-      transform: `translate(${x} ${y})`,
-    }, layer);
-    el("circle", { r: RADIUS, class: "disc" }, g);
-    el("circle", { r: RADIUS - 4, class: "ring" }, g);
-    el("text", { class: "glyph", y: 1 }, g, GLYPHS[letter]);
-  });
-}
-
-function drawDots(layer) {
-  for (const sq of legalTargets(state.selected)) {
-    const [x, y] = xy(sq);
-    const capture = state.position[sq] !== null;
-    el("circle", {
-      cx: x, cy: y, r: capture ? RADIUS + 2 : 8, class: capture ? "dot capture" : "dot",
-      "data-target": sqName(sq),
-    }, layer);
-  }
-}
-
-function drawArrows(layer) {
-  if (!$("show-candidates").checked || state.pending) return;
-  const defs = el("defs", {}, layer);
-  const marker = el("marker", {
-    id: "arrowhead", viewBox: "0 0 10 10", refX: 6, refY: 5, markerWidth: 4, markerHeight: 4, orient: "auto",
-  }, defs);
-  el("path", { d: "M0,0 L10,5 L0,10 z", class: "arrowhead" }, marker);
-  state.candidates.forEach((c, i) => {
-    const [xa, ya] = xy(parseSq(c.move));
-    const [xb, yb] = xy(parseSq(c.move.slice(2)));
-    const len = Math.hypot(xb - xa, yb - ya) || 1;
-    const ux = (xb - xa) / len, uy = (yb - ya) / len;
-    const g = el("g", { class: `arrow${i === 0 ? " best" : ""}`, "data-move": c.move }, layer);
-    el("line", {
-      x1: xa + ux * 12, y1: ya + uy * 12, x2: xb - ux * 18, y2: yb - uy * 18,
-      "stroke-width": 4 + 10 * c.p, "marker-end": "url(#arrowhead)",
-    }, g);
-    const lx = xb - ux * 34, ly = yb - uy * 34;
-    el("rect", { x: lx - 19, y: ly - 11, width: 38, height: 20, rx: 6, class: "arrow-label" }, g);
-    el("text", { x: lx, y: ly, class: "arrow-text" }, g, `${Math.round(c.p * 100)}%`);
-  });
-}
-
-function drawCursor(layer) {
-  if (document.activeElement !== board || state.cursor === null) return;
-  const [x, y] = xy(state.cursor);
-  el("rect", { x: x - 30, y: y - 30, width: 60, height: 60, rx: 8, class: "cursor" }, layer);
+function arrows() {
+  if (!$("show-candidates").checked) return [];
+  return state.candidates.map((c) => ({ from: c.move.slice(0, 2), to: c.move.slice(2), p: c.p }));
 }
 
 function renderBoard() {
-  board.replaceChildren();
-  drawGrid(el("g", { class: "grid" }, board));
-  drawMarks(el("g", { class: "marks" }, board));
-  drawPieces(el("g", { class: "pieces" }, board));
-  drawDots(el("g", { class: "dots" }, board));
-  drawArrows(el("g", { class: "arrows" }, board));
-  drawCursor(el("g", { class: "cursor-layer" }, board));
-  if (state.drag && state.drag.moved) {
-    const letter = state.position[state.drag.from];
-    const g = el("g", { class: `piece ${isRed(letter) ? "red" : "black"} ghost`,
-      transform: `translate(${state.drag.x} ${state.drag.y})` }, board);
-    el("circle", { r: RADIUS, class: "disc" }, g);
-    el("circle", { r: RADIUS - 4, class: "ring" }, g);
-    el("text", { class: "glyph", y: 1 }, g, GLYPHS[letter]);
-  }
+  const g = state.game;
+  if (!g) return;
+  const last = g.moves.length ? g.moves[g.moves.length - 1].iccs : null;
+  board.set({
+    fen: g.fen,
+    lastMove: last && [last.slice(0, 2), last.slice(2)],
+    check: g.in_check ? g.turn : null,
+    arrows: arrows(),
+    movable: canPlay() ? { color: g.human_side, dests: destinations(g.legal_moves) } : NOT_MOVABLE,
+  });
 }
 
 // ---------------------------------------------------------------- side panel
-
-function moveText(m) {
-  return m[state.notation];
-}
 
 function renderMoves() {
   const list = $("moves");
@@ -271,7 +81,7 @@ function renderMoves() {
       list.appendChild(li);
       if (m.side === "black") li.appendChild(moveSpan("…", false));
     }
-    li.appendChild(moveSpan(moveText(m), i === g.moves.length - 1, m));
+    li.appendChild(moveSpan(m[state.notation], i === g.moves.length - 1, m));
   });
   if (li) li.scrollIntoView({ block: "nearest" });
 }
@@ -295,7 +105,8 @@ function renderCandidates() {
   for (const c of state.candidates) {
     const chip = document.createElement("span");
     chip.className = "chip";
-    chip.textContent = `${c.move} ${Math.round(c.p * 100)}%`;
+    chip.textContent = `${state.notation === "iccs" ? c.move : c[state.notation]} ${Math.round(c.p * 100)}%`;
+    chip.title = `${c.chinese} · ${c.wxf} · ${c.move}`;
     box.appendChild(chip);
   }
 }
@@ -306,6 +117,7 @@ function sideName(side) {
 
 function renderStatus() {
   const g = state.game;
+  const saved = Boolean(g && g.id !== null);
   let text = "";
   if (!g) text = "Start a new game.";
   else if (g.status === "finished") text = `${ENDINGS[g.termination] || "Game over"} · ${g.result}`;
@@ -313,9 +125,9 @@ function renderStatus() {
   else if (g.turn === g.human_side) text = `Your move (${sideName(g.human_side)})${g.in_check ? " · Check!" : ""}`;
   else text = "Waiting for the model…";
   $("status").textContent = state.note ? `${text} — ${state.note}` : text;
-  $("undo").disabled = !g || state.busy || g.termination === "resignation";
-  $("resign").disabled = !g || state.busy || g.status !== "playing";
-  $("export").disabled = !g;
+  $("undo").disabled = !saved || state.busy || g.termination === "resignation";
+  $("resign").disabled = !saved || state.busy || g.status !== "playing";
+  $("export").disabled = !saved;
 }
 
 function renderBanner() {
@@ -346,6 +158,9 @@ function render() {
   renderCandidates();
   renderStatus();
   renderBanner();
+  const id = state.game ? state.game.id : null;
+  const hash = id === null ? "" : `#game=${id}`;
+  if (location.hash !== hash) history.replaceState(null, "", location.pathname + location.search + hash);
 }
 
 function showError(message) {
@@ -359,29 +174,33 @@ function showError(message) {
 function setGame(game, candidates = []) {
   const changedGame = !state.game || state.game.id !== game.id;
   state.game = game;
-  state.position = parseFen(game.fen);
   state.candidates = candidates;
-  state.selected = null;
-  state.pending = null;
   state.note = "";
   state.bannerClosed = false;
-  if (changedGame) state.flipped = game.human_side === "black" && game.status === "playing";
-  localStorage.setItem("xqgpt.game", String(game.id));
-  if (location.hash !== `#game=${game.id}`) history.replaceState(null, "", `#game=${game.id}`);
+  if (changedGame) board.set({ orientation: game.human_side === "black" && game.status === "playing" ? "black" : "red" });
   render();
+}
+
+/** The start position, not saved until the first move: the human plays Red. */
+async function showStart() {
+  const p = await api.startPosition();
+  setGame({
+    id: null, human_side: "red", start_fen: p.fen, fen: p.fen, turn: p.turn, in_check: p.in_check, moves: [],
+    legal_moves: p.moves, status: p.status, result: p.result, termination: p.termination, winner: p.winner,
+    headers: {},
+  });
 }
 
 async function run(action) {
   if (state.busy) return;
   state.busy = true;
   showError("");
+  board.set({ movable: NOT_MOVABLE });
   renderStatus();
   try {
     await action();
   } catch (err) {
     showError(err.message);
-    if (state.game) state.position = parseFen(state.game.fen);
-    state.pending = null;
   } finally {
     state.busy = false;
     render();
@@ -390,30 +209,30 @@ async function run(action) {
 
 function newGame() {
   return run(async () => {
-    const game = await api("POST", "/api/games", { side: $("side").value, level: $("level").value });
+    const game = await api.newGame($("side").value, $("level").value);
     setGame(game, game.reply ? game.reply.candidates : []);
     await loadGames();
   });
 }
 
-function playMove(from, to) {
-  const move = sqName(from) + sqName(to);
-  // Show the human's move at once; the server's answer replaces the position.
-  state.position[to] = state.position[from];
-  state.position[from] = null;
-  state.selected = null;
-  state.pending = { from, to };
+// The board shows the move at once; the server's answer (with the model's reply) replaces it.
+function playMove(move) {
   return run(async () => {
-    renderBoard();
-    const res = await api("POST", `/api/games/${state.game.id}/moves`, { move });
+    if (state.game.id === null) state.game = await api.newGame(state.game.human_side, $("level").value);
+    const res = await api.playMove(state.game.id, move);
     setGame(res.game, res.reply ? res.reply.candidates : []);
     state.note = res.reply ? `the model played ${res.reply.chinese} (${res.reply.wxf})` : "";
     await loadGames();
   });
 }
 
+function openGame(id) {
+  return run(async () => setGame(await api.getGame(id)));
+}
+
+/** List the saved games, newest first, and return them. */
 async function loadGames() {
-  const data = await api("GET", "/api/games?limit=30");
+  const data = await api.listGames(30);
   const list = $("games");
   list.replaceChildren();
   for (const g of data.games) {
@@ -432,14 +251,11 @@ async function loadGames() {
     list.appendChild(li);
   }
   if (!data.games.length) list.textContent = "No saved games yet.";
-}
-
-function openGame(id) {
-  return run(async () => setGame(await api("GET", `/api/games/${id}`)));
+  return data.games;
 }
 
 async function loadLevels() {
-  const data = await api("GET", "/api/levels");
+  const data = await api.levels();
   const select = $("level");
   for (const level of data.levels) {
     const option = new Option(level.name, level.name, level.name === data.default, level.name === data.default);
@@ -456,8 +272,7 @@ async function loadLevels() {
 
 async function exportPgn() {
   const id = state.game.id;
-  const notation = state.notation === "iccs" ? "iccs" : state.notation === "wxf" ? "wxf" : "chinese";
-  const text = await api("GET", `/api/games/${id}/pgn?notation=${notation}`);
+  const text = await api.exportPgn(id, state.notation);
   const url = URL.createObjectURL(new Blob([text], { type: "text/plain;charset=utf-8" }));
   const a = document.createElement("a");
   a.href = url;
@@ -475,109 +290,13 @@ function importPgn() {
     return;
   }
   return run(async () => {
-    setGame(await api("POST", "/api/games/import", { pgn, level: $("level").value }));
+    setGame(await api.importPgn(pgn, $("level").value));
     $("pgn-text").value = "";
     await loadGames();
   });
 }
 
-// ---------------------------------------------------------------- input
-
-function pointerSquare(event) {
-  const pt = board.createSVGPoint();
-  pt.x = event.clientX;
-  pt.y = event.clientY;
-  const p = pt.matrixTransform(board.getScreenCTM().inverse());
-  return { sq: squareAt(p.x, p.y), x: p.x, y: p.y };
-}
-
-// A press on a square: pick up one's own piece, or drop the picked-up piece on a legal target.
-function pressSquare(sq) {
-  if (sq === null || !canPlay()) return false;
-  if (state.selected !== null && legalTargets(state.selected).includes(sq)) {
-    playMove(state.selected, sq);
-    return true;
-  }
-  state.selected = isMine(sq) && state.selected !== sq ? sq : null;
-  renderBoard();
-  return false;
-}
-
-board.addEventListener("pointerdown", (event) => {
-  if (event.button !== 0) return;
-  const { sq, x, y } = pointerSquare(event);
-  if (sq === null) return;
-  state.cursor = sq;
-  if (canPlay() && isMine(sq)) {
-    const wasSelected = state.selected === sq;
-    state.selected = sq;
-    state.drag = { from: sq, x, y, startX: x, startY: y, moved: false, wasSelected };
-    board.setPointerCapture(event.pointerId);
-    renderBoard();
-  } else {
-    pressSquare(sq);
-  }
-  event.preventDefault();
-});
-
-board.addEventListener("pointermove", (event) => {
-  const drag = state.drag;
-  if (!drag) return;
-  const { x, y } = pointerSquare(event);
-  drag.x = x;
-  drag.y = y;
-  if (!drag.moved && Math.hypot(x - drag.startX, y - drag.startY) > 8) drag.moved = true;
-  if (drag.moved) renderBoard();
-});
-
-board.addEventListener("pointerup", (event) => {
-  const drag = state.drag;
-  if (!drag) return;
-  state.drag = null;
-  const { sq } = pointerSquare(event);
-  if (drag.moved) {
-    if (sq !== null && legalTargets(drag.from).includes(sq)) {
-      playMove(drag.from, sq);
-      return;
-    }
-  } else if (drag.wasSelected) {
-    state.selected = null;  // a second click on the picked-up piece puts it down
-  }
-  renderBoard();
-});
-
-board.addEventListener("pointercancel", () => {
-  state.drag = null;
-  renderBoard();
-});
-
-board.addEventListener("keydown", (event) => {
-  const step = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] }[event.key];
-  if (step) {
-    const [x, y] = xy(state.cursor ?? 4);
-    const next = squareAt(x + step[0] * CELL, y + step[1] * CELL);
-    if (next !== null) state.cursor = next;
-    announceCursor();
-    renderBoard();
-  } else if (event.key === "Enter" || event.key === " ") {
-    pressSquare(state.cursor);
-  } else if (event.key === "Escape") {
-    state.selected = null;
-    renderBoard();
-  } else {
-    return;
-  }
-  event.preventDefault();
-});
-
-function announceCursor() {
-  const letter = state.position[state.cursor];
-  const what = letter ? `${isRed(letter) ? "red" : "black"} ${PIECE_NAMES[letter.toLowerCase()]}` : "empty";
-  board.setAttribute("aria-label", `${sqName(state.cursor)}: ${what}`);
-}
-
-board.addEventListener("focus", renderBoard);
-board.addEventListener("blur", renderBoard);
+// ---------------------------------------------------------------- controls
 
 document.addEventListener("keydown", (event) => {
   if (event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement) return;
@@ -595,25 +314,23 @@ $("banner-close").addEventListener("click", () => {
   renderBanner();
 });
 $("undo").addEventListener("click", () => run(async () => {
-  setGame(await api("POST", `/api/games/${state.game.id}/undo`));
+  setGame(await api.undo(state.game.id));
   await loadGames();
 }));
 $("resign").addEventListener("click", () => run(async () => {
-  setGame(await api("POST", `/api/games/${state.game.id}/resign`));
+  setGame(await api.resign(state.game.id));
   await loadGames();
 }));
-$("flip").addEventListener("click", () => {
-  state.flipped = !state.flipped;
-  renderBoard();
-});
+$("flip").addEventListener("click", () => board.toggleOrientation());
 $("show-candidates").addEventListener("change", () => {
-  renderBoard();
+  board.set({ arrows: arrows() });
   renderCandidates();
 });
 for (const radio of document.querySelectorAll('input[name="notation"]')) {
   radio.addEventListener("change", () => {
     state.notation = radio.value;
     renderMoves();
+    renderCandidates();
   });
 }
 $("export").addEventListener("click", () => exportPgn().catch((err) => showError(err.message)));
@@ -626,20 +343,22 @@ $("refresh").addEventListener("click", () => loadGames().catch((err) => showErro
 
 // ---------------------------------------------------------------- start
 
+// Reopen the game in the address (#game=ID), else the last unfinished one, else show the start position.
 async function start() {
   try {
     await loadLevels();
-    await loadGames();
-    const wanted = (location.hash.match(/game=(\d+)/) || [])[1] || localStorage.getItem("xqgpt.game");
+    const games = await loadGames();
+    const unfinished = games.find((g) => g.status === "playing");
+    const wanted = (location.hash.match(/game=(\d+)/) || [])[1] || (unfinished && unfinished.id);
     if (wanted) {
       try {
-        setGame(await api("GET", `/api/games/${wanted}`));
+        setGame(await api.getGame(wanted));
         return;
       } catch {
-        localStorage.removeItem("xqgpt.game");
+        // the game is gone: show the start position instead
       }
     }
-    await newGame();
+    await showStart();
   } catch (err) {
     showError(err.message);
   } finally {

@@ -1,0 +1,42 @@
+// The HTTP API under /api, one function per call. Errors throw with the server's `detail` message.
+
+async function request(method, path, body) {
+  const options = { method, headers: {} };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, options);
+  const isJson = (response.headers.get("content-type") || "").includes("json");
+  const data = isJson ? await response.json() : await response.text();
+  if (!response.ok) {
+    throw new Error((isJson && data.detail) || `${response.status} ${response.statusText}`);
+  }
+  return data;
+}
+
+/** {levels: [{name, description}], default}. */
+export const levels = () => request("GET", "/api/levels");
+
+/** The start position with its legal moves: {fen, turn, in_check, moves, status, ...}. */
+export const startPosition = () => request("GET", "/api/legal");
+
+/** The most recently updated saved games: {games: [GameSummary], total}. */
+export const listGames = (limit) => request("GET", `/api/games?limit=${limit}`);
+
+export const getGame = (id) => request("GET", `/api/games/${id}`);
+
+/** A new saved game; its `reply` is the model's first move when the human plays black. */
+export const newGame = (side, level) => request("POST", "/api/games", { side, level });
+
+/** Play the human's move (ICCS): {move, reply, game}. */
+export const playMove = (id, move) => request("POST", `/api/games/${id}/moves`, { move });
+
+export const undo = (id) => request("POST", `/api/games/${id}/undo`);
+
+export const resign = (id) => request("POST", `/api/games/${id}/resign`);
+
+export const importPgn = (pgn, level) => request("POST", "/api/games/import", { pgn, level });
+
+/** The game's PGN text with moves in `notation` ("chinese", "wxf" or "iccs"). */
+export const exportPgn = (id, notation) => request("GET", `/api/games/${id}/pgn?notation=${notation}`);
