@@ -13,7 +13,7 @@ its reason, never truncated.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .base import (
@@ -59,14 +59,31 @@ class PgnError(XiangqiError):
 
 
 @dataclass
+class Line:
+    """A variation: the moves played instead of its parent line's move at index ``ply``.
+
+    ``comments[i]`` is the comment after ``moves[i - 1]`` (``comments[0]``: before the first
+    move); ``variations`` are alternatives to this line's own moves, nested the same way.
+    """
+
+    ply: int
+    moves: list[Move] = field(default_factory=list)
+    comments: dict[int, str] = field(default_factory=dict)
+    variations: list[Line] = field(default_factory=list)
+
+
+@dataclass
 class Game:
-    """A game record: headers, the start position and the main line."""
+    """A game record: headers, the start position and the main line, with the comments and
+    variations (:class:`Line`) of the formats that keep them (``comments[0]``: before move 1)."""
 
     headers: dict[str, str] = field(default_factory=dict)
     fen: str = STARTING_FEN
     moves: list[Move] = field(default_factory=list)
     result: str = "*"
     notation: str = "iccs"
+    comments: dict[int, str] = field(default_factory=dict)
+    variations: list[Line] = field(default_factory=list)
 
     def board(self) -> Board:
         """The start position."""
@@ -78,6 +95,18 @@ class Game:
         for m in self.moves:
             b.push(m)
         return b
+
+
+def replay(fen: str, moves: Iterable[str]) -> Board:
+    """The board after ICCS ``moves`` from ``fen``, with the moves on its stack. A bad FEN or move
+    raises its :class:`XiangqiError`; a move's message names it as ``moves[i]``."""
+    board = Board(fen)
+    for i, text in enumerate(moves):
+        try:
+            board.push(Move.from_uci(text))
+        except XiangqiError as e:
+            raise type(e)(f"moves[{i}]: {e}") from None
+    return board
 
 
 def _legacy_encoding(data: bytes) -> str:
