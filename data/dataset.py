@@ -34,10 +34,10 @@ from tqdm import tqdm
 
 from xiangqi import STARTING_FEN, VOCAB_SIZE, Board, index_move
 from xiangqi.encoding import MIRROR_SQUARES, board_codes, codes_fen, red_to_move
-from xiangqi.pgn import Game, PgnError, decode_bytes, read_games, write_game
+from xiangqi.pgn import Game, PgnError, write_game
+from xiangqi.records import is_record_name, read_any
 from xiangqi.vocab import MIRROR_PERMUTATION, legal_move_indices, move_index
 
-PGN_SUFFIXES = (".pgn", ".pgns")
 MAX_FILE_BYTES = 64 * 1024 * 1024
 SPLITS = ("train", "val", "test")
 RESULT_CODES = {"1-0": 1, "0-1": -1, "1/2-1/2": 0, "*": 2}
@@ -104,7 +104,7 @@ def parse_source(item: tuple[str, bytes | str | None]) -> tuple[list[ParsedGame]
     games: list[ParsedGame] = []
     kinds: list[str] = []
     messages: list[str] = []
-    for g in read_games(decode_bytes(data), source=name):
+    for g in read_any(name, data):
         if isinstance(g, PgnError):
             kinds.append(g.kind)
             messages.append(str(g))
@@ -133,7 +133,7 @@ def _read_file(path: Path) -> bytes | str:
 
 
 def _is_pgn(name: str) -> bool:
-    return name.lower().endswith(PGN_SUFFIXES)
+    return is_record_name(name)
 
 
 def _is_archive(path: Path) -> bool:
