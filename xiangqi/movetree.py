@@ -4,7 +4,8 @@ Both formats store the moves as a binary tree in pre-order: each record is one m
 flags, *next* (the record that follows continues this line) and *sibling* (after this move's
 whole continuation comes an alternative to this move). :func:`replay_tree` reads such records
 one at a time, checks every move on a :class:`Board` and files the alternatives as
-:class:`Line` variations, so the first branch at every node is the main line.
+:class:`Line` variations, so the first branch at every node is the main line. The side to move
+follows the first move's piece, as the formats' own flag is often wrong in problems.
 """
 
 from __future__ import annotations
@@ -43,11 +44,23 @@ def placement_fen(pieces: dict[int, str], red_to_move: bool = True) -> str:
     return "/".join(rows) + (" w" if red_to_move else " b") + " - - 0 1"
 
 
-def start_board(game: Game, source: str, index: int = 0) -> Board:
-    """The board of ``game.fen``, or :class:`PgnError` ``bad position`` with the reason."""
+def start_board(game: Game, source: str, index: int = 0, *, either_side: bool = False) -> Board:
+    """The board of ``game.fen``, or :class:`PgnError` ``bad position`` with the reason. With
+    ``either_side``, a position that is only valid with the other side to move (a mate diagram
+    flagged for the winner) gets that side, in ``game.fen`` too."""
     try:
         return Board(game.fen)
     except XiangqiError as e:
+        if either_side:
+            fields = game.fen.split()
+            fields[1] = "b" if fields[1] == "w" else "w"
+            try:
+                board = Board(" ".join(fields))
+            except XiangqiError:
+                pass
+            else:
+                game.fen = board.fen()
+                return board
         raise PgnError(f"bad position: {e}", source=source, game=index) from None
 
 
@@ -69,10 +82,9 @@ def _play(board: Board, record: Record, ply: int, main: bool, source: str, index
 def replay_tree(game: Game, read: Callable[[], Record], has_moves: bool, *, source: str = "",
                 index: int = 0) -> Game:
     """Read the move tree record by record (``read`` raises :class:`PgnError` at the end of the
-    data) into ``game``: the main line, comments and variations. The side to move of the start
-    position follows the first move's piece (the formats' own flag is often wrong in problems).
-    Raises :class:`PgnError` on a bad position or a move that is off the board or illegal."""
-    board = start_board(game, source, index)
+    data) into ``game``: the main line, comments and variations. Raises :class:`PgnError` on a
+    bad position or a move that is off the board or illegal."""
+    board = start_board(game, source, index, either_side=True)
     # The line being read, where it branches from (parent line and index; None for the main
     # line), its first ply counted from the start, and the next index in it.
     line: Game | Line = game
