@@ -6,7 +6,6 @@ undoes, imports a PGN that ends in checkmate, and saves screenshots under test-a
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -34,15 +33,22 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory):
-    """A uvicorn server on a free loopback port, in a thread, with the shipped model."""
+def browser():
     if not CHROMIUM.is_file():
         pytest.skip(f"{CHROMIUM} not found: apt-get install chromium to run the browser tests")
     pytest.importorskip("playwright", reason="the browser test needs playwright (pip install playwright)")
-    from model.policy import Policy
+    from playwright.sync_api import sync_playwright
 
-    db = tmp_path_factory.mktemp("browser-db") / "games.db"
-    app = create_app(Policy.load(os.environ.get("XQGPT_MODEL")), f"sqlite:///{db}")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def base_url(browser, shipped_policy, tmp_path):
+    """A uvicorn server with an empty game database on a free loopback port, in a thread."""
+    app = create_app(shipped_policy, f"sqlite:///{tmp_path / 'games.db'}")
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -54,16 +60,6 @@ def base_url(tmp_path_factory):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser(base_url):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def open_board(browser, base_url, **viewport):
@@ -145,7 +141,12 @@ def test_play_undo_and_import(browser, base_url):
     x, y = src["x"] + src["width"] / 2, src["y"] + src["height"] / 2
     page.mouse.move(x, y)
     page.mouse.down()
-    page.mouse.move(x + cell, y - 2 * cell, steps=6)
+    page.mouse.move(x + cell / 2, y - cell, steps=3)
+    assert page.locator(".ghost-layer .piece.ghost").count() == 1
+    # While the piece follows the pointer, the grid and the other pieces stay the same SVG nodes.
+    page.eval_on_selector_all("#board .grid, #board .piece", "els => els.forEach(e => e.dataset.kept = '1')")
+    page.mouse.move(x + cell, y - 2 * cell, steps=3)
+    assert page.locator(".pieces .piece:not([data-kept])").count() == 0
     page.mouse.up()
     wait_for_plies(page, 2)
     state = game_state(page, base_url)
@@ -161,6 +162,7 @@ def test_play_undo_and_import(browser, base_url):
     assert page.locator(".marks .check").count() == 1
     page.screenshot(path=str(ARTIFACTS / "board-checkmate-banner.png"))
     assert "World Xiangqi Championships 1997" in page.inner_text("#games")
+    assert page.locator("#board .grid[data-kept]").count() == 1  # drawn once, never rebuilt
     assert errors == []
     page.close()
 
@@ -171,8 +173,74 @@ def test_phone_width_and_resign(browser, base_url):
     assert board["width"] <= 390 and board["width"] > 300
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
     page.screenshot(path=str(ARTIFACTS / "board-phone.png"), full_page=True)
+    assert page.is_disabled("#resign")  # nothing saved yet
+    page.click("#new")
+    page.wait_for_function("location.hash.startsWith('#game=')")
     page.click("#resign")
     page.wait_for_selector("#banner:not([hidden])")
     assert page.inner_text("#banner-title") == "Resignation"
+    assert errors == []
+    page.close()
+
+
+def saved_games(base_url) -> list[dict]:
+    return httpx.get(f"{base_url}/api/games").json()["games"]
+
+
+def test_a_page_load_saves_nothing_and_reopens_the_last_unfinished_game(browser, base_url):
+    page, errors = open_board(browser, base_url)
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert saved_games(base_url) == [] and page.inner_text("#games") == "No saved games yet."
+    assert page.inner_text("#status") == "Your move (Red)" and page.evaluate("location.hash") == ""
+
+    # The first move saves the game.
+    page.click("[data-square='h2']")
+    page.click("[data-target='e2']")
+    wait_for_plies(page, 2)
+    first = game_state(page, base_url)
+    assert [g["id"] for g in saved_games(base_url)] == [first["id"]] and first["moves"][0]["iccs"] == "h2e2"
+
+    # "New game" saves one at once; resigned, it is finished.
+    page.click("#new")
+    page.wait_for_function(f"location.hash !== '#game={first['id']}'")
+    second = game_state(page, base_url)
+    assert second["moves"] == [] and len(saved_games(base_url)) == 2
+    page.click("#resign")
+    page.wait_for_selector("#banner:not([hidden])")
+    page.close()
+
+    # A new page (no #game= in the address) reopens the last unfinished game, and saves nothing.
+    page, more_errors = open_board(browser, base_url)
+    assert page.evaluate("location.hash") == f"#game={first['id']}"
+    assert page.get_attribute("#games li.current", "data-id") == str(first["id"])
+    wait_for_plies(page, 2)
+    assert_board_matches(page, first)
+    assert len(saved_games(base_url)) == 2
+    assert errors == more_errors == []
+    page.close()
+
+
+def test_candidate_chips_follow_the_notation(browser, base_url):
+    from xiangqi import Board, Move
+    from xiangqi.notation import to_chinese, to_wxf
+
+    page, errors = open_board(browser, base_url)
+    page.click("[data-square='b0']")
+    page.click("[data-target='c2']")
+    wait_for_plies(page, 2)
+    before_reply = Board()
+    before_reply.push(Move.from_uci("b0c2"))
+    chips = page.locator("#candidates .chip")
+    iccs = []
+    for notation in ["iccs", "wxf", "chinese"]:
+        page.check(f"input[name='notation'][value='{notation}']")
+        texts = [t.rsplit(" ", 1)[0] for t in chips.all_inner_texts()]
+        if notation == "iccs":
+            iccs = texts
+            assert len(iccs) == 5 and all(before_reply.is_legal(Move.from_uci(m)) for m in iccs)
+        else:
+            write = to_wxf if notation == "wxf" else to_chinese
+            assert texts == [write(before_reply, Move.from_uci(m)) for m in iccs]
     assert errors == []
     page.close()

@@ -152,12 +152,18 @@ function renderBanner() {
   banner.hidden = false;
 }
 
+function markCurrentGame() {
+  const id = state.game ? state.game.id : null;
+  for (const li of $("games").children) li.classList.toggle("current", Number(li.dataset.id) === id);
+}
+
 function render() {
   renderBoard();
   renderMoves();
   renderCandidates();
   renderStatus();
   renderBanner();
+  markCurrentGame();
   const id = state.game ? state.game.id : null;
   const hash = id === null ? "" : `#game=${id}`;
   if (location.hash !== hash) history.replaceState(null, "", location.pathname + location.search + hash);
@@ -237,7 +243,7 @@ async function loadGames() {
   list.replaceChildren();
   for (const g of data.games) {
     const li = document.createElement("li");
-    if (state.game && g.id === state.game.id) li.className = "current";
+    li.dataset.id = g.id;
     const label = document.createElement("span");
     const outcome = g.status === "playing" ? "in play" : `${g.result} ${g.termination.replace("_", " ")}`;
     label.textContent = `${g.title} · you ${g.human_side} · ${g.level} · ${g.plies} plies · ${outcome}`;
@@ -251,6 +257,7 @@ async function loadGames() {
     list.appendChild(li);
   }
   if (!data.games.length) list.textContent = "No saved games yet.";
+  markCurrentGame();
   return data.games;
 }
 
