@@ -9,8 +9,10 @@ Layout of a dataset directory::
     {train,val,test}/results.npy int8  [games]      1 Red won, -1 Black won, 0 draw, 2 unknown
     {val,test}.pgn               the held-out games in ICCS, for ``xqgpt eval``
 
-Games are deduplicated by start position and move sequence, and split by a hash of that key,
-so a game can never sit in two splits whatever file, folder or notation it came from.
+Games are deduplicated by start position and move sequence; copies of one game that differ by
+truncation or ending (the same first 30 plies, or one a prefix of the other) are then merged into
+the longest, which alone is written, to the split given by a hash of its key. So no copy of a game
+sits in another split, whatever file, folder or notation it came from.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import tarfile
 import zipfile
 import zlib
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing import Pool
 from pathlib import Path
@@ -40,6 +42,7 @@ from xiangqi.vocab import MIRROR_PERMUTATION, legal_move_indices, move_index
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 SPLITS = ("train", "val", "test")
+IDENTITY_PLIES = 30  # beyond this many plies two different master games almost never agree
 RESULT_CODES = {"1-0": 1, "0-1": -1, "1/2-1/2": 0, "*": 2}
 _HEADER_BYTES_RE = re.compile(rb'^\s*\[\s*([A-Za-z0-9_]+)\s+"(.*)"\s*\]\s*$')
 ARCHIVE_ERRORS = (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error, RuntimeError)
@@ -67,6 +70,38 @@ def game_key(game: Game) -> str:
     """Dedup key: the start position (board and side to move) and the moves."""
     text = " ".join(game.fen.split()[:2] + [m.uci() for m in game.moves])
     return hashlib.sha1(text.encode()).hexdigest()
+
+
+def group_copies(games: Sequence[tuple[str, bytes]]) -> tuple[list[list[int]], list[int]]:
+    """Group games (start position, int16 moves), all different, that are copies of one game.
+
+    Two games are copies when their first ``IDENTITY_PLIES`` moves from the same start agree, or
+    when one, shorter than that, is a prefix of the other. Returns the groups, in the order of
+    their first game, each with its longest copy first (the earliest among equals), and the
+    fragments: short games that are a prefix of two or more different games (an opening line
+    several games share), which are a copy of none of them.
+    """
+    head_bytes = 2 * IDENTITY_PLIES
+    heads: dict[tuple[str, bytes], list[int]] = {}
+    for i, (start, moves) in enumerate(games):
+        heads.setdefault((start, moves[:head_bytes]), []).append(i)
+    prefixes = {(start, head): [(start, head[:n]) for n in range(2, len(head), 2)
+                                if (start, head[:n]) in heads] for start, head in heads}
+    inner = {p for ps in prefixes.values() for p in ps}
+    owners: dict[tuple[str, bytes], set[tuple[str, bytes]]] = {h: set() for h in heads}
+    for head, ps in prefixes.items():
+        if head not in inner:  # a longest head: the identity of one game
+            for p in (head, *ps):
+                owners[p].add(head)
+    groups: dict[tuple[str, bytes], list[int]] = {}
+    fragments = []
+    for i, (start, moves) in enumerate(games):
+        (owner, *others) = owners[(start, moves[:head_bytes])]
+        if others:
+            fragments.append(i)
+        else:
+            groups.setdefault(owner, []).append(i)
+    return [sorted(g, key=lambda i: (-len(games[i][1]), i)) for g in groups.values()], fragments
 
 
 def split_of(key: str, val_percent: int = 2, test_percent: int = 2) -> str:
@@ -268,16 +303,21 @@ def movetext_signature(data: bytes) -> bytes:
 
 
 def scan(sources: list[str], workers: int, on_game: Callable[[ParsedGame], None] | None = None,
-         max_examples: int = 20) -> dict:
-    """Read every source; call ``on_game(parsed)`` for each unique accepted game; return counts.
+         max_examples: int = 20) -> tuple[dict, list[list[int]]]:
+    """Read every source; call ``on_game(parsed)`` for each accepted game with new moves.
 
-    A file counts as accepted when all its games are; ``rejected_examples`` holds the first
-    ``max_examples`` rejection messages (file, game index, ply, text and reason).
+    Returns the counts and the copies of each game (:func:`group_copies`), as indices into the
+    games passed to ``on_game``. ``duplicates`` counts games with the moves of an earlier one,
+    ``near_duplicates`` the other copies merged into the longest, ``fragments`` the games left
+    out as a prefix of several; ``unique`` and ``plies`` are of the games kept. A file counts as
+    accepted when all its games are; ``rejected_examples`` holds the first ``max_examples``
+    rejection messages (file, game index, ply, text and reason).
     """
     _check_sources(sources)
     stats: Counter = Counter()
     reasons: Counter = Counter()
     seen: set[str] = set()
+    identities: list[tuple[str, bytes]] = []  # start position and moves of each new game
     examples: list[str] = []
     # (name, signature, whether an earlier file had the signature), in the order files are sent.
     order: deque[tuple[str, bytes | None, bool]] = deque()
@@ -318,8 +358,7 @@ def scan(sources: list[str], workers: int, on_game: Callable[[ParsedGame], None]
                     stats["duplicates"] += 1
                     continue
                 seen.add(g.key)
-                stats["unique"] += 1
-                stats["plies"] += len(g.moves) // 2
+                identities.append((" ".join(g.fen.split()[:2]), g.moves))
                 if on_game:
                     on_game(g)
     finally:
@@ -327,33 +366,43 @@ def scan(sources: list[str], workers: int, on_game: Callable[[ParsedGame], None]
         if pool:
             pool.terminate()
             pool.join()
+    groups, fragments = group_copies(identities)
     stats["games"] = stats["accepted"] + stats["rejected"]
+    stats["near_duplicates"] = len(identities) - len(fragments) - len(groups)
+    stats["fragments"] = len(fragments)
+    stats["unique"] = len(groups)
+    stats["plies"] = sum(len(identities[g[0]][1]) // 2 for g in groups)
     summary = {k: stats[k] for k in ("files", "files_accepted", "games", "accepted", "rejected",
-                                     "duplicates", "unique", "plies")}
+                                     "duplicates", "near_duplicates", "fragments", "unique", "plies")}
     summary["rejected_by_reason"] = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
     summary["rejected_examples"] = examples
-    return summary
+    return summary, groups
 
 
 def build(sources: list[str], out: str, *, mirror: bool = False, workers: int | None = None,
           val_percent: int = 2, test_percent: int = 2) -> dict:
     """Build a dataset directory from PGN sources and return its summary.
 
+    Each game is written once: its longest copy, to the split of that copy's key (a game without
+    copies keeps the split it had before copies were merged).
     Mirrored copies (``mirror``) are added to the training split only; counts in the summary
-    are of the unique games read, ``splits`` of what was written.
+    are of the games read (see :func:`scan`), ``splits`` of what was written.
     """
     out_dir = Path(out)
     writers = {s: _SplitWriter() for s in SPLITS}
     workers = workers or min(2, os.cpu_count() or 1)
-
-    def on_game(g: ParsedGame) -> None:
+    games: list[ParsedGame | None] = []
+    summary, groups = scan(sources, workers, games.append)
+    for group in groups:
+        g = games[group[0]]
+        assert g is not None
+        for i in group:
+            games[i] = None  # the copies are not written; free them as the arrays grow
         split = split_of(g.key, val_percent, test_percent)
         pgn = write_game(g.game(), "iccs") if split != "train" else None
         writers[split].add(g.moves, g.boards, g.result, pgn)
         if mirror and split == "train":
             writers[split].add(*mirrored(g), g.result, None)
-
-    summary = scan(sources, workers, on_game)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary["splits"] = {s: writers[s].save(out_dir / s) for s in SPLITS}
     summary["mirror"] = mirror
@@ -367,7 +416,7 @@ def build(sources: list[str], out: str, *, mirror: bool = False, workers: int | 
 
 def check(sources: list[str], workers: int | None = None) -> dict:
     """Read and validate sources without writing anything."""
-    return scan(sources, workers or min(2, os.cpu_count() or 1))
+    return scan(sources, workers or min(2, os.cpu_count() or 1))[0]
 
 
 def is_dataset(path: str) -> bool:
@@ -427,4 +476,4 @@ def unpack_legal(bits: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["build", "check", "load_split", "is_dataset", "legal_table", "unpack_legal", "board_codes",
-           "split_of"]
+           "split_of", "group_copies"]

@@ -13,12 +13,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data.dataset import board_codes, build, check, game_key, is_dataset, load_split, split_of
+from data.dataset import (
+    IDENTITY_PLIES,
+    board_codes,
+    build,
+    check,
+    game_key,
+    is_dataset,
+    load_split,
+    split_of,
+)
 from xiangqi import Move, index_move
 from xiangqi.pgn import Game, read_pgn_file, write_game
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
-COUNT_KEYS = ("files", "files_accepted", "games", "accepted", "rejected", "duplicates", "unique", "plies")
+COUNT_KEYS = ("files", "files_accepted", "games", "accepted", "rejected", "duplicates", "near_duplicates",
+              "fragments", "unique", "plies")
 
 
 def sample_games() -> list[Game]:
@@ -45,7 +55,8 @@ def test_build_samples(tmp_path):
     games = sample_games()
     assert {k: summary[k] for k in COUNT_KEYS} == {
         "files": 4, "files_accepted": 4, "games": 11, "accepted": 11, "rejected": 0,
-        "duplicates": 6, "unique": 5, "plies": sum(len(g.moves) for g in games)}
+        "duplicates": 6, "near_duplicates": 0, "fragments": 0, "unique": 5,
+        "plies": sum(len(g.moves) for g in games)}
     assert summary["rejected_by_reason"] == {} and summary["rejected_examples"] == []
     assert json.loads((out / "summary.json").read_text()) == summary
     assert is_dataset(str(out))
@@ -125,6 +136,50 @@ def test_same_game_in_two_folders_counts_once(tmp_path):
     summary = check([str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "c.zip")], workers=1)
     assert {k: summary[k] for k in ("files", "accepted", "unique", "duplicates", "plies")} == {
         "files": 4, "accepted": 4, "unique": 1, "duplicates": 3, "plies": len(game.moves)}
+
+
+def shared_heads(held_out: list[list[Move]], train: list[list[Move]]) -> int:
+    """Pairs of a held-out and a training game whose first 30 plies agree (all, if one is shorter)."""
+    return sum(t[:n] == r[:n] for t in held_out for r in train for n in [min(IDENTITY_PLIES, len(t), len(r))])
+
+
+def test_truncated_copies_are_one_game_in_one_split(tmp_path, fixture_games):
+    """Copies of the 15 fixture master games cut at ply 20 and 40, or with another 51st move, are
+    merged into the full game, which alone is written; a line that two games share is left out;
+    no held-out game shares its head with a training game (split by the exact moves, some did)."""
+    def record(game: Game, moves: list[Move], result: str = "*") -> Game:
+        return Game(headers={"Event": "copy"}, fen=game.fen, moves=moves, result=result)
+
+    games = fixture_games
+    copies = [record(g, g.moves[:n]) for g in games for n in (20, 40)]
+    for g in games[:2]:
+        board = g.board()
+        for move in g.moves[:50]:
+            board.push(move)
+        other = next(m for m in board.legal_moves if m != g.moves[50])
+        copies.append(record(g, g.moves[:50] + [other], "1-0"))
+    # Games 0 and 2 share their first 8 plies, games 3 and 5 their first 6.
+    fragments = [record(games[0], games[0].moves[:8]), record(games[3], games[3].moves[:6])]
+    corpus = [*copies, *fragments, *games, games[5]]  # game 5 twice: an exact duplicate
+    (tmp_path / "in").mkdir()
+    for i, g in enumerate(corpus):
+        (tmp_path / "in" / f"{i:03d}.pgn").write_text(write_game(g, "iccs"))
+
+    out = tmp_path / "ds"
+    summary = build([str(tmp_path / "in")], str(out), workers=1, val_percent=20, test_percent=20)
+    assert {k: summary[k] for k in ("accepted", "duplicates", "near_duplicates", "fragments", "unique")} == {
+        "accepted": 50, "duplicates": 1, "near_duplicates": 32, "fragments": 2, "unique": 15}
+    assert summary["plies"] == sum(len(g.moves) for g in games)
+    assert json.loads((out / "summary.json").read_text())["near_duplicates"] == 32
+    written = {split: games_in(out, split) for split in ("train", "val", "test")}
+    assert [len(written[s]) for s in ("train", "val", "test")] == [8, 4, 3]
+    for g in games:  # the longest copy, in the split of its key
+        assert g.moves in written[split_of(game_key(g), 20, 20)]
+    assert shared_heads(written["test"] + written["val"], written["train"]) == 0
+
+    old = {split: [g.moves for g in {game_key(g): g for g in corpus}.values()
+                   if split_of(game_key(g), 20, 20) == split] for split in ("train", "val", "test")}
+    assert shared_heads(old["test"] + old["val"], old["train"]) > 0
 
 
 def test_check_writes_nothing(tmp_path):
@@ -231,7 +286,8 @@ def test_ccpd_builds_with_99_percent_of_files_accepted(ccpd_path, tmp_path):
     assert summary["files"] == 58468
     assert summary["files_accepted"] >= 0.99 * summary["files"]
     assert summary["games"] == summary["accepted"] + summary["rejected"]
-    assert summary["accepted"] == summary["unique"] + summary["duplicates"]
+    merged = summary["duplicates"] + summary["near_duplicates"] + summary["fragments"]
+    assert summary["accepted"] == summary["unique"] + merged
     assert 25_000 < summary["unique"] < 40_000 and summary["plies"] > 2_000_000
     splits = summary["splits"]
     assert sum(s["games"] for s in splits.values()) == summary["unique"]
