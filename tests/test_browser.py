@@ -1,7 +1,9 @@
 """The web board in headless Chromium against a live server with the real model.
 
 Plays by click, drag and keyboard, checks the model's reply on the board and in the move list,
-undoes, imports a PGN that ends in checkmate, and saves screenshots under test-artifacts/.
+undoes, imports a PGN that ends in checkmate, and saves screenshots under test-artifacts/. A page
+load saves no game (the first move or "New game" does) and reopens the last unfinished one; the
+model's candidates follow the chosen notation. Each test gets a server with an empty database.
 """
 
 from __future__ import annotations

@@ -60,11 +60,6 @@ export class Board {
     this.redraw();
   }
 
-  /** The side at the bottom: "red" or "black". */
-  get orientation() {
-    return this.flipped ? "black" : "red";
-  }
-
   toggleOrientation() {
     this.setFlipped(!this.flipped);
     this.redraw();
