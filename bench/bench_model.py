@@ -24,7 +24,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from model.evaluate import read_games  # noqa: E402
+from model.accuracy import load_games  # noqa: E402
 from model.policy import Policy  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -59,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     policy = Policy.load(args.model)
-    games = [g for g in read_games([args.pgn])[0] if len(g.moves) >= 120][: args.games]
+    games = [g for g in load_games([args.pgn])[0] if len(g.moves) >= 120][: args.games]
     if not games:
         raise SystemExit(f"no game of 120 plies or more in {args.pgn}")
     times = measure(policy, games)

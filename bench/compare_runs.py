@@ -23,7 +23,7 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from model.evaluate import evaluate_games, read_games  # noqa: E402
+from model.accuracy import evaluate_games, load_games  # noqa: E402
 from model.network import load_model  # noqa: E402
 
 
@@ -43,7 +43,7 @@ def main() -> None:
     labels = args.labels or [run.name for run in args.runs]
     if len(labels) != len(args.runs):
         parser.error("give one label per run")
-    games = read_games([args.test])[0][: args.games]
+    games = load_games([args.test])[0][: args.games]
 
     print("| run | steps | minutes | test top-1 | top-5 | legal | cannon share of illegal |")
     print("|---|---:|---:|---:|---:|---:|---:|")

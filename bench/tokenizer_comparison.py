@@ -24,16 +24,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from model.evaluate import evaluate_games, read_games  # noqa: E402
+from model.accuracy import evaluate_games, load_games  # noqa: E402
 from model.network import load_model  # noqa: E402
-from model.options import add_train_arguments  # noqa: E402
+from model.options import TrainConfig  # noqa: E402
 from model.train import train  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 VARIANTS = {
-    "char (ICCS, 4 tokens/move)": ["--tokenizer", "char", "--no-board"],
-    "move (1 token/move)": ["--tokenizer", "move", "--no-board"],
-    "move + board state": ["--tokenizer", "move"],
+    "char (ICCS, 4 tokens/move)": {"tokenizer": "char", "board": False},
+    "move (1 token/move)": {"tokenizer": "move", "board": False},
+    "move + board state": {"tokenizer": "move"},
 }
 
 
@@ -45,18 +45,13 @@ def main() -> None:
     parser.add_argument("--out", default="runs/compare")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    games = read_games([str(Path(args.data) / "test.pgn")])[0][: args.games]
+    games = load_games([str(Path(args.data) / "test.pgn")])[0][: args.games]
     rows = []
-    for name, flags in VARIANTS.items():
+    for name, options in VARIANTS.items():
         run = Path(args.out) / name.split()[0] / ("board" if "board" in name else "plain")
-        targs = argparse.ArgumentParser()
-        add_train_arguments(targs)
-        targs = targs.parse_args(["--data", args.data, "--out", str(run), "--n-layer", "4", "--n-embd", "128",
-                                  "--n-head", "4", "--seq-len", "128", "--batch-size", "16",
-                                  "--max-steps", str(args.steps), "--warmup", "100",
-                                  "--eval-every", str(args.steps), "--eval-games", "0", "--threads", "1",
-                                  "--dtype", "bf16", *flags])
-        record = train(targs)
+        record = train(TrainConfig(data=args.data, out=str(run), n_layer=4, n_embd=128, n_head=4, seq_len=128,
+                                   batch_size=16, max_steps=args.steps, warmup=100, eval_every=args.steps,
+                                   eval_games=0, threads=1, dtype="bf16", **options))
         result = evaluate_games(load_model(run / "last"), games)
         rows.append({"variant": name, "steps": record["step"], "moves_seen": record["tokens"]
                      // (4 if "char" in name else 1), **result})

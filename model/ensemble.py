@@ -13,7 +13,6 @@ scale per row (:func:`quantize`) to keep the shipped file small.
 
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -200,17 +199,18 @@ def load_any(directory: str | Path, device: str = "cpu") -> MoveGPT | Ensemble:
     return load_ensemble(directory, device) if is_ensemble_dir(directory) else load_model(directory, device)
 
 
-def combine(args: argparse.Namespace) -> dict:
-    """``xqgpt combine``: members (and a legality net) -> one ensemble model directory."""
-    members = [load_model(m) for m in args.member]
-    legality = load_legality(args.legality) if args.legality else None
-    ensemble = Ensemble(members, legality, args.legality_weight)
-    sources = {"members": list(args.member), "legality": args.legality,
-               "legality_weight": args.legality_weight}
+def combine(members: list[str], out: str | Path, legality: str | None = None, legality_weight: float = 1.0,
+            mirror_average: bool = False) -> dict:
+    """``xqgpt combine``: member model directories (and a legality-net directory) -> one ensemble
+    model directory ``out``, marked to average mirror images when it plays if ``mirror_average``;
+    returns a summary (sources, file size, parameters)."""
+    models = [load_model(m) for m in members]
+    ensemble = Ensemble(models, load_legality(legality) if legality else None, legality_weight)
+    sources = {"members": list(members), "legality": legality, "legality_weight": legality_weight}
     extra = {"sources": sources}
-    if args.mirror_average:
+    if mirror_average:
         extra["inference"] = {"mirror_average": True}
-    save_ensemble(ensemble, args.out, extra=extra)
-    size = (Path(args.out) / MODEL_FILE).stat().st_size
-    return {"out": str(args.out), **sources, "bytes": size,
+    save_ensemble(ensemble, out, extra=extra)
+    size = (Path(out) / MODEL_FILE).stat().st_size
+    return {"out": str(out), **sources, "bytes": size,
             "parameters": sum(p.numel() for p in ensemble.parameters())}

@@ -94,6 +94,10 @@ class LegalityNet(nn.Module):
             .squeeze(-1) for f, t in zip(from_part.split(CHUNK), to_part.split(CHUNK), strict=True)])
         return (logits + self.out_bias[moves]).reshape(*lead, len(moves))
 
+    def configure_optimizers(self, learning_rate: float) -> torch.optim.AdamW:
+        """AdamW without weight decay."""
+        return torch.optim.AdamW(self.parameters(), lr=learning_rate, weight_decay=0.0)
+
 
 def save_legality(net: LegalityNet, directory: str | Path, extra: dict | None = None) -> None:
     """Write ``config.json`` and ``model.safetensors`` (fp32) to a directory."""

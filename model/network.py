@@ -131,6 +131,17 @@ class MoveGPT(nn.Module):
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+    def configure_optimizers(self, weight_decay: float, learning_rate: float,
+                             device_type: str) -> torch.optim.AdamW:
+        """AdamW with weight decay on the weight matrices only (not on embeddings, biases and
+        layer norms); the fused kernel on CUDA."""
+        decay, no_decay = [], []
+        for name, param in self.named_parameters():
+            is_matrix = param.dim() >= 2 and not any(k in name for k in ("embedding", "wte", "wpe"))
+            (decay if is_matrix else no_decay).append(param)
+        groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        return torch.optim.AdamW(groups, lr=learning_rate, betas=(0.9, 0.95), fused=device_type == "cuda")
+
 
 def with_mirror_images(tokens: torch.Tensor, boards: torch.Tensor,
                        sides: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

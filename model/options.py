@@ -1,55 +1,128 @@
-"""Command-line options of ``xqgpt train`` and ``xqgpt eval`` (kept free of torch imports)."""
+"""What ``xqgpt train``, ``train-legality``, ``combine`` and ``eval`` are told (kept free of torch
+imports): the run configurations as plain dataclasses, and the command-line options that fill them.
+
+The option defaults are the dataclass defaults, so a config built in Python and one parsed from
+the command line agree.
+"""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass, fields
+from typing import Self
+
+
+class _FromArgs:
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Self:
+        """The config of parsed command-line options (other attributes are ignored)."""
+        return cls(**{f.name: getattr(args, f.name) for f in fields(cls)})
+
+
+@dataclass
+class TrainConfig(_FromArgs):
+    """A training run of the GPT-2 move model (:func:`model.train.train`)."""
+
+    data: str                    # dataset directory from `xqgpt data build`
+    out: str                     # run directory: checkpoints, metrics, curves
+    tokenizer: str = "move"      # "move" (one token per move) or "char" (ICCS, 4 per move)
+    board: bool = True           # add the board-state embedding to the inputs
+    init: str | None = None      # start from this model directory (fine-tuning)
+    n_layer: int = 6
+    n_embd: int = 256
+    n_head: int = 8
+    seq_len: int = 128           # moves per training window
+    batch_size: int = 32
+    grad_accum: int = 1
+    lr: float = 1e-3
+    min_lr: float = 1e-4
+    weight_decay: float = 0.1
+    dropout: float = 0.0
+    line_channels: int = 0       # channels of a LineEncoder; 0 = none
+    warmup: int = 200            # warm-up steps
+    max_steps: int = 5000
+    max_minutes: float | None = None  # stop after this many minutes
+    time_budget: float | None = None  # train for about this many minutes (sets max_steps)
+    eval_every: int = 500
+    eval_games: int = 200        # validation games per evaluation
+    fen_context: float = 0.25    # fraction of windows that start mid-game with no history
+    mirror: float = 0.5          # probability of reflecting a window left-right
+    legal_loss: float = 0.0      # weight of -log P(legal move)
+    grad_clip: float = 1.0
+    seed: int = 1337
+    device: str = "auto"         # auto, cpu, cuda, cuda:0 ...
+    dtype: str = "auto"          # autocast: auto, fp32 or bf16
+    threads: int | None = None   # torch CPU threads
+    save_dtype: str = "fp32"     # weights of best/ and last/: fp32 or fp16
+    resume: bool = False         # continue from OUT/checkpoint.pt
+
+
+@dataclass
+class LegalityTrainConfig(_FromArgs):
+    """A training run of the legality net (:func:`model.train_legality.train_legality`)."""
+
+    data: str                    # dataset directory from `xqgpt data build`
+    out: str                     # output directory for the legality net
+    channels: int = 64
+    layers: int = 3
+    hidden: int = 256
+    batch_size: int = 256        # positions per step
+    moves_per_step: int = 512    # vocabulary moves scored per step
+    lr: float = 2e-3
+    max_steps: int = 5000
+    max_minutes: float | None = None
+    eval_every: int = 500
+    val_positions: int = 5000
+    seed: int = 1337
+    threads: int | None = None
 
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    d = TrainConfig
     p.add_argument("--data", required=True, help="dataset directory from `xqgpt data build`")
     p.add_argument("--out", required=True, help="run directory: checkpoints, metrics, curves")
-    p.add_argument("--tokenizer", choices=("move", "char"), default="move",
+    p.add_argument("--tokenizer", choices=("move", "char"), default=d.tokenizer,
                    help="one token per move (default) or ICCS as 4 characters per move")
     p.add_argument("--no-board", dest="board", action="store_false",
                    help="do not add the board-state embedding to the inputs")
-    p.add_argument("--init", default=None,
+    p.add_argument("--init", default=d.init,
                    help="start from this model directory's weights and architecture (fine-tuning)")
-    p.add_argument("--n-layer", type=int, default=6)
-    p.add_argument("--n-embd", type=int, default=256)
-    p.add_argument("--n-head", type=int, default=8)
-    p.add_argument("--seq-len", type=int, default=128, help="moves per training window")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--grad-accum", type=int, default=1)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--min-lr", type=float, default=1e-4)
-    p.add_argument("--weight-decay", type=float, default=0.1)
-    p.add_argument("--dropout", type=float, default=0.0)
-    p.add_argument("--line-channels", type=int, default=0,
+    p.add_argument("--n-layer", type=int, default=d.n_layer)
+    p.add_argument("--n-embd", type=int, default=d.n_embd)
+    p.add_argument("--n-head", type=int, default=d.n_head)
+    p.add_argument("--seq-len", type=int, default=d.seq_len, help="moves per training window")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--grad-accum", type=int, default=d.grad_accum)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--min-lr", type=float, default=d.min_lr)
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--dropout", type=float, default=d.dropout)
+    p.add_argument("--line-channels", type=int, default=d.line_channels,
                    help="add a LineEncoder with this many channels (convolutions along whole ranks and "
                         "files); with --init, added to the init model if it has none")
-    p.add_argument("--warmup", type=int, default=200, help="warm-up steps")
-    p.add_argument("--max-steps", type=int, default=5000)
-    p.add_argument("--max-minutes", type=float, default=None,
+    p.add_argument("--warmup", type=int, default=d.warmup, help="warm-up steps")
+    p.add_argument("--max-steps", type=int, default=d.max_steps)
+    p.add_argument("--max-minutes", type=float, default=d.max_minutes,
                    help="stop after this many minutes (the cosine schedule still uses --max-steps)")
-    p.add_argument("--time-budget", type=float, default=None,
+    p.add_argument("--time-budget", type=float, default=d.time_budget,
                    help="train for about this many minutes: max-steps is set from the speed of "
                         "steps 20-100 and saved in train_config.json (--resume reads it back)")
-    p.add_argument("--eval-every", type=int, default=500)
-    p.add_argument("--eval-games", type=int, default=200, help="validation games per evaluation")
-    p.add_argument("--fen-context", type=float, default=0.25,
+    p.add_argument("--eval-every", type=int, default=d.eval_every)
+    p.add_argument("--eval-games", type=int, default=d.eval_games, help="validation games per evaluation")
+    p.add_argument("--fen-context", type=float, default=d.fen_context,
                    help="fraction of windows that start mid-game with no history")
-    p.add_argument("--mirror", type=float, default=0.5,
+    p.add_argument("--mirror", type=float, default=d.mirror,
                    help="probability of reflecting a training window left-right")
-    p.add_argument("--legal-loss", type=float, default=0.0,
+    p.add_argument("--legal-loss", type=float, default=d.legal_loss,
                    help="weight of an extra loss, -log of the probability on legal moves (the masks "
                         "come from the rules engine, computed once into DATA/train/legal.npy)")
-    p.add_argument("--grad-clip", type=float, default=1.0)
-    p.add_argument("--seed", type=int, default=1337)
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:0 ...")
-    p.add_argument("--dtype", choices=("auto", "fp32", "bf16"), default="auto",
+    p.add_argument("--grad-clip", type=float, default=d.grad_clip)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:0 ...")
+    p.add_argument("--dtype", choices=("auto", "fp32", "bf16"), default=d.dtype,
                    help="autocast dtype: auto = bf16 on GPUs that support it, fp32 on CPU")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    p.add_argument("--save-dtype", choices=("fp32", "fp16"), default="fp32",
+    p.add_argument("--threads", type=int, default=d.threads, help="torch CPU threads")
+    p.add_argument("--save-dtype", choices=("fp32", "fp16"), default=d.save_dtype,
                    help="weights of the best/ and last/ model directories (checkpoint.pt stays fp32)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
 
@@ -69,21 +142,22 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_legality_arguments(p: argparse.ArgumentParser) -> None:
+    d = LegalityTrainConfig
     p.add_argument("--data", required=True, help="dataset directory from `xqgpt data build`")
     p.add_argument("--out", required=True, help="output directory for the legality net")
-    p.add_argument("--channels", type=int, default=64)
-    p.add_argument("--layers", type=int, default=3)
-    p.add_argument("--hidden", type=int, default=256)
-    p.add_argument("--batch-size", type=int, default=256, help="positions per step")
-    p.add_argument("--moves-per-step", type=int, default=512,
+    p.add_argument("--channels", type=int, default=d.channels)
+    p.add_argument("--layers", type=int, default=d.layers)
+    p.add_argument("--hidden", type=int, default=d.hidden)
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="positions per step")
+    p.add_argument("--moves-per-step", type=int, default=d.moves_per_step,
                    help="vocabulary moves scored per step (a random subset, for speed)")
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--max-steps", type=int, default=5000)
-    p.add_argument("--max-minutes", type=float, default=None, help="stop after this many minutes")
-    p.add_argument("--eval-every", type=int, default=500)
-    p.add_argument("--val-positions", type=int, default=5000)
-    p.add_argument("--seed", type=int, default=1337)
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--max-steps", type=int, default=d.max_steps)
+    p.add_argument("--max-minutes", type=float, default=d.max_minutes, help="stop after this many minutes")
+    p.add_argument("--eval-every", type=int, default=d.eval_every)
+    p.add_argument("--val-positions", type=int, default=d.val_positions)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--threads", type=int, default=d.threads, help="torch CPU threads")
 
 
 def add_combine_arguments(p: argparse.ArgumentParser) -> None:

@@ -8,13 +8,12 @@ process draws its own batches, rank 0 evaluates and writes.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
-import math
 import os
 import random
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -26,16 +25,19 @@ from tqdm import tqdm
 from data.dataset import is_dataset, legal_table, load_split
 from xiangqi import VOCAB_SIZE
 from xiangqi.encoding import MIRROR_SQUARES, red_to_move
-from xiangqi.pgn import Game, read_pgn_file
+from xiangqi.pgn import Game
 from xiangqi.vocab import MIRROR_PERMUTATION
 
-from .evaluate import evaluate_games
+from .accuracy import evaluate_games, load_games
 from .network import ModelConfig, MoveGPT, load_model, save_model
-from .plots import plot_curves
+from .options import TrainConfig
+from .plots import MOVE_MODEL, plot_curves
+from .run import CURVES, MetricsLog, get_lr
 from .tokenizer import get_tokenizer
 
 CHECKPOINT = "checkpoint.pt"
-METRICS = "metrics.jsonl"
+RUN_CONFIG = "train_config.json"
+LOG_EVERY = 50  # steps between records of the training loss
 
 
 class WindowSampler:
@@ -133,18 +135,141 @@ class WindowSampler:
         return batch
 
 
-def lr_at(step: int, args: argparse.Namespace) -> float:
-    """Linear warm-up, then cosine decay from ``lr`` to ``min_lr`` at ``max_steps``."""
-    if step < args.warmup:
-        return args.lr * (step + 1) / args.warmup
-    progress = min(1.0, (step - args.warmup) / max(1, args.max_steps - args.warmup))
-    return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * progress))
+def train(config: TrainConfig) -> dict:
+    """Train a model as ``config`` says; returns the last metrics record (empty on DDP ranks
+    other than 0)."""
+    # init: processes, device, seeds, run directory
+    if not is_dataset(config.data):
+        raise FileNotFoundError(f"{config.data} is not a dataset directory (run `xqgpt data build` first)")
+    if config.legal_loss and config.tokenizer != "move":
+        raise ValueError("--legal-loss needs the move tokenizer")
+    rank, world = setup_distributed()
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = get_device(config.device, world)
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(config.seed)
+    random.seed(config.seed)
+
+    # model and optimizer
+    model = get_model(config).to(device)
+    optimizer = model.configure_optimizers(config.weight_decay, config.lr, device.type)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+
+    # data: training windows (with legal-move masks for --legal-loss), validation games
+    legal = get_legal_table(config.data, rank) if config.legal_loss else None
+    sampler = WindowSampler(load_split(config.data, "train"), config.seq_len, config.tokenizer,
+                            config.fen_context, np.random.default_rng(config.seed + rank),
+                            mirror=config.mirror, legal=legal)
+    val_games = get_val_games(config.data, config.eval_games) if rank == 0 else []
+
+    # resume: weights, optimizer, step, best score and random streams from the checkpoint
+    step, best, max_steps = 0, None, config.max_steps
+    if config.resume:
+        step, best = load_checkpoint(out / CHECKPOINT, model, optimizer, sampler, config.seed, rank)
+        if config.time_budget:  # keep the schedule that the first run's calibration set
+            max_steps = json.loads((out / RUN_CONFIG).read_text())["max_steps"]
+    ddp_model = model
+    if world > 1:
+        device_ids = [device.index] if device.type == "cuda" else None
+        ddp_model = torch.nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
+    settings = {**asdict(config), "max_steps": max_steps}
+    log = MetricsLog(out, resume=config.resume) if rank == 0 else None
+    if rank == 0:
+        (out / RUN_CONFIG).write_text(json.dumps(settings, indent=2))
+        print(f"model: {model.num_parameters() / 1e6:.2f}M parameters, {model.config}", flush=True)
+
+    # loop
+    amp = autocast_dtype(device, config.dtype)
+    started = time.time()
+    budget = TimeBudget(config.time_budget, device) if config.time_budget and not config.resume else None
+    deadline = started + config.max_minutes * 60 if config.max_minutes else None
+    bar = tqdm(total=max_steps, initial=step, desc="training", disable=rank != 0, mininterval=2.0)
+    record: dict = {}
+    tokens_seen = 0
+    while step < max_steps:
+        # one optimizer step over grad_accum micro-batches (DDP syncs gradients on the last)
+        lr = get_lr(step, config.lr, config.min_lr, config.warmup, max_steps)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        model.train()
+        train_loss = torch.zeros((), device=device)
+        for micro in range(config.grad_accum):
+            batch = get_batch(sampler, config.batch_size, device)
+            sync = micro == config.grad_accum - 1 or world == 1
+            with contextlib.nullcontext() if sync else ddp_model.no_sync():
+                with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
+                    loss = compute_loss(ddp_model, batch, config.legal_loss)
+                (loss / config.grad_accum).backward()
+            train_loss += loss.detach() / config.grad_accum
+            tokens_seen += batch["targets"].numel()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        bar.update()
+
+        # --time-budget: the step count is fixed once steps 20 to 100 are timed
+        if budget is not None and (fixed := budget.max_steps(step)) is not None:
+            max_steps, bar.total, settings["max_steps"] = fixed, fixed, fixed
+            bar.write(f"time budget: {budget.per_step:.3f} s/step, max_steps set to {max_steps}")
+            budget = None
+            if rank == 0:
+                (out / RUN_CONFIG).write_text(json.dumps(settings, indent=2))
+
+        # eval and save (rank 0): every eval_every steps, at the end and when out of time
+        out_of_time = deadline is not None and time.time() > deadline
+        evaluate_now = step % config.eval_every == 0 or step == max_steps or out_of_time
+        if rank == 0 and (step % LOG_EVERY == 0 or evaluate_now):
+            bar.set_postfix(loss=f"{float(train_loss):.3f}", lr=f"{lr:.2e}")
+            record = {"step": step, "train_loss": float(train_loss), "lr": lr, "grad_norm": float(grad_norm),
+                      "minutes": (time.time() - started) / 60, "tokens": tokens_seen * world}
+            if evaluate_now:
+                metrics = evaluate_games(model, val_games, device=device) if val_games else {}
+                record.update({f"val_{k}": v for k, v in metrics.items() if k in VAL_KEYS})
+                bar.write(json.dumps(record))
+                extra = {"train": settings, "step": step, "val": metrics}
+                if best is None or metrics.get("top1", 0) >= best:
+                    best = metrics.get("top1", 0)
+                    save_model(model, out / "best", extra=extra, dtype=get_save_dtype(config.save_dtype))
+                save_model(model, out / "last", extra=extra, dtype=get_save_dtype(config.save_dtype))
+                save_checkpoint(out / CHECKPOINT, model, optimizer, step, best, sampler)
+            log.write(record)
+            if evaluate_now:
+                plot_curves(log.records(), out / CURVES, MOVE_MODEL)
+        if out_of_time:
+            break
+    bar.close()
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+    return record
 
 
-def pick_device(name: str) -> torch.device:
+VAL_KEYS = ("loss", "top1", "top5", "legal_rate")  # validation metrics recorded as val_<key>
+
+
+def setup_distributed() -> tuple[int, int]:
+    """(rank, world size): joins the process group when started by ``torchrun``."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    rank = dist.get_rank() if dist.is_initialized() else 0
+    return rank, world
+
+
+def get_device(name: str, world: int) -> torch.device:
+    """The device ``--device`` names (``auto``: CUDA when there is one); under DDP on CUDA, this
+    process's GPU (``LOCAL_RANK``)."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    if device.type == "cuda" and world > 1:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    return device
 
 
 def autocast_dtype(device: torch.device, dtype: str = "auto") -> torch.dtype | None:
@@ -158,169 +283,65 @@ def autocast_dtype(device: torch.device, dtype: str = "auto") -> torch.dtype | N
     return None
 
 
-def load_val_games(data: str, limit: int) -> list[Game]:
-    path = Path(data) / "val.pgn"
-    games = [g for g in read_pgn_file(str(path)) if isinstance(g, Game)] if path.is_file() else []
-    return games[:limit]
+def get_save_dtype(name: str) -> torch.dtype | None:
+    """The dtype of saved model weights: fp16, or None to keep fp32."""
+    return torch.float16 if name == "fp16" else None
 
 
-def _setup_distributed() -> tuple[int, int]:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1 and not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        dist.init_process_group(backend)
-    rank = dist.get_rank() if dist.is_initialized() else 0
-    return rank, world
+def get_model(config: TrainConfig) -> MoveGPT:
+    """A new model of the config's shape, or the ``init`` model (with a line encoder added when
+    ``line_channels`` asks for one it lacks)."""
+    if not config.init:
+        board = config.board and config.tokenizer == "move"
+        return MoveGPT(ModelConfig(tokenizer=config.tokenizer, board=board, n_layer=config.n_layer,
+                                   n_embd=config.n_embd, n_head=config.n_head, n_positions=config.seq_len,
+                                   dropout=config.dropout,
+                                   line_channels=config.line_channels if config.board else 0))
+    model = load_model(config.init)
+    init = model.config
+    if (init.tokenizer, init.n_positions) != (config.tokenizer, config.seq_len):
+        raise ValueError(f"--init model has tokenizer {init.tokenizer!r} and {init.n_positions} "
+                         f"positions; pass --tokenizer and --seq-len to match")
+    if config.line_channels and not init.line_channels:
+        model.add_line_encoder(config.line_channels)
+    elif config.line_channels not in (0, init.line_channels):
+        raise ValueError(f"--init model has a line encoder of {init.line_channels} channels")
+    return model
 
 
-def train(args: argparse.Namespace) -> dict:
-    """Train a model as ``args`` say; returns the last metrics record."""
-    if not is_dataset(args.data):
-        raise FileNotFoundError(f"{args.data} is not a dataset directory (run `xqgpt data build` first)")
-    rank, world = _setup_distributed()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = pick_device(args.device)
-    if device.type == "cuda" and world > 1:
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-        torch.cuda.set_device(device)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-
-    torch.manual_seed(args.seed)
-    random.seed(args.seed)
-    if args.init:
-        model = load_model(args.init).to(device)
-        config = model.config
-        if (config.tokenizer, config.n_positions) != (args.tokenizer, args.seq_len):
-            raise ValueError(f"--init model has tokenizer {config.tokenizer!r} and {config.n_positions} "
-                             f"positions; pass --tokenizer and --seq-len to match")
-        if args.line_channels and not config.line_channels:
-            model.add_line_encoder(args.line_channels)
-        elif args.line_channels not in (0, config.line_channels):
-            raise ValueError(f"--init model has a line encoder of {config.line_channels} channels")
-    else:
-        config = ModelConfig(tokenizer=args.tokenizer, board=args.board and args.tokenizer == "move",
-                             n_layer=args.n_layer, n_embd=args.n_embd, n_head=args.n_head,
-                             n_positions=args.seq_len, dropout=args.dropout,
-                             line_channels=args.line_channels if args.board else 0)
-        model = MoveGPT(config).to(device)
-    decay, no_decay = [], []
-    for name, param in model.named_parameters():
-        is_matrix = param.dim() >= 2 and not any(k in name for k in ("embedding", "wte", "wpe"))
-        (decay if is_matrix else no_decay).append(param)
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
-                                   {"params": no_decay, "weight_decay": 0.0}],
-                                  lr=args.lr, betas=(0.9, 0.95), fused=device.type == "cuda")
-    if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-    if args.legal_loss and args.tokenizer != "move":
-        raise ValueError("--legal-loss needs the move tokenizer")
-    legal = None
-    if args.legal_loss:  # rank 0 computes the table once, the other ranks wait for it
-        if rank == 0:
-            legal_table(args.data, "train")
-        if dist.is_initialized():
-            dist.barrier()
-        legal = legal_table(args.data, "train")
-    sampler = WindowSampler(load_split(args.data, "train"), args.seq_len, args.tokenizer, args.fen_context,
-                            np.random.default_rng(args.seed + rank), mirror=args.mirror, legal=legal)
-    step = 0
-    best = None
-    ckpt_path = out / CHECKPOINT
-    if args.resume:
-        if not ckpt_path.is_file():
-            raise FileNotFoundError(f"nothing to resume: {ckpt_path} does not exist")
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        step = ckpt["step"]
-        best = ckpt.get("best")
-        if rank == 0:
-            sampler.rng.bit_generator.state = ckpt["sampler_rng"]
-        else:  # other DDP ranks draw a fresh stream per resume point
-            sampler.rng = np.random.default_rng([args.seed, rank, step])
-        torch.set_rng_state(ckpt["torch_rng"])
-    ddp_model = model
-    if world > 1:
-        device_ids = [device.index] if device.type == "cuda" else None
-        ddp_model = torch.nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
-
-    val_games = load_val_games(args.data, args.eval_games) if rank == 0 else []
-    amp = autocast_dtype(device, args.dtype)
-    save_dtype = torch.float16 if args.save_dtype == "fp16" else None
-    if args.resume and args.time_budget:  # keep the schedule that the first run's calibration set
-        args.max_steps = json.loads((out / "train_config.json").read_text())["max_steps"]
-    saved_args = {k: v for k, v in vars(args).items() if k != "func"}
+def get_legal_table(data: str, rank: int) -> np.ndarray:
+    """The training split's packed legal moves: rank 0 computes the table once, the other ranks
+    wait for it."""
     if rank == 0:
-        (out / "train_config.json").write_text(json.dumps(saved_args, indent=2))
-        print(f"model: {model.num_parameters() / 1e6:.2f}M parameters, {config}", flush=True)
-    started = time.time()
-    calibrate = _Calibration(args, device) if args.time_budget and not args.resume else None
-    deadline = started + args.max_minutes * 60 if args.max_minutes else None
-    bar = tqdm(total=args.max_steps, initial=step, desc="training", disable=rank != 0, mininterval=2.0)
-    record: dict = {}
-    tokens_seen = 0
-    while step < args.max_steps:
-        lr = lr_at(step, args)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        model.train()
-        total_loss = torch.zeros((), device=device)
-        for micro in range(args.grad_accum):
-            b = {k: _to_device(v, device) for k, v in sampler.batch(args.batch_size).items()}
-            sync = micro == args.grad_accum - 1 or world == 1
-            ctx = ddp_model.no_sync() if not sync else contextlib.nullcontext()
-            with ctx, torch.autocast(device.type, dtype=amp, enabled=amp is not None):
-                logits, _ = ddp_model(b["tokens"], b["boards"], b["sides"], position_ids=b["positions"])
-                logits = logits.float()
-                loss = nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), b["targets"].view(-1))
-                if args.legal_loss:
-                    legal = legal_masks(b["legal_bits"], b["mirrored"], logits.size(-1))
-                    loss = loss + args.legal_loss * illegal_mass_loss(logits, legal)
-            (loss / args.grad_accum).backward()
-            total_loss += loss.detach() / args.grad_accum
-            tokens_seen += b["targets"].numel()
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        step += 1
-        bar.update()
-        if calibrate is not None and calibrate.update(step, bar):
-            calibrate = None
-            if rank == 0:
-                saved_args["max_steps"] = args.max_steps
-                (out / "train_config.json").write_text(json.dumps(saved_args, indent=2))
-        out_of_time = deadline is not None and time.time() > deadline
-        evaluate_now = step % args.eval_every == 0 or step == args.max_steps or out_of_time
-        if rank == 0 and (step % 50 == 0 or evaluate_now):
-            bar.set_postfix(loss=f"{float(total_loss):.3f}", lr=f"{lr:.2e}")
-            record = {"step": step, "train_loss": float(total_loss), "lr": lr, "grad_norm": float(grad_norm),
-                      "minutes": (time.time() - started) / 60, "tokens": tokens_seen * world}
-        if rank == 0 and evaluate_now:
-            metrics = evaluate_games(model, val_games, context="history", device=device) if val_games else {}
-            keys = ("loss", "top1", "top5", "legal_rate")
-            record.update({f"val_{k}": v for k, v in metrics.items() if k in keys})
-            bar.write(json.dumps(record))
-            if best is None or metrics.get("top1", 0) >= best:
-                best = metrics.get("top1", 0)
-                save_model(model, out / "best", extra={"train": saved_args, "step": step, "val": metrics},
-                           dtype=save_dtype)
-            save_model(model, out / "last", extra={"train": saved_args, "step": step, "val": metrics},
-                       dtype=save_dtype)
-            _save_checkpoint(ckpt_path, model, optimizer, step, best, sampler)
-        if rank == 0 and record.get("step") == step:
-            with open(out / METRICS, "a") as f:
-                f.write(json.dumps(record) + "\n")
-            if "val_top1" in record:
-                plot_curves(out / METRICS, out / "curves.png")
-        if out_of_time:
-            break
-    bar.close()
+        legal_table(data, "train")
     if dist.is_initialized():
         dist.barrier()
-        dist.destroy_process_group()
-    return record
+    return legal_table(data, "train")
+
+
+def get_val_games(data: str, limit: int) -> list[Game]:
+    """The first ``limit`` games of the dataset's ``val.pgn`` (none when it has none)."""
+    path = Path(data) / "val.pgn"
+    return load_games([str(path)])[0][:limit] if path.is_file() else []
+
+
+def get_batch(sampler: WindowSampler, batch_size: int, device: torch.device) -> dict[str, torch.Tensor]:
+    """A batch of training rows on ``device`` (through pinned memory on CUDA)."""
+    batch = sampler.batch(batch_size)
+    if device.type != "cuda":
+        return batch
+    return {k: v.pin_memory().to(device, non_blocking=True) for k, v in batch.items()}
+
+
+def compute_loss(model: nn.Module, batch: dict[str, torch.Tensor], legal_weight: float) -> torch.Tensor:
+    """Cross-entropy of the next move, plus ``legal_weight`` x :func:`illegal_mass_loss`."""
+    logits, _ = model(batch["tokens"], batch["boards"], batch["sides"], position_ids=batch["positions"])
+    logits = logits.float()
+    loss = nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), batch["targets"].view(-1))
+    if legal_weight:
+        legal = legal_masks(batch["legal_bits"], batch["mirrored"], logits.size(-1))
+        loss = loss + legal_weight * illegal_mass_loss(logits, legal)
+    return loss
 
 
 def legal_masks(bits: torch.Tensor, mirrored: torch.Tensor, vocab_size: int) -> torch.Tensor:
@@ -342,42 +363,37 @@ def illegal_mass_loss(logits: torch.Tensor, legal: torch.Tensor) -> torch.Tensor
     return (everything - on_legal).mean()
 
 
-def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
-    if device.type == "cuda":
-        return tensor.pin_memory().to(device, non_blocking=True)
-    return tensor
-
-
-class _Calibration:
-    """``--time-budget``: times steps 20 to 100 and then fixes ``max_steps`` (and with it the
-    cosine schedule) so that training ends in about the budget; the step count is saved."""
+class TimeBudget:
+    """``--time-budget``: times steps 20 to 100, then gives the step count (and with it the cosine
+    schedule) that ends training in about the budget."""
 
     FIRST, LAST = 20, 100
 
-    def __init__(self, args: argparse.Namespace, device: torch.device) -> None:
-        self.args = args
+    def __init__(self, minutes: float, device: torch.device) -> None:
+        self.minutes = minutes
         self.device = device
-        self.began: float | None = None
         self.started = time.time()
+        self.began: float | None = None
+        self.per_step = 0.0  # seconds, once measured
 
-    def update(self, step: int, bar: tqdm) -> bool:
-        """Called after each step; True once ``max_steps`` is fixed."""
+    def max_steps(self, step: int) -> int | None:
+        """Called after each step: None until step ``LAST``, then the step count (rank 0's on
+        every DDP rank)."""
         if step == self.FIRST:
             self.began = time.time()
         if step < self.LAST or self.began is None:
-            return False
-        per_step = (time.time() - self.began) / (self.LAST - self.FIRST)
-        left = self.args.time_budget * 60 * 0.95 - (time.time() - self.started)
-        steps = torch.tensor(max(step + 1, step + int(left / per_step)), device=self.device)
-        if dist.is_initialized():  # every rank follows rank 0's schedule
+            return None
+        self.per_step = (time.time() - self.began) / (self.LAST - self.FIRST)
+        left = self.minutes * 60 * 0.95 - (time.time() - self.started)
+        steps = torch.tensor(max(step + 1, step + int(left / self.per_step)), device=self.device)
+        if dist.is_initialized():
             dist.broadcast(steps, 0)
-        self.args.max_steps = int(steps)
-        bar.total = self.args.max_steps
-        bar.write(f"time budget: {per_step:.3f} s/step, max_steps set to {self.args.max_steps}")
-        return True
+        return int(steps)
 
 
-def _save_checkpoint(path: Path, model: MoveGPT, optimizer, step: int, best, sampler: WindowSampler) -> None:
+def save_checkpoint(path: Path, model: MoveGPT, optimizer: torch.optim.Optimizer, step: int,
+                    best: float | None, sampler: WindowSampler) -> None:
+    """Everything :func:`load_checkpoint` needs to continue exactly, written atomically."""
     tmp = path.with_suffix(".tmp")
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step, "best": best,
                 "sampler_rng": sampler.rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
@@ -385,8 +401,19 @@ def _save_checkpoint(path: Path, model: MoveGPT, optimizer, step: int, best, sam
     os.replace(tmp, path)
 
 
-def main(args: argparse.Namespace) -> int:
-    record = train(args)
-    if record and int(os.environ.get("RANK", "0")) == 0:
-        print(json.dumps(record))
-    return 0
+def load_checkpoint(path: Path, model: MoveGPT, optimizer: torch.optim.Optimizer, sampler: WindowSampler,
+                    seed: int, rank: int) -> tuple[int, float | None]:
+    """Restore the model, optimizer and random streams of a checkpoint; returns (step, best val
+    top-1). Rank 0 continues its sampler's stream, other DDP ranks draw a fresh one per step."""
+    if not path.is_file():
+        raise FileNotFoundError(f"nothing to resume: {path} does not exist")
+    device = next(model.parameters()).device
+    ckpt = torch.load(path, map_location=device, weights_only=False)
+    model.load_state_dict(ckpt["model"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    if rank == 0:
+        sampler.rng.bit_generator.state = ckpt["sampler_rng"]
+    else:
+        sampler.rng = np.random.default_rng([seed, rank, ckpt["step"]])
+    torch.set_rng_state(ckpt["torch_rng"].cpu())
+    return ckpt["step"], ckpt.get("best")

@@ -5,10 +5,9 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-import math
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,11 @@ from xiangqi import VOCAB_SIZE
 from xiangqi.encoding import red_to_move
 
 from .legality import LegalityConfig, LegalityNet, save_legality
-from .plots import plot_legality_curves
+from .options import LegalityTrainConfig
+from .plots import LEGALITY_NET, plot_curves
+from .run import CURVES, MetricsLog, get_lr
+
+WARMUP = 100  # warm-up steps
 
 
 def position_sides(split: dict[str, np.ndarray]) -> np.ndarray:
@@ -52,54 +55,60 @@ def legality_metrics(net: LegalityNet, boards: np.ndarray, sides: np.ndarray, le
             "exact": exact / n}
 
 
-def train_legality(args: argparse.Namespace) -> dict:
+def train_legality(config: LegalityTrainConfig) -> dict:
     """Train a :class:`LegalityNet` on the training positions of a dataset; evaluate on
-    validation positions (their legal moves computed by the rules engine)."""
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    train = load_split(args.data, "train")
-    bits = legal_table(args.data, "train")
-    boards_all = train["boards"]
-    sides_all = position_sides(train)
-    val = load_split(args.data, "val")
-    n_val = min(args.val_positions, len(val["moves"]))
+    validation positions (their legal moves computed by the rules engine). Returns the last
+    metrics record."""
+    # init: seeds, threads, output directory
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    # data: training positions with packed legal moves, validation positions unpacked
+    train = load_split(config.data, "train")
+    train_bits = legal_table(config.data, "train")
+    train_sides = position_sides(train)
+    val = load_split(config.data, "val")
+    n_val = min(config.val_positions, len(val["moves"]))
     val_boards = np.asarray(val["boards"][:n_val])
     val_sides = position_sides(val)[:n_val]
-    val_legal = unpack_legal(legal_table(args.data, "val")[:n_val])
+    val_legal = unpack_legal(legal_table(config.data, "val")[:n_val])
 
-    net = LegalityNet(LegalityConfig(args.channels, args.layers, args.hidden))
-    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.0)
-    settings = {k: v for k, v in vars(args).items() if not callable(v)}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    log = (out / "metrics.jsonl").open("w")
-    start = time.time()
-    steps = args.max_steps
+    # model and optimizer
+    net = LegalityNet(LegalityConfig(config.channels, config.layers, config.hidden))
+    optimizer = net.configure_optimizers(config.lr)
+
+    # loop: a random batch of positions, scored on a random subset of the vocabulary
+    log = MetricsLog(out)
+    started = time.time()
     record: dict = {}
-    for step in tqdm(range(1, steps + 1), desc="legality", unit="step"):
-        lr = args.lr * min(1.0, step / 100) * 0.5 * (1 + math.cos(math.pi * step / steps))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        idx = np.sort(rng.integers(0, len(sides_all), args.batch_size))
-        moves = torch.from_numpy(rng.choice(VOCAB_SIZE, args.moves_per_step, replace=False))
-        logits = net(torch.from_numpy(np.asarray(boards_all[idx])), torch.from_numpy(sides_all[idx]), moves)
-        target = torch.from_numpy(unpack_legal(bits[idx])[:, moves.numpy()]).float()
+    for step in tqdm(range(config.max_steps), desc="legality", unit="step"):
+        lr = get_lr(step, config.lr, 0.0, WARMUP, config.max_steps)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        idx = np.sort(rng.integers(0, len(train_sides), config.batch_size))
+        moves = torch.from_numpy(rng.choice(VOCAB_SIZE, config.moves_per_step, replace=False))
+        boards, sides = torch.from_numpy(np.asarray(train["boards"][idx])), torch.from_numpy(train_sides[idx])
+        logits = net(boards, sides, moves)
+        target = torch.from_numpy(unpack_legal(train_bits[idx])[:, moves.numpy()]).float()
         loss = nn.functional.binary_cross_entropy_with_logits(logits, target)
-        opt.zero_grad(set_to_none=True)
+        optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        opt.step()
-        out_of_time = bool(args.max_minutes) and time.time() - start > args.max_minutes * 60
-        if step % args.eval_every == 0 or step == steps or out_of_time:
-            record = {"step": step, "minutes": (time.time() - start) / 60, "train_loss": loss.item(),
+        optimizer.step()
+
+        # eval and save: every eval_every steps, at the end and when out of time
+        done = step + 1
+        out_of_time = bool(config.max_minutes) and time.time() - started > config.max_minutes * 60
+        if done % config.eval_every == 0 or done == config.max_steps or out_of_time:
+            record = {"step": done, "minutes": (time.time() - started) / 60, "train_loss": loss.item(),
                       **legality_metrics(net, val_boards, val_sides, val_legal)}
-            log.write(json.dumps(record) + "\n")
-            log.flush()
-            save_legality(net, out, extra={"train": settings, "val": record})
-            plot_legality_curves(out / "metrics.jsonl", out / "curves.png")
+            log.write(record)
+            save_legality(net, out, extra={"train": asdict(config), "val": record})
+            plot_curves(log.records(), out / CURVES, LEGALITY_NET)
             tqdm.write(json.dumps(record))
         if out_of_time:
             break
     return record
-

@@ -1,4 +1,4 @@
-"""Shared test fixtures: paths to the read-only data beside the checkout."""
+"""Shared test fixtures: paths to the read-only data beside the checkout, and the shipped policy."""
 
 from __future__ import annotations
 
@@ -54,3 +54,11 @@ def fixture_data(tmp_path_factory, wxf15_paths) -> Path:
 def fixture_games(wxf15_paths) -> list:
     """The 15 fixture games read from the ICCS file."""
     return [g for g in read_pgn_file(str(wxf15_paths["iccs"]))]
+
+
+@pytest.fixture(scope="session")
+def shipped_policy():
+    """The shipped model (or the model directory in $XQGPT_MODEL) as a policy, loaded once."""
+    from model.policy import Policy
+
+    return Policy.load(os.environ.get("XQGPT_MODEL"))

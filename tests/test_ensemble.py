@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -13,13 +12,13 @@ import pytest
 import torch
 
 from data.dataset import legal_table, load_split, unpack_legal
+from model.accuracy import evaluate_games
 from model.ensemble import Ensemble, load_any, quantize, save_ensemble
-from model.evaluate import evaluate_games
 from model.features import game_positions
 from model.legality import load_legality
 from model.network import ModelConfig, ModelLoadError, MoveGPT, load_model, save_model
-from model.options import add_legality_arguments
-from model.policy import Policy, default_model_dir
+from model.options import LegalityTrainConfig
+from model.policy import Policy
 from model.tokenizer import MoveTokenizer
 from model.train_legality import position_sides, train_legality
 from xiangqi import VOCAB_SIZE, Board
@@ -32,21 +31,17 @@ def tiny_member(seed: int) -> MoveGPT:
     return MoveGPT(ModelConfig(n_layer=2, n_embd=32, n_head=2, n_positions=32)).eval()
 
 
-def legality_args(data: Path, out: Path, **overrides) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    add_legality_arguments(parser)
-    args = parser.parse_args(["--data", str(data), "--out", str(out)])
-    defaults = dict(channels=16, layers=2, hidden=64, batch_size=64, moves_per_step=1024, lr=3e-3,
-                    max_steps=300, eval_every=100, val_positions=400, threads=1)
-    for k, v in {**defaults, **overrides}.items():
-        setattr(args, k, v)
-    return args
+def tiny_legality_config(data: Path, out: Path) -> LegalityTrainConfig:
+    """A small legality net, trained for 300 steps."""
+    return LegalityTrainConfig(data=str(data), out=str(out), channels=16, layers=2, hidden=64, batch_size=64,
+                               moves_per_step=1024, lr=3e-3, max_steps=300, eval_every=100, val_positions=400,
+                               threads=1)
 
 
 @pytest.fixture(scope="module")
 def trained_legality(fixture_data, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("legality")
-    train_legality(legality_args(fixture_data, out))
+    train_legality(tiny_legality_config(fixture_data, out))
     return out
 
 
@@ -165,18 +160,20 @@ def test_bad_ensemble_directories(tmp_path):
         Ensemble([])
 
 
-def test_shipped_ensemble_predicts_master_moves(fixture_games):
+def test_shipped_ensemble_predicts_master_moves(fixture_games, shipped_policy):
     """The shipped model on the 15 fixture master games: accurate, its argmax legal with the
     learned legality net, and playing ranks moves as evaluation does."""
-    model = load_any(default_model_dir())
-    assert isinstance(model, Ensemble) and len(model.members) == 2 and model.legality is not None
+    model = shipped_policy.model
+    if not isinstance(model, Ensemble):
+        pytest.skip("$XQGPT_MODEL names a single model, not an ensemble")
+    assert len(model.members) == 2 and model.legality is not None and shipped_policy.mirror_average
     result = evaluate_games(model, fixture_games, mirror_average=True)
     assert result["moves"] == 1378
     assert result["top1"] > 0.5 and result["top5"] > 0.8 and result["legal_rate"] > 0.99
     alone = evaluate_games(model.without_legality(), fixture_games, mirror_average=True)
     assert alone["legal_rate"] < result["legal_rate"]
     game = next(g for g in fixture_games if len(g.moves) <= 128)  # one window: the same context
-    policy, board, hits = Policy(model, mirror_average=True), game.board(), 0
+    policy, board, hits = Policy(model, mirror_average=True), game.board(), 0  # a fresh KV cache
     for move in game.moves:
         hits += policy.candidates(board, k=1)[0][0] == move
         board.push(move)

@@ -9,10 +9,8 @@ they would move.
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -25,11 +23,13 @@ from xiangqi.pgn import Game, PgnError, read_pgn_file
 
 from .ensemble import Ensemble, load_any, with_legality
 from .features import game_positions
-from .network import MoveGPT, mirror_averaged
+from .network import MoveGPT, inference_options, mirror_averaged
+from .policy import default_model_dir
 from .tokenizer import ICCS_CHARS as ICCS
 from .tokenizer import CharTokenizer, MoveTokenizer
 
 BATCH = 32
+ICCS_INDEX = {c: i for i, c in enumerate(ICCS)}
 
 
 def _game_arrays(game: Game) -> dict[str, np.ndarray]:
@@ -182,11 +182,8 @@ def _evaluate_char(model: MoveGPT, games: list[Game], device, progress: bool) ->
             "legal_rate": legal / n, "illegal_by_piece": None}
 
 
-ICCS_INDEX = {c: i for i, c in enumerate(ICCS)}
-
-
-def read_games(paths: list[str]) -> tuple[list[Game], int]:
-    """Accepted games of PGN files and the number rejected."""
+def load_games(paths: list[str]) -> tuple[list[Game], int]:
+    """The games of PGN files that have moves, and the number of games rejected (unreadable or empty)."""
     games, rejected = [], 0
     for path in paths:
         for g in read_pgn_file(path):
@@ -197,27 +194,22 @@ def read_games(paths: list[str]) -> tuple[list[Game], int]:
     return games, rejected
 
 
-def main(args: argparse.Namespace) -> int:
-    from .network import inference_options
-    from .policy import default_model_dir
-
-    directory = args.model or default_model_dir()
-    model = load_any(directory)
-    if args.no_legality_net and isinstance(model, Ensemble):
-        model = model.without_legality()
-    mirror = bool(inference_options(directory).get("mirror_average", False)) and not args.no_mirror_average
-    games, rejected = read_games(args.pgn)
-    if args.max_games:
-        games = games[: args.max_games]
+def evaluate_files(pgn: list[str], model_dir: str | Path | None = None, context: str = "history",
+                   max_games: int | None = None, mirror_average: bool = True, legality_net: bool = True,
+                   progress: bool = False) -> dict:
+    """``xqgpt eval``: :func:`evaluate_games` of a model directory (default: the shipped model) on
+    the games of PGN files. ``mirror_average`` and ``legality_net`` allow what the model directory
+    holds or asks for (``False`` leaves it out); the result also says whether the mirror images
+    were averaged and how many games were rejected."""
+    games, rejected = load_games(pgn)
+    if max_games:
+        games = games[:max_games]
     if not games:
-        raise ValueError("no readable games in " + ", ".join(args.pgn))
-    result = evaluate_games(model, games, context=args.context, progress=not args.json, mirror_average=mirror)
-    result["mirror_average"] = mirror
-    result["rejected_games"] = rejected
-    if not args.json:
-        for k, v in result.items():
-            print(f"{k:>15}: {v}", file=sys.stderr)
-    print(json.dumps(result))
-    return 0
-
-
+        raise ValueError("no readable games in " + ", ".join(pgn))
+    directory = model_dir or default_model_dir()
+    model = load_any(directory)
+    if not legality_net and isinstance(model, Ensemble):
+        model = model.without_legality()
+    mirror = bool(inference_options(directory).get("mirror_average", False)) and mirror_average
+    result = evaluate_games(model, games, context=context, progress=progress, mirror_average=mirror)
+    return {**result, "mirror_average": mirror, "rejected_games": rejected}
