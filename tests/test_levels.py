@@ -21,17 +21,6 @@ FREE_PAWN = "4k2n1/9/9/9/9/R1p6/8P/9/9/3K5 w - - 0 1"
 ALLOWS_MATE = "9/4ak3/4br3/p8/9/2P2np2/P4p3/B6R1/3r5/4K4 b - - 5 58"
 # Black to move mates with c0c1.
 MATE_IN_ONE = "3akab2/9/9/Rn2p1c1P/1Pb1P2P1/4C4/2P6/1N1AC3B/3K3cR/2rN5 b - - 0 48"
-
-
-@pytest.fixture(scope="module")
-def policy():
-    """The shipped model (tests that need it are skipped until model/default holds one)."""
-    from model.policy import ModelLoadError, Policy
-
-    try:
-        return Policy.load()
-    except ModelLoadError as e:
-        pytest.skip(f"no shipped model in model/default yet: {e}")
 # Red, far ahead, checks with its chariot back and forth; d8d9 a third time loses by perpetual check.
 PERPETUAL = "3R2C2/5k3/5a3/4R4/4PP3/n1N6/9/5p3/9/2B1KA3 w - - 29 46"
 PERPETUAL_MOVES = "c4a5 f2f1 d9d8 f8f9 d8d9 f9f8 d9d8 f8f9".split()
@@ -99,31 +88,32 @@ def test_unknown_level() -> None:
         choose_move(None, Board(), "grandmaster")
 
 
-def test_every_level_plays_legal_moves(policy) -> None:
+def test_every_level_plays_legal_moves(shipped_policy) -> None:
     rng = random.Random(0)
     for level in LEVELS:
         board = Board()
         for _ in range(12):
-            move = choose_move(policy, board, level, rng)
+            move = choose_move(shipped_policy, board, level, rng)
             assert board.is_legal(move)
             board.push(move)
 
 
-def test_argmax_levels_are_deterministic(policy) -> None:
+def test_argmax_levels_are_deterministic(shipped_policy) -> None:
     board = Board()
     board.push_uci("h2e2")
     for level in ("club", "master"):
-        assert len({choose_move(policy, board.copy(), level, random.Random(i)) for i in range(3)}) == 1
+        moves = {choose_move(shipped_policy, board.copy(), level, random.Random(i)) for i in range(3)}
+        assert len(moves) == 1
 
 
-def test_strongest_level_is_fast(policy) -> None:
+def test_strongest_level_is_fast(shipped_policy) -> None:
     """The web server plays ``master``: well under 200 ms a move on CPU (median over a game)."""
     rng = random.Random(1)
     board = Board()
     times = []
     while len(board.move_stack) < 40 and not board.is_game_over():
         start = time.perf_counter()
-        move = choose_move(policy, board, "master", rng)
+        move = choose_move(shipped_policy, board, "master", rng)
         times.append(time.perf_counter() - start)
         board.push(move)
         if not board.is_game_over():
@@ -132,6 +122,6 @@ def test_strongest_level_is_fast(policy) -> None:
     assert times[len(times) // 2] < 0.2, f"median {times[len(times) // 2] * 1000:.0f} ms a move"
 
 
-def test_default_level_beats_random_in_the_arena(policy) -> None:
+def test_default_level_beats_random_in_the_arena() -> None:
     records = run_match(f"model:{DEFAULT_LEVEL}", "random", 4, openings=2, seed=0, workers=1, progress=False)
     assert summarize(records, "model", "random")["score"] >= 0.75

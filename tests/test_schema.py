@@ -11,8 +11,6 @@ schemathesis pytest plugin, whose lazy fixture loader does not work with this py
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -33,13 +31,10 @@ expected-statuses = [400, 404, 405, 409, 413, 415, 422]
 
 
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory):
+def api_schema(shipped_policy, tmp_path_factory):
     """The app's schema, served by the app itself with the real shipped model."""
-    from model.policy import Policy
-
-    policy = Policy.load(os.environ.get("XQGPT_MODEL"))
     db = tmp_path_factory.mktemp("schema-db") / "games.db"
-    return schemathesis.openapi.from_asgi("/openapi.json", create_app(policy, f"sqlite:///{db}"),
+    return schemathesis.openapi.from_asgi("/openapi.json", create_app(shipped_policy, f"sqlite:///{db}"),
                                           config=SchemathesisConfig.from_str(CONFIG))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
@@ -32,17 +31,9 @@ MATED_FEN = "R3ka3/4a4/9/9/9/9/9/9/9/4K4 b - - 1 1"
 
 
 @pytest.fixture(scope="module")
-def policy():
-    """The shipped model (or the model directory in $XQGPT_MODEL), loaded once for the module."""
-    from model.policy import Policy
-
-    return Policy.load(os.environ.get("XQGPT_MODEL"))
-
-
-@pytest.fixture(scope="module")
-def client(policy, tmp_path_factory):
+def client(shipped_policy, tmp_path_factory):
     db = tmp_path_factory.mktemp("db") / "games.db"
-    with TestClient(create_app(policy, f"sqlite:///{db}")) as c:
+    with TestClient(create_app(shipped_policy, f"sqlite:///{db}")) as c:
         yield c
 
 
@@ -355,9 +346,9 @@ def test_store_rejects_a_stale_write(tmp_path):
     store.close()
 
 
-def test_default_database_is_in_the_user_data_dir(policy, tmp_path, monkeypatch):
+def test_default_database_is_in_the_user_data_dir(shipped_policy, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    with TestClient(create_app(policy)) as c:
+    with TestClient(create_app(shipped_policy)) as c:
         assert c.post("/api/games").status_code == 201
     assert (tmp_path / "xqgpt" / "games.db").is_file()
 
@@ -373,10 +364,10 @@ class SlowPolicy:
         return self.policy.candidates(board, k=k, temperature=temperature)
 
 
-def test_inference_runs_off_the_event_loop(policy, tmp_path):
+def test_inference_runs_off_the_event_loop(shipped_policy, tmp_path):
     import asyncio
 
-    app = create_app(SlowPolicy(policy, 1.0), f"sqlite:///{tmp_path / 'g.db'}")
+    app = create_app(SlowPolicy(shipped_policy, 1.0), f"sqlite:///{tmp_path / 'g.db'}")
 
     async def scenario() -> float:
         transport = httpx.ASGITransport(app=app)

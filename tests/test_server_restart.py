@@ -17,14 +17,6 @@ from server import create_app
 from server.db import Base, GameStore
 
 
-@pytest.fixture(scope="module")
-def policy():
-    """The shipped model (or the model directory in $XQGPT_MODEL), loaded once for the module."""
-    from model.policy import Policy
-
-    return Policy.load(os.environ.get("XQGPT_MODEL"))
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
     """A fresh SQLite file, and a PostgreSQL database when $XQGPT_TEST_POSTGRES gives its URL."""
@@ -39,13 +31,13 @@ def db_url(request, tmp_path):
     return url
 
 
-def test_games_survive_a_new_app(policy, db_url):
-    with TestClient(create_app(policy, db_url)) as c:
+def test_games_survive_a_new_app(shipped_policy, db_url):
+    with TestClient(create_app(shipped_policy, db_url)) as c:
         new = c.post("/api/games", json={"side": "black", "level": "club"}).json()
         played = c.post(f"/api/games/{new['id']}/moves", json={"move": new["legal_moves"][0]}).json()["game"]
         resigned = c.post("/api/games").json()
         resigned = c.post(f"/api/games/{resigned['id']}/resign").json()
-    with TestClient(create_app(policy, db_url)) as c:
+    with TestClient(create_app(shipped_policy, db_url)) as c:
         for before in (played, resigned):
             after = c.get(f"/api/games/{before['id']}").json()
             assert after == before

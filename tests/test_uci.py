@@ -32,17 +32,6 @@ def fake(*flags: str) -> str:
     return " ".join([PY, str(FAKE), *flags])
 
 
-@pytest.fixture(scope="module")
-def shipped_model() -> None:
-    """Skip until model/default holds the trained model (``xqgpt uci`` plays it)."""
-    from model.policy import ModelLoadError, Policy
-
-    try:
-        Policy.load()
-    except ModelLoadError as e:
-        pytest.skip(f"no shipped model in model/default yet: {e}")
-
-
 def test_dialects() -> None:
     move = Move.from_uci("h2e2")
     assert move_to_text(move, Dialect.RANKS_0_9) == "h2e2"
@@ -130,7 +119,7 @@ def test_fairy_stockfish_plays_in_the_arena() -> None:
         assert board.is_legal(client.bestmove(board))
 
 
-def test_xqgpt_uci_scripted_session(shipped_model) -> None:
+def test_xqgpt_uci_scripted_session() -> None:
     script = "\n".join([
         "uci", "setoption name Level value club", "isready", "ucinewgame",
         "position startpos moves h2e2", "go movetime 100",
@@ -159,6 +148,6 @@ def test_xqgpt_uci_scripted_session(shipped_model) -> None:
     assert any("unknown command bogus" in line for line in out)
 
 
-def test_xqgpt_uci_through_the_client(shipped_model) -> None:
+def test_xqgpt_uci_through_the_client() -> None:
     records = run_match(f"uci:{XQGPT_UCI}", "random", 2, openings=2, max_plies=40, workers=1, progress=False)
     assert "forfeit" not in summarize(records, "xqgpt uci", "random")["terminations"]
