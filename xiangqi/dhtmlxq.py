@@ -86,7 +86,7 @@ def read_dhtmlxq_game(tags: dict[str, str], *, source: str = "", index: int = 0)
         if not re.fullmatch(r"(\d{4})*", digits):
             raise fail(f"invalid move list: {digits[:40]!r} is not four digits a move")
     first = _moves(lines["0"])
-    board = start_board(game, source, index)
+    board = start_board(game, source, index, either_side=True)
     if first and first[0][0] >= 0 and (piece := board.piece_at(first[0][0])) is not None \
             and piece.color != board.turn:
         game.fen = game.fen.replace(" w ", " b ")
