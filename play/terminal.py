@@ -38,7 +38,7 @@ Commands:
   resign          give up the game
   new [red|black] start a new game (on the same side unless one is named)
   help            this text
-  quit            leave (end of input and Ctrl-C leave too)
+  quit            leave (also exit, end of input and Ctrl-C)
 Board: [ ] marks the last move, ! ! a general in check."""
 COMMANDS = ("undo", "hint", "flip", "fen", "pgn", "resign", "new", "help", "quit", "exit")
 ENDINGS = {
@@ -102,13 +102,13 @@ class TerminalGame:
             return "game over> "
         return f"{self.board.fullmove_number}. {COLOR_NAMES[self.board.turn]}> "
 
-    def text(self, board: Board, move: Move) -> str:
+    def move_text(self, board: Board, move: Move) -> str:
         """A move legal on ``board`` in the display notation, with its ICCS."""
         return f"{render_move(board, move, self.notation)} ({move.uci()})"
 
     def numbered(self, board: Board, move: Move) -> str:
         dots = "." if board.turn == RED else "..."
-        return f"{board.fullmove_number}{dots} {self.text(board, move)}"
+        return f"{board.fullmove_number}{dots} {self.move_text(board, move)}"
 
     # -- the game -------------------------------------------------------------
 
@@ -182,7 +182,7 @@ class TerminalGame:
             return
         self.say("The model's candidates for you:")
         for move, p in self.policy.candidates(self.board, k=N_CANDIDATES):
-            self.say(f"  {p:6.1%}  {self.text(self.board, move)}")
+            self.say(f"  {p:6.1%}  {self.move_text(self.board, move)}")
 
     def resign(self) -> None:
         if self.ending() is not None:
@@ -223,12 +223,19 @@ class TerminalGame:
         current = [self.record()] if self.board.move_stack or self.resigned else []
         return self.played + current
 
-    def save(self) -> None:
-        """Write the session's games to ``--pgn`` (when given)."""
-        if self.pgn_path is None:
-            return
-        text = "\n".join(write_game(g, "chinese") for g in self.games())
-        Path(self.pgn_path).write_text(text, encoding="utf-8")
+    def save(self) -> bool:
+        """Write the session's games to ``--pgn`` (when given and there are any); ``True`` when
+        written."""
+        games = self.games()
+        if self.pgn_path is None or not games:
+            return False
+        try:
+            Path(self.pgn_path).write_text("\n".join(write_game(g, "chinese") for g in games),
+                                           encoding="utf-8")
+        except OSError as e:
+            self.say(f"cannot write {self.pgn_path}: {e.strerror}")
+            return False
+        return True
 
     def pgn(self, notation: str | None) -> None:
         notation = notation or self.notation
@@ -287,8 +294,7 @@ class TerminalGame:
         except KeyboardInterrupt:
             self.say("\nInterrupted.")
             code = 130
-        self.save()
-        if self.pgn_path is not None and self.games():
+        if self.save():
             self.say(f"Games written to {self.pgn_path}.")
         return code
 
@@ -299,6 +305,8 @@ def main(args: argparse.Namespace) -> int:
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
     start_fen = Board(args.fen).fen() if args.fen else STARTING_FEN
+    if args.pgn and not Path(args.pgn).resolve().parent.is_dir():
+        raise FileNotFoundError(f"no folder for the PGN file {args.pgn}")
     chinese = args.chinese or (not args.ascii and sys.stdout.isatty())
     interactive = sys.stdin.isatty()
     if interactive:

@@ -158,13 +158,16 @@ def test_ctrl_c_leaves_cleanly(tmp_path) -> None:
     assert len(game.moves) == 2 and game.moves[0].uci() == "h2e2" and game.result == "*"
 
 
-def test_bad_arguments_fail_before_the_model_loads() -> None:
+def test_bad_arguments_fail_before_the_model_loads(tmp_path) -> None:
     run = play("--level", "grandmaster", stdin="")
     assert run.returncode == 2
     assert ("xqgpt: error: unknown level 'grandmaster'; choose one of beginner, casual, club, master"
             in run.stderr)
     run = play("--fen", "not a fen", stdin="")
     assert run.returncode == 2 and run.stderr.startswith("xqgpt: error: ")
+    run = play("--pgn", str(tmp_path / "missing" / "game.pgn"), stdin="")
+    assert run.returncode == 2
+    assert run.stderr == f"xqgpt: error: no folder for the PGN file {tmp_path / 'missing' / 'game.pgn'}\n"
     assert "Loading the model" not in run.stdout
 
 
