@@ -50,12 +50,14 @@ from .base import (
     square,
     square_name,
 )
+from .chase import judge_cycle
 from .vocab import legal_mask as _vocab_legal_mask
 
 _rng = random.Random(20261125)
 ZOBRIST_PIECE = {code: tuple(_rng.getrandbits(64) for _ in SQUARES)
                  for code in list(range(1, 8)) + list(range(-7, 0))}
 ZOBRIST_BLACK_TO_MOVE = _rng.getrandbits(64)
+RULES = ("asian", "check-only")
 MAX_FEN_COUNTER = 999_999  # largest halfmove clock and move number a FEN may give
 
 
@@ -80,22 +82,45 @@ class Termination(Enum):
     CHECKMATE = "checkmate"
     STALEMATE = "stalemate"
     PERPETUAL_CHECK = "perpetual_check"
+    PERPETUAL_CHASE = "perpetual_chase"
     REPETITION = "repetition"
     MOVE_LIMIT = "move_limit"
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """The end of a game: its termination and the winner (``None`` for a draw)."""
+    """The end of a game: its termination and the winner (``None`` for a draw).
+
+    ``chased`` is, for a perpetual chase, the piece the loser chased and its square now.
+    """
 
     termination: Termination
     winner: Color | None
+    chased: tuple[Piece, Square] | None = None
 
     def result(self) -> str:
         """PGN result string."""
         if self.winner is None:
             return "1/2-1/2"
         return "1-0" if self.winner == RED else "0-1"
+
+    def describe(self) -> str:
+        """The ending in words, e.g. ``Black loses by perpetually chasing the red chariot on e5``."""
+        if self.winner is None:
+            limit = self.termination == Termination.MOVE_LIMIT
+            return "Draw by the move limit" if limit else "Draw by repetition"
+        winner, loser = COLOR_NAMES[self.winner].capitalize(), COLOR_NAMES[not self.winner].capitalize()
+        if self.termination == Termination.CHECKMATE:
+            return f"{winner} wins by checkmate"
+        if self.termination == Termination.STALEMATE:
+            return f"{winner} wins: {loser} has no legal move"
+        if self.termination == Termination.PERPETUAL_CHECK:
+            return f"{loser} loses by perpetual check"
+        if self.chased is None:
+            return f"{loser} loses by perpetual chase"
+        piece, sq = self.chased
+        return (f"{loser} loses by perpetually chasing the {COLOR_NAMES[piece.color]} "
+                f"{PIECE_NAMES[piece.piece_type]} on {square_name(sq)}")
 
 
 # ---------------------------------------------------------------------------
@@ -105,14 +130,19 @@ class Board:
     """A xiangqi position with its move history.
 
     ``max_plies_without_capture`` sets the move-limit draw (default 120 plies, 60 moves per
-    side); ``repetitions`` the number of occurrences of a position that ends the game.
+    side); ``repetitions`` the number of occurrences of a position that ends the game;
+    ``rules`` how a repetition is judged: ``"asian"`` (default: perpetual check and perpetual
+    chase lose, see :mod:`xiangqi.chase`) or ``"check-only"`` (only perpetual check loses).
     """
 
     def __init__(self, fen: str | None = STARTING_FEN, *,
                  max_plies_without_capture: int = DEFAULT_MAX_PLIES_WITHOUT_CAPTURE,
-                 repetitions: int = DEFAULT_REPETITIONS) -> None:
+                 repetitions: int = DEFAULT_REPETITIONS, rules: str = "asian") -> None:
+        if rules not in RULES:
+            raise ValueError(f"unknown rules {rules!r}; choose one of {', '.join(RULES)}")
         self.max_plies_without_capture = max_plies_without_capture
         self.repetitions = repetitions
+        self.rules = rules
         self._board: list[int] = [0] * 90
         self.turn: Color = RED
         self.halfmove_clock = 0
@@ -234,6 +264,7 @@ class Board:
         b = Board.__new__(Board)
         b.max_plies_without_capture = self.max_plies_without_capture
         b.repetitions = self.repetitions
+        b.rules = self.rules
         b._board = self._board.copy()
         b.turn = self.turn
         b.halfmove_clock = self.halfmove_clock
@@ -522,6 +553,8 @@ class Board:
         history = self._hash_history
         start = len(history) - 1 - self.halfmove_clock
         first = history.index(self._hash, max(start, 0))
+        if self.rules == "asian":
+            return self._judge_cycle(first)  # position ``first`` came before move_stack[first]
         # _check_history[i] is True when the move that led to position i gave check.
         # Position i (i > first) was reached by a move of the colour not to move there.
         checks = {RED: True, BLACK: True}
@@ -536,11 +569,25 @@ class Board:
             return Outcome(Termination.PERPETUAL_CHECK, RED)
         return Outcome(Termination.REPETITION, None)
 
+    def _judge_cycle(self, start: int) -> Outcome:
+        """The Asian-rules verdict on the moves from ``move_stack[start]`` on (see :mod:`xiangqi.chase`)."""
+        verdict = judge_cycle(self, start)
+        checks = verdict.perpetual_check
+        if checks[RED] != checks[BLACK]:
+            return Outcome(Termination.PERPETUAL_CHECK, BLACK if checks[RED] else RED)
+        chases = verdict.chase
+        if checks[RED] or bool(chases[RED]) == bool(chases[BLACK]):
+            return Outcome(Termination.REPETITION, None)
+        loser = RED if chases[RED] else BLACK
+        sq = min(chases[loser])
+        return Outcome(Termination.PERPETUAL_CHASE, not loser, (Piece.from_code(self._board[sq]), sq))
+
     def outcome(self) -> Outcome | None:
         """How the game has ended, or ``None`` while it goes on.
 
         Checked in order: no legal move (checkmate or stalemate, both lose), repetition
-        (perpetual check loses for the checking side, otherwise a draw), the move limit.
+        (perpetual check loses for the checking side; under the Asian rules then a perpetual
+        chase loses for the chasing side; otherwise a draw), the move limit.
         """
         if not self._legal_move_ints():
             termination = Termination.CHECKMATE if self.is_check() else Termination.STALEMATE
@@ -568,7 +615,7 @@ class Board:
 
     def mirror(self) -> Board:
         """The position reflected left-right, without history."""
-        b = Board(None)
+        b = Board(None, rules=self.rules)
         b._board = [self._board[mirror_square(sq)] for sq in SQUARES]
         b.turn = self.turn
         b.halfmove_clock = self.halfmove_clock
