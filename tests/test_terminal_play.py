@@ -1,4 +1,4 @@
-"""``xqgpt play`` driven through its standard input, with the shipped model.
+"""``xqgpt play`` driven through its standard input, with the shipped model (or $XQGPT_MODEL).
 
 Each test that plays starts one ``xqgpt play`` process (loading the model takes a few seconds).
 The position of the short game is chosen so that the model's reply is forced: the game reaches a
@@ -21,6 +21,7 @@ from xiangqi.pgn import read_pgn_file
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).with_name("data")
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONIOENCODING": "utf-8"}
+MODEL = ["--model", os.environ["XQGPT_MODEL"]] if os.environ.get("XQGPT_MODEL") else []  # as conftest
 # Red to move; Ｈ５＋３ (e7g8) checks, the black general's only move is e9e8, then 俥八進六 (b2b8) mates.
 # Red's soldiers doubled on file 7 make P7=6 ambiguous.
 MATE_FEN = "r2aka3/9/4N4/p1P6/2P6/9/9/1R7/9/3K5 w - - 0 1"
@@ -29,7 +30,7 @@ PLAYED = re.compile(r"(?:You play|Xiangqi-GPT plays) \d+\.(?:\.\.)? \S+ \(([a-i]
 
 
 def play(*args: str, stdin: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "xqgpt.cli", "play", *args], input=stdin, text=True,
+    return subprocess.run([sys.executable, "-m", "xqgpt.cli", "play", *MODEL, *args], input=stdin, text=True,
                           encoding="utf-8", capture_output=True, cwd=ROOT, env=ENV, timeout=600)
 
 
@@ -138,8 +139,8 @@ def test_commands(tmp_path) -> None:
 
 def test_ctrl_c_leaves_cleanly(tmp_path) -> None:
     out = tmp_path / "game.pgn"
-    proc = subprocess.Popen([sys.executable, "-m", "xqgpt.cli", "play", "--level", "club", "--pgn", str(out)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    command = [sys.executable, "-m", "xqgpt.cli", "play", *MODEL, "--level", "club", "--pgn", str(out)]
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             cwd=ROOT, env=ENV)
     proc.stdin.write(b"h2e2\n")
     proc.stdin.flush()
