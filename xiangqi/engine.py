@@ -66,6 +66,45 @@ class Limit:
         return timeout + self.movetime / 1000 * 2
 
 
+@dataclass(frozen=True)
+class Cp:
+    """A score in centipawns for the side to move (UCI ``score cp``)."""
+
+    cp: int
+
+
+@dataclass(frozen=True)
+class Mate:
+    """A forced mate (UCI ``score mate``): the side to move mates in ``moves`` moves (> 0), is
+    mated in ``-moves`` (< 0), or is mated now (0)."""
+
+    moves: int
+
+
+Score = Cp | Mate
+
+
+def parse_score(words: list[str]) -> Score | None:
+    """The score of the words after ``score`` in an ``info`` line (``cp 35``, ``mate -3``; a
+    ``lowerbound``/``upperbound`` after it is ignored), or ``None`` if they are not one."""
+    if len(words) < 2 or words[0] not in ("cp", "mate"):
+        return None
+    try:
+        value = int(words[1])
+    except ValueError:
+        return None
+    return Cp(value) if words[0] == "cp" else Mate(value)
+
+
+def _multipv(words: list[str]) -> int:
+    """The ``multipv`` number of an ``info`` line (1 when it has none)."""
+    if "multipv" in words:
+        i = words.index("multipv") + 1
+        if i < len(words) and words[i].isdigit():
+            return int(words[i])
+    return 1
+
+
 class UciError(RuntimeError):
     """The engine died, timed out, or said something that breaks the protocol."""
 
@@ -151,7 +190,8 @@ _LIMIT_NAMES = tuple(f.name for f in fields(Limit))
 
 
 class UciClient:
-    """A running UCI engine: ``start()``, ``bestmove(board)``, ``close()`` (or use ``with``).
+    """A running UCI engine: ``start()``, ``bestmove(board)``, ``analyse(board)``, ``close()`` (or
+    use ``with``).
 
     ``timeout`` bounds each answer (plus twice the movetime for ``go``, or 50 s more for depth
     and node limits); ``startup_timeout`` bounds the handshake.
@@ -255,8 +295,30 @@ class UciClient:
 
     def bestmove(self, board: Board) -> Move:
         """The engine's move in this position (searched with the spec's limits or ``movetime``)."""
+        lines = self._go(board, self.spec.limit or Limit(movetime=self.movetime))
+        return self._read_bestmove(lines[-1].split(), board)
+
+    def analyse(self, board: Board, limit: Limit | None = None) -> tuple[Score, Move | None]:
+        """The engine's score for the side to move and its best move (``None`` when the side to
+        move has no legal move), searched with ``limit``, else the spec's limits or ``movetime``.
+        The score is the last ``info ... score`` the engine printed before ``bestmove``."""
+        lines = self._go(board, limit or self.spec.limit or Limit(movetime=self.movetime))
+        score = None
+        for line in lines:
+            words = line.split()
+            if words[:1] == ["info"] and "score" in words:
+                parsed = parse_score(words[words.index("score") + 1:])
+                if parsed is not None and _multipv(words) == 1:
+                    score = parsed
+        if score is None:
+            raise UciError(f"engine {self.name} sent no score for {board.fen()}")
+        words = lines[-1].split()
+        move = None if words[1:2] == ["(none)"] else self._read_bestmove(words, board)
+        return score, move
+
+    def _go(self, board: Board, limit: Limit) -> list[str]:
+        """Search a position; the lines up to and including ``bestmove``."""
         self._send(self.position_command(board))
-        limit = self.spec.limit or Limit(movetime=self.movetime)
         self._send(limit.go_command())
         try:
             lines = self._until("bestmove", limit.wait_seconds(self.timeout))
@@ -269,7 +331,7 @@ class UciClient:
         words = [w for line in lines for w in line.split()]
         if self.dialect is None:
             self.dialect = dialect_of(words)
-        return self._read_bestmove(lines[-1].split(), board)
+        return lines
 
     def _read_bestmove(self, words: list[str], board: Board) -> Move:
         if len(words) < 2:

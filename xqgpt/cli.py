@@ -55,6 +55,14 @@ def cmd_data_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_label(args: argparse.Namespace) -> int:
+    from data.label import label
+
+    _print_json(label(args.data_dir, args.engine, split=args.split, depth=args.depth, nodes=args.nodes,
+                      limit=args.limit, workers=args.workers, seed=args.seed))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from model.options import TrainConfig
     from model.train import train
@@ -141,6 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", help="PGN files, folders or .tar.gz/.zip archives")
     p.add_argument("--workers", type=int, default=None)
     p.set_defaults(func=cmd_data_check)
+    p = dsub.add_parser("label", help="store an engine's score and best move for positions of a split "
+                        "(DATA_DIR/SPLIT/labels; resumable)")
+    p.add_argument("data_dir", help="dataset directory from `xqgpt data build`")
+    p.add_argument("--engine", default="/usr/games/fairy-stockfish",
+                   help="UCI engine spec, PATH[?Option=value&...] (default: %(default)s)")
+    limit = p.add_mutually_exclusive_group(required=True)
+    limit.add_argument("--depth", type=int, help="search depth per position")
+    limit.add_argument("--nodes", type=int, help="search nodes per position")
+    p.add_argument("--split", choices=("train", "val", "test"), default="train")
+    p.add_argument("--limit", type=int, default=None,
+                   help="label at most this many positions (a seeded random sample of the split)")
+    p.add_argument("--workers", type=int, default=2, help="engine processes (default: 2)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the order positions are labelled in")
+    p.set_defaults(func=cmd_data_label)
 
     from model.options import (
         add_combine_arguments,
