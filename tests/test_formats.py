@@ -14,7 +14,7 @@ import pytest
 
 from data.dataset import check
 from xiangqi import Board
-from xiangqi.pgn import Game, Line, PgnError
+from xiangqi.pgn import Game, Line, PgnError, read_games, write_game
 from xiangqi.records import is_record_name, read_any
 
 SHARED = Path(os.environ.get("XQGPT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
@@ -86,6 +86,19 @@ def test_xqf_variations_and_comments():
     assert lines(game) == 12
     (game,) = read("test2.cbr")
     assert game.comments == {0: "李1", 1: "李2", 2: "李3"}
+
+
+def test_pgn_export_keeps_variations_and_comments():
+    (game,) = read("UnitTest.xqf")
+    text = write_game(game)
+    body = text[text.index("\n\n") + 2:].replace("\n", " ")
+    assert body.startswith("{棋局注解} 1. 炮二平五 {第一步红注解} (1. 炮八平五 马２进３ 2. 马八进七")
+    assert "(1. 炮二平六 马８进７" in body and "1... 马８进７ 2. 马二进三 车９平８ {第二步黑注解}" in body
+    iccs = write_game(game, "iccs")
+    assert "(1. b2e2 b9c7 2. b0c2 a9b9 3. a0b0 b7b3)" in iccs.replace("\n", " ")
+    for exported in (text, iccs):
+        (again,) = read_games(exported)
+        assert again.moves == game.moves and again.fen == game.fen
 
 
 def test_cbf_comments_and_headers():

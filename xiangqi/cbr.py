@@ -48,7 +48,7 @@ def _text(data: bytes) -> str:
         if data[i:i + 2] == b"\x00\x00":
             data = data[:i]
             break
-    return data.decode("utf-16-le", errors="replace").strip()
+    return data.decode("utf-16-le", errors="replace").replace("\r\n", "\n").strip()
 
 
 def _square(index: int) -> int:

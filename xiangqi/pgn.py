@@ -257,8 +257,46 @@ def _header_line(key: str, value: str) -> str:
     return f'[{key} "{value}"]'
 
 
+def _comment(text: str) -> str:
+    return "{" + text.replace("}", ")") + "}"
+
+
+def _line_words(line: Game | Line, board: Board | None, red_to_move: bool, number: int,
+                notation: str, words: list[str]) -> None:
+    """Append a line's moves (rendered on ``board``; ICCS without one), comments and
+    variations, each variation in parentheses after the move it replaces."""
+    numbered = False  # whether the next move needs no number of its own
+    if line.comments.get(0):
+        words.append(_comment(line.comments[0]))
+    for i, move in enumerate(line.moves):
+        variations = [v for v in line.variations if v.ply == i and v.moves]
+        before = board.copy() if board is not None and variations else None
+        text = move.uci() if board is None else render_move(board, move, notation)
+        if board is not None:
+            board.push(move)
+        if red_to_move:
+            text = f"{number}. {text}"
+        elif not numbered:
+            text = f"{number}... {text}"
+        words.append(text)
+        numbered = True
+        if line.comments.get(i + 1):
+            words.append(_comment(line.comments[i + 1]))
+            numbered = False
+        for variation in variations:
+            start = len(words)
+            _line_words(variation, before.copy() if before else None, red_to_move, number,
+                        notation, words)
+            words[start] = "(" + words[start]
+            words[-1] += ")"
+            numbered = False
+        number += not red_to_move
+        red_to_move = not red_to_move
+
+
 def write_game(game: Game, notation: str = "chinese") -> str:
-    """PGN text of a game with moves in ``iccs``, ``wxf``, ``chinese`` or ``chinese-traditional``."""
+    """PGN text of a game with moves in ``iccs``, ``wxf``, ``chinese`` or ``chinese-traditional``,
+    with its comments (``{}``) and variations (``()``)."""
     if notation not in NOTATIONS:
         raise ValueError(f"unknown notation {notation!r}")
     headers = dict(game.headers)
@@ -273,20 +311,8 @@ def write_game(game: Game, notation: str = "chinese") -> str:
     red_to_move = len(fields) < 2 or fields[1] != "b"
     number = int(fields[5]) if len(fields) > 5 else 1
     board = Board(game.fen) if notation != "iccs" else None
-    words = []  # each move with its number when it has one, so a line never ends on "12."
-    for move in game.moves:
-        if board is None:
-            text = move.uci()
-        else:
-            text = render_move(board, move, notation)
-            board.push(move)
-        if red_to_move:
-            text = f"{number}. {text}"
-        elif not words:
-            text = f"{number}... {text}"
-        words.append(text)
-        number += not red_to_move
-        red_to_move = not red_to_move
+    words: list[str] = []  # each move with its number, so a line never ends on "12."
+    _line_words(game, board, red_to_move, number, notation, words)
     words.append(game.result)
     body, line = [], ""
     for w in words:

@@ -82,7 +82,8 @@ class _Reader:
         if not 0 <= length <= MAX_COMMENT:
             raise PgnError(f"bad comment length {length} at byte {self.pos - 4}",
                            source=self.source)
-        comment = self.read(length).decode("gb18030", errors="replace").strip("\x00") if length else ""
+        text = self.read(length).decode("gb18030", errors="replace") if length else ""
+        comment = text.replace("\r\n", "\n").strip("\x00 \t\r\n")
         a = (origin - 0x18 - self.key_from) & 0xFF
         b = (target - 0x20 - self.key_to) & 0xFF
         frm = square_from_xy(a // 10, a % 10) if a < 90 else -1
