@@ -14,8 +14,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 Side = Literal["red", "black"]
 Status = Literal["playing", "finished"]
 Result = Literal["*", "1-0", "0-1", "1/2-1/2"]
-Termination = Literal["checkmate", "stalemate", "perpetual_check", "repetition", "move_limit",
-                      "resignation", "recorded_result"]
+Termination = Literal["checkmate", "stalemate", "perpetual_check", "perpetual_chase", "repetition",
+                      "move_limit", "resignation", "recorded_result"]
 Notation = Literal["chinese", "wxf", "iccs"]
 
 MAX_FEN = 256
@@ -170,6 +170,8 @@ class GameState(BaseModel):
     termination: Termination | None
     winner: Side | None
     headers: dict[str, str]
+    ending: str | None = Field(default=None, description="how a game ended by the rules, in words, e.g. "
+                               "'Black loses by perpetually chasing the red chariot on e5'")
 
 
 class NewGameResponse(GameState):

@@ -8,6 +8,7 @@ const ENDINGS = {
   checkmate: "Checkmate",
   stalemate: "Stalemate (no legal move)",
   perpetual_check: "Perpetual check",
+  perpetual_chase: "Perpetual chase",
   repetition: "Draw by repetition",
   move_limit: "Draw by the move limit",
   resignation: "Resignation",
@@ -146,6 +147,7 @@ function renderBanner() {
   } else {
     detail = `Draw (${g.result})`;
   }
+  if (g.ending) detail = `${g.ending} · ${detail}`;  // e.g. who chased what
   $("banner-title").textContent = ending;
   $("banner-detail").textContent = detail;
   banner.dataset.termination = g.termination;
