@@ -43,9 +43,14 @@ def test_readme_example_runs():
 
 
 def test_cli_table_lists_every_subcommand():
+    """The command table has a row for each subcommand and none for a command that is gone."""
     table = section("Command line")
-    missing = [c for c in subcommands(build_parser()) if f"| `{c}" not in table]
+    commands = subcommands(build_parser())
+    missing = [c for c in commands if f"| `{c}" not in table]
     assert missing == [], f"README.md's command table lacks {missing}"
+    rows = re.findall(r"^\| `(xqgpt [a-z][a-z-]*(?: [a-z][a-z-]*)?)", table, re.M)
+    stale = [r for r in rows if r not in commands]
+    assert stale == [], f"README.md's command table has rows for no command: {stale}"
 
 
 def test_folder_layout_matches_the_checkout():
