@@ -136,13 +136,16 @@ def game_state(game: GameRecord, board: Board) -> GameState:
         records.append(move_record(walk, move))
         walk.push(move)
     finished = game.termination is not None
+    outcome = board.outcome() if finished else None
+    by_rule = outcome is not None and outcome.termination.value == game.termination
+    ending = outcome.describe() if by_rule else None  # e.g. who chased what
     return GameState(
         id=game.id, created_at=game.created_at, updated_at=game.updated_at,
         human_side=game.human_side, level=game.level, start_fen=game.start_fen, fen=board.fen(),
         turn=side_name(board.turn), in_check=board.is_check(), moves=records,
         legal_moves=[] if finished else [m.uci() for m in board.legal_moves],
         status="finished" if finished else "playing", result=game.result,
-        termination=game.termination, winner=winner_of(game.result), headers=game.headers)
+        termination=game.termination, winner=winner_of(game.result), headers=game.headers, ending=ending)
 
 
 def game_summary(game: GameRecord) -> GameSummary:
