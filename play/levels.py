@@ -2,9 +2,10 @@
 
 The gentle levels sample from the model; ``club`` plays its most likely move; ``master`` checks
 the model's top candidates (and every capture) with a 2-ply search in the rules engine. It plays
-a mate in one when it sees one; it avoids moves that allow a mate in one, lose by perpetual check
-or lose material to an immediate capture, unless every move does; among equal moves it takes
-free material (a pawn or more), avoids repeating positions unless it is behind, and when it leads
+a mate in one when it sees one (or a move after which every reply loses by perpetual check or
+chase); it avoids moves that allow a mate in one, lose by perpetual check or chase or lose
+material to an immediate capture, unless every move does; among equal moves it takes free
+material (a pawn or more), avoids repeating positions unless it is behind, and when it leads
 but nothing was captured for 10 moves it prefers the moves that leave the fewest replies (mate
 and stalemate leave none); after that it follows the model.
 """
@@ -111,7 +112,7 @@ def evaluate(board: Board, move: Move, prob: float = 0.0) -> Verdict:
             return Verdict(move, prob, gain, outcome.winner is not None, lead(board, us) >= 0)
         avoid_draws = lead(board, us) >= 0
         repeats = avoid_draws and board.repetition_count() > 1
-        allows_mate, loss = False, 0.0
+        allows_mate, loss, losing_replies = False, 0.0, 0
         replies = board.legal_moves
         for reply in replies:
             target = board.piece_at(reply.to_square)
@@ -120,8 +121,10 @@ def evaluate(board: Board, move: Move, prob: float = 0.0) -> Verdict:
             board.push(reply)
             repetitions = board.repetition_count()
             repeats = repeats or (avoid_draws and repetitions > 1)
-            if repetitions >= board.repetitions:  # perpetual check by us loses
-                allows_mate = allows_mate or board.outcome().winner == (not us)
+            if repetitions >= board.repetitions:  # perpetual check or chase loses
+                winner = board.outcome().winner
+                allows_mate = allows_mate or winner == (not us)
+                losing_replies += winner == us
             answers = board.legal_moves if value > loss or board.is_check() else None
             board.pop()
             if answers is None:
@@ -132,6 +135,8 @@ def evaluate(board: Board, move: Move, prob: float = 0.0) -> Verdict:
                 recaptures = any(m.to_square == reply.to_square for m in answers)
                 won_back = PIECE_VALUES[attacker.piece_type] if recaptures and attacker else 0.0
                 loss = max(loss, value - won_back)
+        if replies and losing_replies == len(replies):  # the opponent's forced loss by the rules
+            return Verdict(move, prob, MATE, False)
         return Verdict(move, prob, gain - loss, allows_mate, repeats, len(replies))
     finally:
         board.pop()
