@@ -193,3 +193,20 @@ def test_soldier_on_its_own_side_cannot_be_chased() -> None:
 
 def test_a_check_can_chase_too() -> None:
     assert squares_chased("r3k4/9/9/1N7/9/9/9/9/9/3K5 w - - 0 1", "b6c8") == {"a9"}
+
+
+def test_master_level_avoids_losing_by_perpetual_chase() -> None:
+    from play.levels import safe_move
+
+    # Red is behind (a black chariot on i9), so a plain repetition would suit it: only the rule
+    # keeps it from chasing the cannon a third time.
+    fen = "4k3r/9/c8/9/R8/9/9/9/9/3K5 b - - 0 1"
+    moves = "a7b7 a5b5 b7a7 b5a5 a7b7 a5b5 b7a7".split()
+    candidates = [(Move.from_uci("b5a5"), 0.9), (Move.from_uci("b5b4"), 0.1)]
+    chosen = {}
+    for rules in ("check-only", "asian"):
+        board = Board(fen, rules=rules)
+        for text in moves:
+            board.push_uci(text)
+        chosen[rules] = safe_move(board, candidates).uci()
+    assert chosen == {"check-only": "b5a5", "asian": "b5b4"}
