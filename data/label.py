@@ -87,12 +87,13 @@ def _write_chunk(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 def label(data_dir: str, engine: str, *, split: str = "train", depth: int | None = None,
           nodes: int | None = None, limit: int | None = None, workers: int = 2, seed: int = 0,
-          progress: bool = True) -> dict:
+          chunk: int = CHUNK, progress: bool = True) -> dict:
     """Label positions of a split with an engine (see the module docstring); returns a summary.
 
     ``engine`` is an :class:`~xiangqi.engine.EngineSpec` text; ``depth`` or ``nodes`` replace its
     search limit (one of them, or a limit in the spec, is required). ``limit`` caps the number of
-    positions (the first ``limit`` of the seeded order); ``workers`` engine processes run at once.
+    positions (the first ``limit`` of the seeded order); ``workers`` engine processes run at once;
+    ``chunk`` positions go to a file.
     """
     spec = EngineSpec.parse(engine)
     if depth is not None or nodes is not None:
@@ -108,7 +109,7 @@ def label(data_dir: str, engine: str, *, split: str = "train", depth: int | None
     folder = labels_dir(data_dir, split)
     folder.mkdir(parents=True, exist_ok=True)
     meta = {"split": split, "positions": n, "fingerprint": _fingerprint(moves), "seed": seed,
-            "chunk": CHUNK, "engine": " ".join(spec.command), "options": spec.options,
+            "chunk": chunk, "engine": " ".join(spec.command), "options": spec.options,
             "go": spec.limit.go_command()}
     meta_path = folder / META
     if meta_path.is_file():
@@ -125,8 +126,8 @@ def label(data_dir: str, engine: str, *, split: str = "train", depth: int | None
     game_of = np.searchsorted(np.asarray(data["offsets"]), np.arange(n), side="right") - 1
     results = np.asarray(data["results"])
     todo, done = [], 0
-    for c in range(-(-total // CHUNK)):
-        rows = order[c * CHUNK:min((c + 1) * CHUNK, total)]
+    for c in range(-(-total // chunk)):
+        rows = order[c * chunk:min((c + 1) * chunk, total)]
         old_chunk = _read_chunk(_chunk_path(folder, c)) if _chunk_path(folder, c).is_file() else None
         if old_chunk is not None and len(old_chunk["index"]) >= len(rows):
             done += len(rows)
@@ -150,6 +151,7 @@ def label(data_dir: str, engine: str, *, split: str = "train", depth: int | None
         return len(rows)
 
     bar = tqdm(total=total, initial=done, desc=f"label {split}", unit="pos", disable=not progress)
+    new, interrupted = 0, False
     try:
         for _ in range(min(workers, len(todo))):
             client = UciClient(spec)
@@ -160,18 +162,21 @@ def label(data_dir: str, engine: str, *, split: str = "train", depth: int | None
             futures = [pool.submit(work, c, rows) for c, rows in todo]
             try:
                 for future in as_completed(futures):
-                    bar.update(future.result())
-            except BaseException:
+                    count = future.result()
+                    new += count
+                    bar.update(count)
+            except KeyboardInterrupt:  # Ctrl-C: the chunks being searched finish, the rest wait
+                interrupted = True
+            finally:
                 for future in futures:
                     future.cancel()
-                raise
     finally:
         for client in started:
             client.close()
         bar.close()
     labelled = sum(len(ch["index"]) for ch in _chunks(folder))
-    return {"split": split, "labels": str(folder), "positions": n, "labelled": labelled,
-            "new": total - done, "engine": meta["engine"], "go": meta["go"]}
+    return {"split": split, "labels": str(folder), "positions": n, "labelled": labelled, "new": new,
+            "interrupted": interrupted, "engine": meta["engine"], "go": meta["go"]}
 
 
 def _chunks(folder: Path) -> list[dict[str, np.ndarray]]:

@@ -169,3 +169,51 @@ def add_combine_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output model directory")
     p.add_argument("--mirror-average", action="store_true",
                    help="mark the ensemble to average each position with its mirror image when it plays")
+
+
+@dataclass
+class ValueTrainConfig(_FromArgs):
+    """A training run of the value net (:func:`model.train_value.train_value`)."""
+
+    data: str                    # dataset directory with engine labels (`xqgpt data label`)
+    out: str                     # output directory for the value net
+    target: str = "both"         # "engine" (labels), "result" (game results) or "both"
+    channels: int = 32
+    layers: int = 3
+    hidden: int = 128
+    batch_size: int = 256        # positions per step
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+    warmup: int = 100
+    max_steps: int = 3000
+    max_minutes: float | None = None
+    eval_every: int = 250
+    result_weight: float = 1.0   # weight of the result loss with target "both"
+    mirror: float = 0.5          # probability of reflecting a training position left-right
+    seed: int = 1337
+    threads: int | None = None
+
+
+def add_value_arguments(p: argparse.ArgumentParser) -> None:
+    d = ValueTrainConfig
+    p.add_argument("--data", required=True,
+                   help="dataset directory whose train/val/test splits have labels from `xqgpt data label`")
+    p.add_argument("--out", required=True, help="output directory for the value net")
+    p.add_argument("--target", choices=("engine", "result", "both"), default=d.target,
+                   help="learn the engine's scores, the games' results, or both (default: %(default)s)")
+    p.add_argument("--channels", type=int, default=d.channels)
+    p.add_argument("--layers", type=int, default=d.layers, help="convolution layers (0: an MLP)")
+    p.add_argument("--hidden", type=int, default=d.hidden)
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="positions per step")
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--warmup", type=int, default=d.warmup, help="warm-up steps")
+    p.add_argument("--max-steps", type=int, default=d.max_steps)
+    p.add_argument("--max-minutes", type=float, default=d.max_minutes, help="stop after this many minutes")
+    p.add_argument("--eval-every", type=int, default=d.eval_every)
+    p.add_argument("--result-weight", type=float, default=d.result_weight,
+                   help="weight of the game-result loss with --target both")
+    p.add_argument("--mirror", type=float, default=d.mirror,
+                   help="probability of reflecting a training position left-right")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--threads", type=int, default=d.threads, help="torch CPU threads")

@@ -81,6 +81,14 @@ def cmd_train_legality(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_value(args: argparse.Namespace) -> int:
+    from model.options import ValueTrainConfig
+    from model.train_value import train_value
+
+    _print_json(train_value(ValueTrainConfig.from_args(args)))
+    return 0
+
+
 def cmd_combine(args: argparse.Namespace) -> int:
     from model.ensemble import combine
 
@@ -169,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_eval_arguments,
         add_legality_arguments,
         add_train_arguments,
+        add_value_arguments,
     )
 
     p = sub.add_parser("train", help="train the GPT-2 move model")
@@ -179,6 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
                                               "from the board)")
     add_legality_arguments(p)
     p.set_defaults(func=cmd_train_legality)
+
+    p = sub.add_parser("train-value", help="train the value net (win/draw/loss for the side to move) on "
+                       "engine labels and game results")
+    add_value_arguments(p)
+    p.set_defaults(func=cmd_train_value)
 
     p = sub.add_parser("combine", help="join trained models (and a legality net) into one ensemble model")
     add_combine_arguments(p)

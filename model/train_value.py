@@ -1,0 +1,225 @@
+"""Training the value net (:class:`~model.value.ValueNet`) on engine labels and game results, and
+measuring it on the test split: ``xqgpt train-value --data DIR --out DIR [--target both]``.
+
+Targets, for the side to move: the engine's expected score (``score cp`` through
+:func:`~model.value.win_probability_from_cp`; a mate for the side to move is 1, against it 0),
+learned with binary cross-entropy on the net's win + draw / 2; and the game's result (win, draw or
+loss), learned with cross-entropy on the three logits. ``--target engine`` uses the first only
+(the net's split of the expected score into win and draw is then unconstrained), ``result`` the
+second only, ``both`` their sum (the result loss weighted by ``--result-weight``).
+
+The measures on a labelled split (:func:`value_metrics`): Brier score and mean absolute error of
+the expected score against the engine's; on positions the engine calls decisive (expected score
+at least :data:`DECISIVE` for one side, i.e. about 300 cp or a mate), the share where the net
+favours the same side; against the results of the games (draws as 1/2), the Brier score, and the
+share of positions of won or lost games where the net favours the winner, with the engine's own
+numbers beside them; and a calibration plot (``calibration.png``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from data.label import load_labels
+from xiangqi.encoding import MIRROR_SQUARES
+
+from .options import ValueTrainConfig
+from .plots import Curves, plot_curves
+from .run import CURVES, MetricsLog, get_lr
+from .value import (
+    DRAW,
+    LOSS,
+    WIN,
+    ValueConfig,
+    ValueNet,
+    expected_score,
+    save_value,
+    to_move_view,
+    win_probability_from_cp,
+)
+
+DECISIVE = 0.75  # engine expected score (about 300 cp) from which a position counts as decisive
+CALIBRATION = "calibration.png"
+VALUE_NET = Curves(losses={"train_loss": "train loss", "val_loss": "val loss"},
+                   scores={"val_brier": "Brier vs engine", "val_result_brier": "Brier vs results"},
+                   loss_label="loss", scores_label="validation Brier score", log_scale=True)
+
+
+def targets(labels: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boards as the side to move sees them [n, 90], the engine's expected score [n] and the
+    game's result class [n] (WIN, DRAW, LOSS; -1 unknown), all for the side to move."""
+    red = labels["red"].astype(bool)
+    score = labels["score"].astype(np.float64)
+    engine = np.where(labels["mate"], (score > 0).astype(np.float64), win_probability_from_cp(score))
+    for_red = labels["result"].astype(np.int64)
+    mover = np.where(red, for_red, -for_red)
+    result = np.select([for_red == 2, mover == 1, mover == 0], [-1, WIN, DRAW], LOSS)
+    return to_move_view(labels["boards"], red), engine.astype(np.float32), result
+
+
+def value_loss(logits: torch.Tensor, engine: torch.Tensor, result: torch.Tensor, target: str,
+               result_weight: float = 1.0) -> torch.Tensor:
+    """The training loss of a batch for a target (``engine``, ``result`` or ``both``)."""
+    loss = logits.new_zeros(())
+    if target in ("engine", "both"):
+        p = torch.softmax(logits, -1)
+        score = (p[:, WIN] + 0.5 * p[:, DRAW]).clamp(1e-6, 1 - 1e-6)
+        loss = loss + nn.functional.binary_cross_entropy(score, engine)
+    if target in ("result", "both"):
+        known = result >= 0
+        if known.any():
+            weight = result_weight if target == "both" else 1.0
+            loss = loss + weight * nn.functional.cross_entropy(logits[known], result[known])
+    return loss
+
+
+@torch.no_grad()
+def predict(net: ValueNet, boards: np.ndarray, batch: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Logits and W/D/L probabilities [n, 3] of boards already in the side to move's view."""
+    was_training = net.training
+    net.eval()
+    logits = [net(torch.from_numpy(boards[s:s + batch])) for s in range(0, len(boards), batch)]
+    net.train(was_training)
+    out = torch.cat(logits) if logits else torch.zeros((0, 3))
+    return out.numpy(), torch.softmax(out, -1).numpy()
+
+
+def value_metrics(wdl: np.ndarray, engine: np.ndarray, result: np.ndarray) -> dict:
+    """How W/D/L predictions agree with the engine's expected scores and the games' results (see
+    the module docstring)."""
+    score = expected_score(wdl)
+    decisive = (engine >= DECISIVE) | (engine <= 1 - DECISIVE)
+    decided = (result == WIN) | (result == LOSS)
+    known = result >= 0
+    result_score = np.select([result == WIN, result == DRAW], [1.0, 0.5], 0.0)
+
+    def mean(x: np.ndarray) -> float:
+        return float(np.mean(x)) if len(x) else float("nan")
+
+    def favours_winner(s: np.ndarray) -> float:
+        return mean((s[decided] > 0.5) == (result[decided] == WIN))
+
+    return {
+        "positions": len(score),
+        "brier": mean((score - engine) ** 2),
+        "mae": mean(np.abs(score - engine)),
+        "decisive_share": mean(decisive),
+        "decisive_accuracy": mean((score[decisive] > 0.5) == (engine[decisive] > 0.5)),
+        "result_brier": mean((score[known] - result_score[known]) ** 2),
+        "result_log_loss": mean(-np.log(np.clip(wdl[known, result[known]], 1e-9, 1))),
+        "winner_accuracy": favours_winner(score),
+        "engine_result_brier": mean((engine[known] - result_score[known]) ** 2),
+        "engine_winner_accuracy": favours_winner(engine),
+    }
+
+
+def plot_calibration(wdl: np.ndarray, engine: np.ndarray, result: np.ndarray, png_path: str | Path,
+                     title: str = "", bins: int = 10) -> None:
+    """Mean engine expected score and mean game score against the net's expected score, in
+    ``bins`` equal-width bins, with the diagonal of perfect calibration."""
+    import matplotlib.pyplot as plt  # model.plots has chosen the Agg backend
+
+    score = expected_score(wdl)
+    which = np.minimum((score * bins).astype(int), bins - 1)
+    known = result >= 0
+    result_score = np.select([result == WIN, result == DRAW], [1.0, 0.5], 0.0)
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.plot([0, 1], [0, 1], "k:", label="perfect calibration")
+    for values, mask, label in ((engine, np.ones_like(known), "engine expected score"),
+                                (result_score, known, "game score (draw = 1/2)")):
+        points = [(score[(which == b) & mask].mean(), values[(which == b) & mask].mean())
+                  for b in range(bins) if ((which == b) & mask).sum() >= 20]
+        if points:
+            ax.plot(*zip(*points, strict=True), "o-", label=label)
+    ax.set_xlabel("value net: expected score of the side to move")
+    ax.set_ylabel("observed (mean per bin of at least 20 positions)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
+    ax.set_title(title or f"value net calibration ({len(score)} positions)")
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=100)
+    plt.close(fig)
+
+
+def train_value(config: ValueTrainConfig) -> dict:
+    """Train a :class:`ValueNet` on the labelled training positions of a dataset, validate on the
+    labelled validation positions, and measure the result on the labelled test positions (when
+    there are any). Returns the last metrics record with the test measures under ``"test"``."""
+    # init: seeds, threads, output directory
+    if config.target not in ("engine", "result", "both"):
+        raise ValueError(f"--target must be engine, result or both, not {config.target!r}")
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    # data: labelled positions of each split, in the side to move's view
+    train_boards, train_engine, train_result = targets(load_labels(config.data, "train"))
+    if not len(train_boards):
+        raise ValueError(f"no labelled training positions in {config.data} (run `xqgpt data label`)")
+    val = targets(load_labels(config.data, "val"))
+
+    # model and optimizer
+    net = ValueNet(ValueConfig(config.channels, config.layers, hidden=config.hidden))
+    optimizer = net.configure_optimizers(config.lr, config.weight_decay)
+
+    # loop: a random batch of positions, half of them (``mirror``) reflected left-right
+    log = MetricsLog(out)
+    started = time.time()
+    record: dict = {}
+    for step in tqdm(range(config.max_steps), desc="value", unit="step"):
+        lr = get_lr(step, config.lr, config.lr / 10, config.warmup, config.max_steps)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        idx = rng.integers(0, len(train_boards), config.batch_size)
+        boards = train_boards[idx]
+        flip = rng.random(len(idx)) < config.mirror
+        boards[flip] = boards[flip][:, MIRROR_SQUARES]
+        logits = net(torch.from_numpy(boards))
+        loss = value_loss(logits, torch.from_numpy(train_engine[idx]), torch.from_numpy(train_result[idx]),
+                          config.target, config.result_weight)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+        # eval and save: every eval_every steps, at the end and when out of time
+        done = step + 1
+        out_of_time = bool(config.max_minutes) and time.time() - started > config.max_minutes * 60
+        if done % config.eval_every == 0 or done == config.max_steps or out_of_time:
+            logits_val, wdl_val = predict(net, val[0])
+            val_loss = value_loss(*map(torch.from_numpy, (logits_val, val[1], val[2])),
+                                  config.target, config.result_weight).item()
+            metrics = value_metrics(wdl_val, val[1], val[2])
+            record = {"step": done, "minutes": (time.time() - started) / 60, "train_loss": loss.item(),
+                      "val_loss": val_loss, **{f"val_{k}": v for k, v in metrics.items()}}
+            log.write(record)
+            save_value(net, out, extra={"train": asdict(config), "val": record})
+            plot_curves(log.records(), out / CURVES, VALUE_NET)
+            tqdm.write(json.dumps(record))
+        if out_of_time:
+            break
+
+    # test: the measures and the calibration plot on the labelled test positions
+    try:
+        test = targets(load_labels(config.data, "test"))
+    except FileNotFoundError:
+        return record
+    wdl_test = predict(net, test[0])[1]
+    record["test"] = value_metrics(wdl_test, test[1], test[2])
+    plot_calibration(wdl_test, test[1], test[2], out / CALIBRATION,
+                     title=f"value net ({config.target}) on {len(test[0])} test positions")
+    val_record = {k: v for k, v in record.items() if k != "test"}
+    save_value(net, out, extra={"train": asdict(config), "val": val_record, "test": record["test"]})
+    return record
