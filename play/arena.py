@@ -3,7 +3,8 @@
 The two players swap colours every game; games ``2j`` and ``2j+1`` start from the same opening
 (``--openings`` random plies from the start position), so deterministic players do not replay one
 game and each opening is played from both sides. Games end by the rules (checkmate, stalemate,
-perpetual check, repetition, the move limit) or at ``--max-plies`` (a draw). A player that fails
+perpetual check or chase, repetition, the move limit: ``Board``'s Asian rules) or at
+``--max-plies`` (a draw). A player that fails
 (an engine that crashes, times out or plays an illegal move) loses that game by forfeit.
 """
 

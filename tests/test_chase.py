@@ -210,3 +210,16 @@ def test_master_level_avoids_losing_by_perpetual_chase() -> None:
             board.push_uci(text)
         chosen[rules] = safe_move(board, candidates).uci()
     assert chosen == {"check-only": "b5a5", "asian": "b5b4"}
+
+
+def test_pgn_names_the_chased_piece_once() -> None:
+    from xiangqi.pgn import Game, read_games, write_game
+
+    fen = "4k4/9/c8/9/R8/9/9/9/9/3K5 b - - 0 1"
+    moves = [Move.from_uci(m) for m in "a7b7 a5b5 b7a7 b5a5".split() * 2]
+    for notation in ("iccs", "chinese"):
+        text = write_game(Game(fen=fen, moves=moves, result="0-1"), notation)
+        assert text.rstrip().endswith("{Red loses by perpetually chasing the black cannon on a7} 0-1")
+        (back,) = read_games(text)
+        assert write_game(back, notation) == text
+    assert "{" not in write_game(Game(fen=fen, moves=moves, result="1/2-1/2"), "iccs")

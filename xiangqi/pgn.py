@@ -24,7 +24,7 @@ from .base import (
     Move,
     XiangqiError,
 )
-from .core import Board
+from .core import Board, Termination
 from .notation import detect_notation, parse_move, render_move
 
 RESULTS = ("1-0", "0-1", "1/2-1/2", "*")
@@ -313,6 +313,10 @@ def write_game(game: Game, notation: str = "chinese") -> str:
     board = Board(game.fen) if notation != "iccs" else None
     words: list[str] = []  # each move with its number, so a line never ends on "12."
     _line_words(game, board, red_to_move, number, notation, words)
+    if game.result in ("1-0", "0-1") and not game.comments.get(len(game.moves)):
+        outcome = (board or game.end_board()).outcome()  # ``board`` is at the end when there is one
+        if outcome and outcome.termination == Termination.PERPETUAL_CHASE and outcome.result() == game.result:
+            words.append(_comment(outcome.describe()))  # who chased what
     words.append(game.result)
     body, line = [], ""
     for w in words:
