@@ -132,12 +132,13 @@ class Board:
     ``max_plies_without_capture`` sets the move-limit draw (default 120 plies, 60 moves per
     side); ``repetitions`` the number of occurrences of a position that ends the game;
     ``rules`` how a repetition is judged: ``"asian"`` (default: perpetual check and perpetual
-    chase lose, see :mod:`xiangqi.chase`) or ``"check-only"`` (only perpetual check loses).
+    chase lose, see :mod:`xiangqi.chase`) or ``"check-only"`` (only perpetual check loses);
+    ``strict=False`` loads composed positions that no game reaches (see :meth:`set_fen`).
     """
 
     def __init__(self, fen: str | None = STARTING_FEN, *,
                  max_plies_without_capture: int = DEFAULT_MAX_PLIES_WITHOUT_CAPTURE,
-                 repetitions: int = DEFAULT_REPETITIONS, rules: str = "asian") -> None:
+                 repetitions: int = DEFAULT_REPETITIONS, rules: str = "asian", strict: bool = True) -> None:
         if rules not in RULES:
             raise ValueError(f"unknown rules {rules!r}; choose one of {', '.join(RULES)}")
         self.max_plies_without_capture = max_plies_without_capture
@@ -157,12 +158,17 @@ class Board:
         if fen is None:
             self._reset_history()
         else:
-            self.set_fen(fen)
+            self.set_fen(fen, strict=strict)
 
     # -- FEN ----------------------------------------------------------------
 
-    def set_fen(self, fen: str) -> None:
-        """Set the position from a FEN string; raises :class:`InvalidFenError`."""
+    def set_fen(self, fen: str, *, strict: bool = True) -> None:
+        """Set the position from a FEN string; raises :class:`InvalidFenError`.
+
+        A position that cannot be played (a side without exactly one general, a general outside
+        its palace, an advisor or elephant off its points, the generals facing, the side not to
+        move in check) is always refused; with ``strict=False`` one that merely no game reaches
+        (a composed problem, see :meth:`status`) loads."""
         if not isinstance(fen, str):
             raise InvalidFenError("FEN must be a string")
         parts = fen.split()
@@ -200,7 +206,7 @@ class Board:
         if not (0 <= halfmove <= MAX_FEN_COUNTER and 1 <= fullmove <= MAX_FEN_COUNTER):
             raise InvalidFenError(f"FEN move counters out of range (halfmove clock 0-{MAX_FEN_COUNTER}, "
                                   f"move number 1-{MAX_FEN_COUNTER})")
-        _validate_placement(board)
+        _validate_placement(board, strict)
         previous = (self._board, self.turn, self._kings)
         self._board = board
         self.turn = BLACK if side == "b" else RED
@@ -223,6 +229,16 @@ class Board:
     def _reset_history(self) -> None:
         self._hash_history = [self._hash]
         self._check_history = [self._kings[self.turn] >= 0 and self.is_check()]
+
+    def status(self) -> list[str]:
+        """What no game could reach in this placement, in words (more pieces of a kind than a set
+        has, a soldier behind its starting squares); empty for a position play can reach.
+        Such positions load only with ``strict=False``."""
+        return _unreachable(self._board)
+
+    def is_valid(self) -> bool:
+        """Whether the placement could arise in a game: :meth:`status` is empty."""
+        return not self.status()
 
     def board_fen(self) -> str:
         rows = []
@@ -638,35 +654,46 @@ class Board:
     __hash__ = None  # boards are mutable
 
 
-def _validate_placement(board: list[int]) -> None:
-    counts: dict[int, int] = {}
-    for code in board:
-        if code:
-            counts[code] = counts.get(code, 0) + 1
-    limits = {GENERAL: 1, ADVISOR: 2, ELEPHANT: 2, HORSE: 2, CHARIOT: 2, CANNON: 2, SOLDIER: 5}
+def _validate_placement(board: list[int], strict: bool) -> None:
+    """Raise :class:`InvalidFenError` for a placement that cannot be played (and, when ``strict``,
+    for one that no game reaches, see :func:`_unreachable`)."""
     for color, sign in ((RED, 1), (BLACK, -1)):
         name = COLOR_NAMES[color]
-        generals = counts.get(GENERAL * sign, 0)
+        generals = board.count(GENERAL * sign)
         if generals != 1:
             raise InvalidFenError(f"{name} must have exactly one general, found {generals}")
-        for t, limit in limits.items():
-            n = counts.get(t * sign, 0)
-            if n > limit:
-                raise InvalidFenError(f"{name} has {n} {PIECE_NAMES[t]}s, at most {limit} allowed")
         for sq, code in enumerate(board):
-            if code * sign <= 0:
-                continue
-            t = abs(code)
-            f, r = sq % 9, sq // 9
-            where = f"{PIECE_NAMES[t]} on {square_name(sq)}"
+            t = code * sign
+            where = f"{name} {PIECE_NAMES[abs(code)]} on {square_name(sq)}" if code else ""
             if t == GENERAL and sq not in PALACE_SQUARES[color]:
-                raise InvalidFenError(f"{name} {where} is outside the palace")
+                raise InvalidFenError(f"{where} is outside the palace")
             if t == ADVISOR and sq not in ADVISOR_SQUARES[color]:
-                raise InvalidFenError(f"{name} {where} is not on an advisor point")
+                raise InvalidFenError(f"{where} is not on an advisor point")
             if t == ELEPHANT and sq not in ELEPHANT_SQUARES[color]:
-                raise InvalidFenError(f"{name} {where} is not on an elephant point")
-            if t == SOLDIER:
+                raise InvalidFenError(f"{where} is not on an elephant point")
+    problems = _unreachable(board) if strict else []
+    if problems:
+        raise InvalidFenError(problems[0])
+
+
+_PIECE_LIMITS = {ADVISOR: 2, ELEPHANT: 2, HORSE: 2, CHARIOT: 2, CANNON: 2, SOLDIER: 5}
+
+
+def _unreachable(board: list[int]) -> list[str]:
+    """What no game can reach in a placement that can be played: more pieces of a kind than a set
+    has, soldiers behind their starting squares (composed problems have both)."""
+    problems = []
+    for color, sign in ((RED, 1), (BLACK, -1)):
+        name = COLOR_NAMES[color]
+        for t, limit in _PIECE_LIMITS.items():
+            n = board.count(t * sign)
+            if n > limit:
+                problems.append(f"{name} has {n} {PIECE_NAMES[t]}s, at most {limit} allowed")
+        for sq, code in enumerate(board):
+            if code * sign == SOLDIER:
+                f, r = sq % 9, sq // 9
                 behind = r < 3 if color == RED else r > 6
                 at_home = (r in (3, 4)) if color == RED else (r in (5, 6))
                 if behind or (at_home and f % 2 == 1):
-                    raise InvalidFenError(f"{name} {where} cannot be reached by a soldier")
+                    problems.append(f"{name} soldier on {square_name(sq)} cannot be reached by a soldier")
+    return problems
