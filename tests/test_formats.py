@@ -167,10 +167,12 @@ def test_malformed_records_give_reasons():
         "version.xqf": (xqf[:2] + bytes([30]) + xqf[3:], "unsupported XQF version 30 (10 to 18 are read)"),
         "key.xqf": (xqf[:12] + bytes([(xqf[12] + 1) % 256]) + xqf[13:], "bad key"),
         "cut.cbr": ((FORMATS / "test.cbr").read_bytes()[:2300], "truncated file"),
-        "empty.cbl": (b"CCBridgeLibrary\x00" + bytes(600), "no game in the library"),
+        "empty.cbl": (b"CCBridgeLibrary\x00" + bytes(600), "no game"),
         "bad.cbf": (b"<ChineseChessRecord><MoveList><Move value='77-47'/><Move", "not a CBF file"),
         "bad.ubb": (b"[DhtmlXQ_movelist]7747774[/DhtmlXQ_movelist]", "invalid move list"),
         "bad-move.ubb": (b"[DhtmlXQ_movelist]77477077[/DhtmlXQ_movelist]", "illegal move"),
+        "orphan.ubb": (b"[DhtmlXQ_movelist]7747[/DhtmlXQ_movelist]"
+                       b"[DhtmlXQ_move_2_2_1]7062[/DhtmlXQ_move_2_2_1]", "bad variation"),
     }
     for name, (data, kind) in cases.items():
         (error,) = read_any(name, data)

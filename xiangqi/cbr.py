@@ -124,7 +124,7 @@ def read_cbl(data: bytes, *, source: str = "") -> Iterator[Game | PgnError]:
         return
     start = data.find(RECORD_MAGIC)
     if start < 0:
-        yield PgnError("no game in the library", source=source)
+        yield PgnError("no game: the library holds no record", source=source)
         return
     index = 0
     for pos in range(start, len(data), BLOCK):
@@ -151,7 +151,7 @@ def read_cbf(data: bytes, *, source: str = "") -> Game:
         raise PgnError("not a CBF file: XML with a DOCTYPE or entities", source=source)
     try:
         root = ET.fromstring(data)
-    except ET.ParseError as e:
+    except (ET.ParseError, LookupError, ValueError) as e:  # bad XML, encoding or bytes
         raise PgnError(f"not a CBF file: bad XML ({e})", source=source) from None
     if root.tag != "ChineseChessRecord":
         raise PgnError(f"not a CBF file: root element <{root.tag}>", source=source)

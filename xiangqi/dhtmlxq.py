@@ -99,11 +99,12 @@ def read_dhtmlxq_game(tags: dict[str, str], *, source: str = "", index: int = 0)
             line, board = game, board.copy()
         else:
             if base not in known:
-                raise fail(f"variation {number} branches from variation {base}, which is absent")
+                raise fail(f"bad variation: variation {number} branches from absent variation {base}")
             parent, parent_start, parent_board = known[base]
             at = start - parent_start
             if not 0 <= at <= len(parent.moves):
-                raise fail(f"variation {number} starts at move {start}, outside its parent line")
+                raise fail(f"bad variation: variation {number} starts at move {start}, outside its "
+                           "parent line")
             line, board = Line(ply=at), parent_board.copy()
             for move in parent.moves[:at]:
                 board.push(move)
@@ -135,7 +136,7 @@ def read_dhtmlxq(text: str, *, source: str = "") -> Iterator[Game | PgnError]:
         tags = {name.lower(): value for name, value in _TAG_RE.findall(block)}
         try:
             if not tags:
-                raise PgnError("no DhtmlXQ tags", source=source, game=index)
+                raise PgnError("no game: no DhtmlXQ tags", source=source, game=index)
             yield read_dhtmlxq_game(tags, source=source, index=index)
         except PgnError as e:
             yield e
