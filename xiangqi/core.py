@@ -130,9 +130,11 @@ class Board:
     """A xiangqi position with its move history.
 
     ``max_plies_without_capture`` sets the move-limit draw (default 120 plies, 60 moves per
-    side); ``repetitions`` the number of occurrences of a position that ends the game;
-    ``rules`` how a repetition is judged: ``"asian"`` (default: perpetual check and perpetual
-    chase lose, see :mod:`xiangqi.chase`) or ``"check-only"`` (only perpetual check loses);
+    side; see :meth:`plies_towards_move_limit`); ``repetitions`` the number of occurrences of a
+    position that ends the game; ``rules`` how a repetition and the move limit are judged:
+    ``"asian"`` (default: perpetual check and perpetual chase lose, see :mod:`xiangqi.chase`;
+    late checks do not count towards the move limit) or ``"check-only"`` (only perpetual check
+    loses; every ply counts);
     ``strict=False`` loads composed positions that no game reaches (see :meth:`set_fen`).
     """
 
@@ -611,9 +613,31 @@ class Board:
         rep = self._repetition_outcome()
         if rep is not None:
             return rep
-        if self.halfmove_clock >= self.max_plies_without_capture:
+        limit = self.max_plies_without_capture
+        if self.halfmove_clock >= limit and self.plies_towards_move_limit() >= limit:
             return Outcome(Termination.MOVE_LIMIT, None)
         return None
+
+    def plies_towards_move_limit(self) -> int:
+        """The plies since the last capture that count towards the move limit.
+
+        Under the Asian rules a side's checks after its tenth since the last capture do not
+        count, nor do the replies to them (as Pikafish counts); plies before the start position
+        count in full. Under ``"check-only"`` rules this is the halfmove clock.
+        """
+        plies = self.halfmove_clock
+        if self.rules != "asian":
+            return plies
+        history = self._check_history  # history[i]: the move into position i gave check
+        last = len(history) - 1
+        checks = {RED: 0, BLACK: 0}
+        for i in range(last - min(plies, last) + 1, last + 1):
+            mover = self.turn if (last - i) % 2 else not self.turn
+            if history[i]:
+                checks[mover] += 1
+            if (history[i] and checks[mover] > 10) or (history[i - 1] and checks[not mover] > 10):
+                plies -= 1
+        return plies
 
     def is_game_over(self) -> bool:
         return self.outcome() is not None
