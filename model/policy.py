@@ -22,6 +22,7 @@ from xiangqi.vocab import legal_move_indices
 from .ensemble import Ensemble, load_any, with_legality
 from .features import history_positions
 from .network import ModelLoadError, MoveGPT, average_mirror_images, inference_options, with_mirror_images
+from .sampling import sample_move
 from .tokenizer import MoveTokenizer
 
 __all__ = ["Policy", "ModelLoadError", "default_model_dir"]
@@ -134,15 +135,6 @@ class Policy:
 
     def choose(self, board: Board, temperature: float = 0.0, top_k: int | None = None,
                rng: random.Random | None = None) -> Move:
-        """A legal move: the most likely at temperature 0, else sampled (from the ``top_k`` best)."""
-        if temperature <= 0:
-            cands = self.candidates(board, k=1)
-        else:
-            cands = self.candidates(board, k=top_k, temperature=temperature)
-        if not cands:
-            raise ValueError("no legal move: the game is over")
-        if temperature <= 0 or len(cands) == 1:
-            return cands[0][0]
-        rng = rng or random.Random()
-        moves, weights = zip(*cands, strict=True)
-        return rng.choices(moves, weights=weights, k=1)[0]
+        """A legal move: the most likely at temperature 0, else sampled (from the ``top_k`` best);
+        see :func:`model.sampling.sample_move`."""
+        return sample_move(self, board, temperature, top_k, rng)

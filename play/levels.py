@@ -16,6 +16,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from model.sampling import sample_move
 from xiangqi import ADVISOR, CANNON, CHARIOT, ELEPHANT, GENERAL, HORSE, SOLDIER, Board, Color, Move, PieceType
 
 if TYPE_CHECKING:
@@ -38,27 +39,35 @@ SQUEEZE_AFTER = 20
 MATE = 1000.0
 
 
+class UnknownLevel(ValueError):
+    """A level name that :data:`LEVELS` does not define."""
+
+
+def check_level(level: str | None) -> str:
+    """``level`` if it is a key of :data:`LEVELS`, :data:`DEFAULT_LEVEL` if it is ``None``;
+    raises :class:`UnknownLevel` otherwise."""
+    if level is None:
+        return DEFAULT_LEVEL
+    if level not in LEVELS:
+        raise UnknownLevel(f"unknown level {level!r}; choose one of: {', '.join(LEVELS)}")
+    return level
+
+
 def choose_move(policy: Policy, board: Board, level: str = DEFAULT_LEVEL,
                 rng: random.Random | None = None) -> Move:
     """The move ``policy`` plays at ``level`` (a key of :data:`LEVELS`) in a position with legal moves.
 
     ``rng`` drives the sampling levels (default: a fresh unseeded generator).
     """
-    if level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
+    check_level(level)
     rng = rng or random.Random()
     if level == "beginner":
-        return _sample(policy.candidates(board, temperature=1.0), rng)
+        return sample_move(policy, board, temperature=1.0, rng=rng)
     if level == "casual":
-        return _sample(policy.candidates(board, k=4, temperature=0.5), rng)
+        return sample_move(policy, board, temperature=0.5, top_k=4, rng=rng)
     if level == "club":
-        return policy.candidates(board, k=1)[0][0]
+        return sample_move(policy, board)
     return safe_move(board, policy.candidates(board))
-
-
-def _sample(candidates: list[tuple[Move, float]], rng: random.Random) -> Move:
-    moves, weights = zip(*candidates, strict=True)
-    return rng.choices(moves, weights=weights)[0]
 
 
 @dataclass(frozen=True)

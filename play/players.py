@@ -13,7 +13,7 @@ from typing import Protocol
 from xiangqi import Board, Move
 from xiangqi.engine import EngineSpec, UciClient
 
-from .levels import DEFAULT_LEVEL, LEVELS, PIECE_VALUES, choose_move
+from .levels import DEFAULT_LEVEL, PIECE_VALUES, UnknownLevel, check_level, choose_move
 
 
 class Player(Protocol):
@@ -86,9 +86,7 @@ class ModelPlayer:
     """The GPT-2 model at a playing level (see :mod:`play.levels`)."""
 
     def __init__(self, level: str = DEFAULT_LEVEL, model_dir: str | None = None) -> None:
-        if level not in LEVELS:
-            raise ValueError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
-        self.level = level
+        self.level = check_level(level)
         self.name = f"model:{level}"
         self.policy = load_policy(model_dir)
         self.rng = random.Random(0)
@@ -130,9 +128,10 @@ def check_spec(spec: str) -> None:
     if kind in ("random", "greedy") and not rest:
         return
     if kind == "model":
-        level = rest.partition("@")[0] or DEFAULT_LEVEL
-        if level not in LEVELS:
-            raise ValueError(f"unknown level {level!r} in {spec!r}; choose one of {', '.join(LEVELS)}")
+        try:
+            check_level(rest.partition("@")[0] or None)
+        except UnknownLevel as e:
+            raise UnknownLevel(f"{e} (in {spec!r})") from None
         return
     if kind == "uci":
         EngineSpec.parse(rest)

@@ -17,7 +17,7 @@ from typing import TextIO
 from xiangqi import STARTING_FEN, Board, XiangqiError
 from xiangqi.engine import Dialect, dialect_of, move_to_text, parse_move_text
 
-from .levels import DEFAULT_LEVEL, LEVELS, choose_move
+from .levels import DEFAULT_LEVEL, LEVELS, check_level, choose_move
 
 ENGINE_NAME = "Xiangqi-GPT"
 
@@ -26,10 +26,8 @@ class UciEngine:
     """The protocol state: position, level, dialect and the model (loaded on first need)."""
 
     def __init__(self, model_dir: str | None, level: str, out: TextIO) -> None:
-        if level not in LEVELS:
-            raise ValueError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
         self.model_dir = model_dir
-        self.level = level
+        self.level = check_level(level)
         self.out = out
         self.board = Board()
         self.dialect = Dialect.RANKS_0_9

@@ -3,15 +3,19 @@
 A game is stored as its start position and its moves in ICCS; everything else (the current
 position, notation, legal moves) is recomputed from them. Every write goes through
 :meth:`GameStore.update`, which checks the row's version so that two requests racing on one
-game cannot both win (optimistic concurrency).
+game cannot both win (optimistic concurrency). A write commits only when the caller's ``then``
+callback (which builds the answer from the new game) succeeds, so a request that fails stores
+nothing.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event, func, select, update
 from sqlalchemy.engine import Engine, make_url
@@ -42,8 +46,11 @@ class GameRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
-@dataclass
-class GameRecord:
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class StoredGame:
     """A plain copy of a stored game, detached from any database session."""
 
     id: int
@@ -79,11 +86,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _record(row: GameRow) -> GameRecord:
+def _stored(row: GameRow) -> StoredGame:
     def aware(t: datetime) -> datetime:  # SQLite drops the time zone; times are stored in UTC
         return t if t.tzinfo else t.replace(tzinfo=UTC)
 
-    return GameRecord(id=row.id, created_at=aware(row.created_at), updated_at=aware(row.updated_at),
+    return StoredGame(id=row.id, created_at=aware(row.created_at), updated_at=aware(row.updated_at),
                       start_fen=row.start_fen, moves=row.moves.split(), human_side=row.human_side,
                       level=row.level, result=row.result, termination=row.termination,
                       headers=dict(row.headers or {}), version=row.version)
@@ -109,7 +116,11 @@ def make_engine(url: str) -> Engine:
 
 
 class GameStore:
-    """Create, read, update and list games; each call is one short transaction."""
+    """Create, read, update and list games; each call is one short transaction.
+
+    :meth:`create` and :meth:`update` call ``then(game)`` on the written game inside the
+    transaction and return what it returns: if it raises, the transaction is rolled back.
+    """
 
     def __init__(self, url: str) -> None:
         """Open (and if needed create) the database; ValueError if that fails."""
@@ -124,7 +135,9 @@ class GameStore:
 
     def create(self, *, start_fen: str, moves: list[str], human_side: str, level: str,
                result: str = "*", termination: str | None = None,
-               headers: dict[str, str] | None = None) -> GameRecord:
+               headers: dict[str, str] | None = None,
+               then: Callable[[StoredGame], T] = lambda game: game) -> T:
+        """Store a new game; ``then(game)`` runs before the commit (see the class docstring)."""
         now = _now()
         row = GameRow(created_at=now, updated_at=now, start_fen=start_fen, moves=" ".join(moves),
                       human_side=human_side, level=level, result=result, termination=termination,
@@ -132,18 +145,19 @@ class GameStore:
         with self._session.begin() as s:
             s.add(row)
             s.flush()
-            return _record(row)
+            return then(_stored(row))
 
-    def get(self, game_id: int) -> GameRecord:
+    def get(self, game_id: int) -> StoredGame:
         with self._session() as s:
             row = s.get(GameRow, game_id)
             if row is None:
                 raise GameNotFound(f"game {game_id} not found")
-            return _record(row)
+            return _stored(row)
 
-    def update(self, game: GameRecord, *, moves: list[str], result: str,
-               termination: str | None) -> GameRecord:
-        """Write new moves and result if the stored game is still at ``game.version``."""
+    def update(self, game: StoredGame, *, moves: list[str], result: str, termination: str | None,
+               then: Callable[[StoredGame], T] = lambda game: game) -> T:
+        """Write new moves and result if the stored game is still at ``game.version``;
+        ``then(new game)`` runs before the commit (see the class docstring)."""
         now = _now()
         with self._session.begin() as s:
             res = s.execute(update(GameRow)
@@ -152,18 +166,16 @@ class GameStore:
                                     updated_at=now, version=game.version + 1))
             if res.rowcount != 1:
                 raise GameConflict(f"game {game.id} was changed by another request; reload it")
-        return GameRecord(id=game.id, created_at=game.created_at, updated_at=now,
-                          start_fen=game.start_fen, moves=list(moves), human_side=game.human_side,
-                          level=game.level, result=result, termination=termination,
-                          headers=game.headers, version=game.version + 1)
+            return then(replace(game, updated_at=now, moves=list(moves), result=result,
+                                termination=termination, version=game.version + 1))
 
-    def recent(self, limit: int, offset: int) -> tuple[list[GameRecord], int]:
+    def recent(self, limit: int, offset: int) -> tuple[list[StoredGame], int]:
         """Games, most recently updated first, and the total count."""
         with self._session() as s:
             total = s.scalar(select(func.count()).select_from(GameRow)) or 0
             rows = s.scalars(select(GameRow).order_by(GameRow.updated_at.desc(), GameRow.id.desc())
                              .limit(limit).offset(offset))
-            return [_record(r) for r in rows], total
+            return [_stored(r) for r in rows], total
 
     def close(self) -> None:
         self.engine.dispose()

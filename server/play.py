@@ -1,36 +1,62 @@
-"""Game logic between the HTTP layer and the rules engine / model: replay, notation, outcomes."""
+"""Game logic between the HTTP routes and the rules engine / model: the model's moves, importing,
+playing on, taking back, resigning, the status of a game and its PGN.
+
+Nothing here writes to the database: the routes store what these functions computed, and build
+their answer inside the same transaction (see :class:`server.db.GameStore`).
+"""
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from play.levels import DEFAULT_LEVEL, LEVELS, choose_move
+from model.sampling import sample_move, with_temperature
+from play.levels import choose_move
 from xiangqi import BLACK, RED, Board, Color, Move, Outcome
 from xiangqi.notation import to_chinese, to_wxf
+from xiangqi.pgn import Game, PgnError, read_games, write_game
 
-from .db import GameRecord
-from .schemas import Candidate, GameState, GameSummary, ModelReply, MoveRecord
+from .db import StoredGame
+from .schemas import (
+    Candidate,
+    GameState,
+    GameSummary,
+    LegalResponse,
+    ModelReply,
+    MoveRecord,
+    MoveResponse,
+    Notation,
+    Status,
+)
 
 if TYPE_CHECKING:
     from model.policy import Policy
 
 N_CANDIDATES = 5
 SIDES: dict[Color, str] = {RED: "red", BLACK: "black"}
-
-
-class UnknownLevel(ValueError):
-    """A level name that play.levels does not define."""
+# Results that were not reached on the board: no move can be played or taken back after them.
+OFF_BOARD_ENDINGS = ("resignation", "recorded_result")
 
 
 class GameFinished(RuntimeError):
-    """A move or resignation on a game that is over."""
+    """A move, resignation or take-back that the game's end does not allow."""
 
 
 class NothingToUndo(RuntimeError):
     """Undo with no move of the human's to take back."""
+
+
+class NotYourTurn(RuntimeError):
+    """A move by the human while it is the model's turn."""
+
+
+class GameOver(ValueError):
+    """A position in which no move can be asked of the model."""
+
+
+class CannotImport(ValueError):
+    """PGN text with no readable first game."""
 
 
 def side_name(color: Color) -> str:
@@ -41,19 +67,16 @@ def side_color(name: str) -> Color:
     return RED if name == "red" else BLACK
 
 
-def replay(start_fen: str, moves: list[str]) -> Board:
-    """The board after ``moves`` (ICCS) from ``start_fen``; raises XiangqiError on a bad move."""
-    board = Board(start_fen)
-    for text in moves:
-        board.push(Move.from_uci(text))
-    return board
-
-
 def outcome_fields(outcome: Outcome | None) -> tuple[str, str | None]:
     """(result, termination) of an outcome; ("*", None) while the game goes on."""
     if outcome is None:
         return "*", None
     return outcome.result(), outcome.termination.value
+
+
+def status_of(termination: str | None) -> Status:
+    """A game is finished exactly when it has a termination."""
+    return "playing" if termination is None else "finished"
 
 
 def winner_of(result: str) -> str | None:
@@ -66,21 +89,14 @@ def move_record(board: Board, move: Move) -> MoveRecord:
                       wxf=to_wxf(board, move), chinese=to_chinese(board, move))
 
 
-def validate_level(level: str | None) -> str:
-    """The level name, or the default; raises UnknownLevel for an unknown one."""
-    if level is None:
-        return DEFAULT_LEVEL
-    if level not in LEVELS:
-        raise UnknownLevel(f"unknown level {level!r}; choose one of: {', '.join(LEVELS)}")
-    return level
+# ---------------------------------------------------------------- the model
 
 
 class Snapshot:
     """The model's move distribution in one position, computed once and then reused.
 
-    It answers ``candidates(board, k, temperature)`` like the live policy (probabilities at
-    another temperature are the same softmax, rescaled), so :func:`play.levels.choose_move` and
-    the candidate list of a reply cost one model call together.
+    It answers ``candidates(board, k, temperature)`` like the live policy, so
+    :func:`play.levels.choose_move` and the candidate list of a reply cost one model call together.
     """
 
     def __init__(self, policy: Policy, board: Board) -> None:
@@ -88,13 +104,7 @@ class Snapshot:
 
     def candidates(self, board: Board, k: int | None = None,
                    temperature: float = 1.0) -> list[tuple[Move, float]]:
-        if temperature == 1.0:
-            return self.moves[:k]
-        logits = [math.log(max(p, 1e-300)) / max(temperature, 1e-6) for _, p in self.moves]
-        top = max(logits, default=0.0)
-        weights = [math.exp(x - top) for x in logits]
-        total = sum(weights)
-        return [(m, w / total) for (m, _), w in zip(self.moves, weights, strict=True)][:k]
+        return with_temperature(self.moves, temperature)[:k]
 
 
 def _candidates(snapshot: Snapshot, board: Board) -> list[Candidate]:
@@ -103,8 +113,8 @@ def _candidates(snapshot: Snapshot, board: Board) -> list[Candidate]:
 
 
 @dataclass
-class Player:
-    """The model behind the API: one shared, thread-safe policy."""
+class ServedModel:
+    """The model behind the API: one shared, thread-safe policy and where it was loaded from."""
 
     policy: Policy
     source: str
@@ -116,19 +126,36 @@ class Player:
         return move, ModelReply(move=move.uci(), wxf=to_wxf(board, move), chinese=to_chinese(board, move),
                                 candidates=_candidates(snapshot, board))
 
-    def sample(self, board: Board, temperature: float, top_k: int | None,
-               rng: random.Random) -> tuple[Move, list[Candidate]]:
-        """The model's move at ``temperature`` (0: the most likely) among its ``top_k`` best moves."""
+    def move(self, board: Board, temperature: float, top_k: int | None,
+             rng: random.Random) -> MoveResponse:
+        """The model's move at ``temperature`` (0: the most likely) among its ``top_k`` best moves,
+        and the position after it; :class:`GameOver` when the game is already over."""
+        over = board.outcome()
+        if over is not None:
+            raise GameOver(f"the game is already over ({over.termination.value}): no move to make")
         snapshot = Snapshot(self.policy, board)
-        if temperature <= 0:
-            move = snapshot.moves[0][0]
-        else:
-            cands = snapshot.candidates(board, k=top_k, temperature=temperature)
-            move = rng.choices([m for m, _ in cands], weights=[p for _, p in cands])[0]
-        return move, _candidates(snapshot, board)
+        move = sample_move(snapshot, board, temperature, top_k, rng)
+        record = move_record(board, move)
+        candidates = _candidates(snapshot, board)
+        board.push(move)
+        result, termination = outcome_fields(board.outcome())
+        return MoveResponse(move=record.iccs, wxf=record.wxf, chinese=record.chinese, candidates=candidates,
+                            fen=board.fen(), status=status_of(termination), result=result,
+                            termination=termination, winner=winner_of(result))
 
 
-def game_state(game: GameRecord, board: Board) -> GameState:
+def legal_response(board: Board) -> LegalResponse:
+    """Legal moves and the state of a position."""
+    result, termination = outcome_fields(board.outcome())
+    return LegalResponse(fen=board.fen(), turn=side_name(board.turn), in_check=board.is_check(),
+                         moves=[m.uci() for m in board.legal_moves], status=status_of(termination),
+                         result=result, termination=termination, winner=winner_of(result))
+
+
+# ---------------------------------------------------------------- stored games
+
+
+def game_state(game: StoredGame, board: Board) -> GameState:
     """The API view of a stored game whose moves have been replayed on ``board``."""
     records = []
     walk = board.root()
@@ -144,22 +171,69 @@ def game_state(game: GameRecord, board: Board) -> GameState:
         human_side=game.human_side, level=game.level, start_fen=game.start_fen, fen=board.fen(),
         turn=side_name(board.turn), in_check=board.is_check(), moves=records,
         legal_moves=[] if finished else [m.uci() for m in board.legal_moves],
-        status="finished" if finished else "playing", result=game.result,
+        status=status_of(game.termination), result=game.result,
         termination=game.termination, winner=winner_of(game.result), headers=game.headers, ending=ending)
 
 
-def game_summary(game: GameRecord) -> GameSummary:
+def game_summary(game: StoredGame) -> GameSummary:
     title = game.headers.get("Event") or f"Game {game.id}"
     return GameSummary(id=game.id, created_at=game.created_at, updated_at=game.updated_at,
                        human_side=game.human_side, level=game.level, plies=len(game.moves),
-                       status="finished" if game.termination else "playing", result=game.result,
+                       status=status_of(game.termination), result=game.result,
                        termination=game.termination, title=title)
 
 
-def undo_moves(game: GameRecord, board: Board) -> None:
-    """Pop the human's last move and the model's reply after it (if any) from ``board``."""
-    if game.termination == "resignation":
-        raise GameFinished(f"game {game.id} is over (resignation); start a new game")
+@dataclass
+class ImportedGame:
+    """The first game of a PGN text, ready to store."""
+
+    board: Board  # the final position, with the moves on its stack
+    result: str
+    termination: str | None
+    headers: dict[str, str]
+
+
+def import_pgn(text: str) -> ImportedGame:
+    """Read the first game of ``text``; a recorded result ends a game the board leaves open.
+
+    Raises :class:`CannotImport` when there is no game or it cannot be read."""
+    first = next(iter(read_games(text)), None)
+    if first is None:
+        raise CannotImport("no game found in the PGN text")
+    if isinstance(first, PgnError):
+        raise CannotImport(f"cannot import the PGN: {first}")
+    board = first.end_board()
+    result, termination = outcome_fields(board.outcome())
+    if termination is None and first.result != "*":
+        result, termination = first.result, "recorded_result"
+    headers = {k: v for k, v in first.headers.items() if k not in ("Result", "FEN", "Format")}
+    return ImportedGame(board, result, termination, headers)
+
+
+def check_human_move(game: StoredGame, board: Board) -> None:
+    """Raise unless the human may move now in ``game`` (replayed on ``board``)."""
+    if game.termination is not None:
+        raise GameFinished(f"game {game.id} is over ({game.termination}); start a new game")
+    if board.turn != side_color(game.human_side):
+        raise NotYourTurn(f"it is not {game.human_side}'s turn in game {game.id}")
+
+
+def resign_result(game: StoredGame) -> str:
+    """The result when the human resigns ``game``: the model's side wins."""
+    if game.termination is not None:
+        raise GameFinished(f"game {game.id} is already over ({game.termination})")
+    return "0-1" if game.human_side == "red" else "1-0"
+
+
+def take_back(game: StoredGame, board: Board) -> None:
+    """Pop the human's last move and the model's reply after it (if any) from ``board``.
+
+    A game that ended on the board (checkmate, stalemate, a rule draw) can be taken back and
+    goes on; a resignation or a recorded result stands (:class:`GameFinished`).
+    """
+    if game.termination in OFF_BOARD_ENDINGS:
+        raise GameFinished(f"game {game.id} is over ({game.termination}) and its result stands; "
+                           "start a new game")
     human = side_color(game.human_side)
     # Index of the human's last move: plies alternate, the root's side to move made ply 0.
     root_turn = board.root().turn
@@ -172,3 +246,15 @@ def undo_moves(game: GameRecord, board: Board) -> None:
         raise NothingToUndo(f"game {game.id} has no move of yours to take back")
     while len(board.move_stack) > last_human:
         board.pop()
+
+
+def game_pgn(game: StoredGame, board: Board, notation: Notation) -> str:
+    """PGN text of a stored game (replayed on ``board``): players, date, its own headers."""
+    model_name = f"Xiangqi-GPT ({game.level})"
+    headers = {"Event": f"Xiangqi-GPT game {game.id}", "Site": "xqgpt serve",
+               "Date": game.created_at.strftime("%Y.%m.%d"),
+               "Red": "Human" if game.human_side == "red" else model_name,
+               "Black": "Human" if game.human_side == "black" else model_name}
+    headers.update(game.headers)
+    return write_game(Game(headers=headers, fen=game.start_fen, moves=list(board.move_stack),
+                           result=game.result), notation)

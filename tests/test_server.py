@@ -104,7 +104,7 @@ def test_move_errors(client, body, words):
 
 def test_malformed_and_oversized_bodies(client):
     assert_error(client.post("/api/move", content=b"{not json", headers={"content-type": "application/json"}),
-                 422, "json")
+                 400, "json")
     assert_error(client.post("/api/move", json=["h2e2"]), 422, "body")
     big = b'{"fen": "' + b"x" * 1_100_000 + b'"}'
     r = client.post("/api/move", content=big, headers={"content-type": "application/json"})

@@ -1,0 +1,164 @@
+"""Regression tests of issue 19 through HTTP: a request that fails stores nothing, a stored game is
+always readable, no data dropped without a word, and errors as the API documents them."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from server import create_app
+from server.db import GameStore
+from xiangqi import STARTING_FEN
+
+HUGE = "9" * 4300
+KINGS = "4k4/9/9/9/9/9/9/9/9/3K5"
+# The game of test_server.py that ends in checkmate (the human, Black, is mated), cut to its end.
+MATE_PGN = """[Event "mate"]
+[Result "1-0"]
+
+1. 炮二平五 马２进３ 2. 马二进三 象３进５ 3. 车一平二 炮８平７ 4. 马八进七 马８进９ 5. 炮八平九 卒３进１
+6. 车九平八 炮２平１ 7. 兵五进一 士４进５ 8. 兵五进一 车１平４ 9. 马七进五 炮１进４ 10. 车八进三 炮１退２
+11. 兵五进一 马３进５ 12. 炮五进四 卒３进１ 13. 马五进七 炮１平３ 14. 车八进二 车４进３ 15. 炮五平一 车４进４
+16. 炮一进三 车４平７ 17. 车二进七 炮７进４ 18. 车八进四 炮３退４ 19. 车二平五 炮７进３ 20. 帅五进一 炮７平４
+21. 车八平七 炮４退９ 22. 车五进一 1-0
+"""
+
+
+@pytest.fixture(scope="module")
+def client(shipped_policy, tmp_path_factory):
+    db = tmp_path_factory.mktemp("db") / "games.db"
+    with TestClient(create_app(shipped_policy, f"sqlite:///{db}")) as c:
+        yield c
+
+
+def snapshot(client: TestClient) -> list[dict]:
+    """Every stored game as the API shows it."""
+    games = client.get("/api/games", params={"limit": 100}).json()["games"]
+    return [client.get(f"/api/games/{g['id']}").json() for g in games]
+
+
+def imported(client: TestClient, pgn: str) -> dict:
+    r = client.post("/api/games/import", json={"pgn": pgn})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def assert_error(r, status: int, *words: str) -> None:
+    assert r.status_code == status, r.text
+    detail = r.json()["detail"]
+    for w in words:
+        assert w.lower() in detail.lower(), detail
+
+
+@pytest.mark.parametrize("fen", [f"{KINGS} b - - 0 {HUGE}", f"{KINGS} b - - {HUGE} 1",
+                                 f"{KINGS} b - - 0 1000000", f"{KINGS} b - - -1 1"])
+def test_fen_with_unbounded_counters_is_refused_and_nothing_is_stored(client, fen):
+    before = snapshot(client)
+    r = client.post("/api/games/import", json={"pgn": f'[FEN "{fen}"]\n\n1... e9e8 *\n'})
+    assert_error(r, 422, "fen", "counter")
+    assert_error(client.post("/api/move", json={"fen": fen[:256]}), 422, "counter")
+    assert_error(client.get("/api/legal", params={"fen": fen[:256]}), 422, "counter")
+    assert snapshot(client) == before
+
+
+def test_largest_counters_are_read_back_and_replayed(client):
+    fen = f"{KINGS} b - - 0 999999"
+    g = imported(client, f'[FEN "{fen}"]\n\n1... e9e8 *\n')
+    assert (g["start_fen"], g["status"]) == (fen, "playing")
+    assert g["fen"] == "9/4k4/9/9/9/9/9/9/9/3K5 w - - 1 1000000"
+    over = imported(client, f'[FEN "{KINGS} b - - 999999 1"]\n\n1... e9e8 *\n')
+    assert over["termination"] == "move_limit" and over["fen"].endswith(" w - - 1000000 2")
+    assert client.get(f"/api/games/{g['id']}").json() == g
+    assert client.post(f"/api/games/{g['id']}/resign").status_code == 200
+    assert client.get(f"/api/games/{g['id']}").status_code == 200
+
+
+def test_a_write_whose_answer_fails_is_rolled_back(tmp_path):
+    """The store commits only when the answer was built (``then``): a failure there stores nothing."""
+    store = GameStore(f"sqlite:///{tmp_path / 'g.db'}")
+
+    def fail(game):
+        raise ValueError("the answer could not be built")
+
+    with pytest.raises(ValueError):
+        store.create(start_fen=STARTING_FEN, moves=["h2e2"], human_side="black", level="club", then=fail)
+    assert store.recent(10, 0) == ([], 0)
+    game = store.create(start_fen=STARTING_FEN, moves=[], human_side="red", level="club")
+    with pytest.raises(ValueError):
+        store.update(game, moves=["h2e2"], result="*", termination=None, then=fail)
+    assert store.get(game.id) == game
+    assert store.update(game, moves=["h2e2"], result="*", termination=None).moves == ["h2e2"]
+    store.close()
+
+
+def test_repeated_header_key_keeps_the_last_value_and_the_moves(client):
+    g = imported(client, '[Event "a"]\n[Event "b"]\n\n1. h2e2 h9g7 *\n')
+    assert [m["iccs"] for m in g["moves"]] == ["h2e2", "h9g7"] and g["headers"]["Event"] == "b"
+
+
+def test_a_recorded_result_stands_for_move_undo_and_resign(client):
+    g = imported(client, '[Result "1-0"]\n\n1. h2e2 h9g7 1-0\n')
+    assert (g["status"], g["termination"]) == ("finished", "recorded_result")
+    assert_error(client.post(f"/api/games/{g['id']}/moves", json={"move": "h0g2"}), 409, "over")
+    assert_error(client.post(f"/api/games/{g['id']}/undo"), 409, "recorded_result", "stands")
+    assert_error(client.post(f"/api/games/{g['id']}/resign"), 409, "over")
+    assert client.get(f"/api/games/{g['id']}").json() == g
+
+
+def test_a_game_ended_on_the_board_can_be_taken_back(client):
+    """Checkmate ends the game for moves and resignation, but undo takes the mate back."""
+    g = imported(client, MATE_PGN)
+    assert (g["termination"], g["human_side"]) == ("checkmate", "black")
+    assert_error(client.post(f"/api/games/{g['id']}/moves", json={"move": "e9e8"}), 409, "over")
+    assert_error(client.post(f"/api/games/{g['id']}/resign"), 409, "over")
+    r = client.post(f"/api/games/{g['id']}/undo")
+    assert r.status_code == 200, r.text
+    back = r.json()
+    assert (back["status"], back["result"], back["termination"]) == ("playing", "*", None)
+    assert [m["iccs"] for m in back["moves"]] == [m["iccs"] for m in g["moves"][:-2]]
+
+
+def test_pgn_export_keeps_counters_that_differ_from_the_start(client):
+    start = STARTING_FEN.replace(" 0 1", " 119 1")
+    g = imported(client, f'[FEN "{start}"]\n\n1. h2e2 *\n')
+    assert (g["start_fen"], g["termination"]) == (start, "move_limit")
+    pgn = client.get(f"/api/games/{g['id']}/pgn", params={"notation": "iccs"}).text
+    assert f'[FEN "{start}"]' in pgn
+    again = imported(client, pgn)
+    assert (again["start_fen"], again["fen"], again["termination"]) == (start, g["fen"], "move_limit")
+    plain = imported(client, "1. h2e2 *\n")
+    assert "[FEN" not in client.get(f"/api/games/{plain['id']}/pgn").text
+
+
+@pytest.mark.parametrize("body", [b"{not json", b'{"moves": ["h2e2"]', b"\xff\xfe{}", b"{'fen': 1}"])
+@pytest.mark.parametrize("path", ["/api/move", "/api/games", "/api/games/import"])
+def test_unreadable_json_is_400(client, body, path):
+    before = snapshot(client)
+    r = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert isinstance(r.json()["detail"], str) and r.json()["detail"]
+    assert snapshot(client) == before
+
+
+def test_readable_json_of_the_wrong_shape_stays_422(client):
+    assert_error(client.post("/api/move", json=["h2e2"]), 422, "body")
+    assert_error(client.post("/api/move", json={"moves": "h2e2"}), 422, "moves")
+
+
+@pytest.mark.parametrize("game_id", ["%202", "+2", "02", "2%20", "1e0", "2.0", "-2", "%EF%BC%92"])
+def test_game_ids_are_plain_digits(client, game_id):
+    g = imported(client, "1. h2e2 *\n")
+    assert client.get(f"/api/games/{g['id']}").status_code == 200
+    for suffix, method in [("", "GET"), ("/pgn", "GET"), ("/undo", "POST"), ("/resign", "POST")]:
+        assert_error(client.request(method, f"/api/games/{game_id}{suffix}"), 422, "game_id")
+    assert client.get(f"/api/games/{g['id']}").json() == g
+
+
+def test_perpetual_chase_is_a_documented_termination():
+    """Every termination the rules engine can report is one the API's schema allows."""
+    from typing import get_args
+
+    from server.schemas import Termination
+    from xiangqi import Termination as RulesTermination
+
+    assert {t.value for t in RulesTermination} <= set(get_args(Termination))
