@@ -41,22 +41,6 @@ Commands:
   quit            leave (also exit, end of input and Ctrl-C)
 Board: [ ] marks the last move, ! ! a general in check."""
 COMMANDS = ("undo", "hint", "flip", "fen", "pgn", "resign", "new", "help", "quit", "exit")
-ENDINGS = {
-    "checkmate": "{winner} wins by checkmate",
-    "stalemate": "{winner} wins: {loser} has no legal move",
-    "perpetual_check": "{winner} wins: {loser} checked perpetually",
-    "resignation": "{winner} wins: {loser} resigned",
-    "repetition": "draw by repetition",
-    "move_limit": "draw by the move limit",
-}
-
-
-def describe_result(result: str, termination: str) -> str:
-    """A sentence for the end of a game, e.g. ``Red wins by checkmate (1-0)``."""
-    winner = RED if result == "1-0" else BLACK
-    text = ENDINGS[termination].format(winner=COLOR_NAMES[winner].capitalize(),
-                                       loser=COLOR_NAMES[not winner].capitalize())
-    return f"{text[0].upper()}{text[1:]} ({result})."
 
 
 class TerminalGame:
@@ -92,7 +76,8 @@ class TerminalGame:
     def status(self) -> str:
         ending = self.ending()
         if ending is not None:
-            return f"Game over: {describe_result(*ending)} Type new, undo, pgn or quit."
+            result, _, description = ending
+            return f"Game over: {description} ({result}). Type new, undo, pgn or quit."
         mover = COLOR_NAMES[self.board.turn].capitalize()
         who = "you" if self.board.turn == self.side else "the model"
         return f"{mover} to move ({who}){' and in check!' if self.board.is_check() else '.'}"
@@ -112,14 +97,15 @@ class TerminalGame:
 
     # -- the game -------------------------------------------------------------
 
-    def ending(self) -> tuple[str, str] | None:
-        """(result, termination) once the game is over."""
+    def ending(self) -> tuple[str, str, str] | None:
+        """(result, termination, the ending in words) once the game is over."""
         if self.resigned:
-            return ("0-1" if self.side == RED else "1-0"), "resignation"
+            you, model = COLOR_NAMES[self.side].capitalize(), COLOR_NAMES[not self.side].capitalize()
+            return ("0-1" if self.side == RED else "1-0"), "resignation", f"{model} wins: {you} resigned"
         outcome = self.board.outcome()
         if outcome is None:
             return None
-        return outcome.result(), outcome.termination.value
+        return outcome.result(), outcome.termination.value, outcome.describe()
 
     def start(self) -> None:
         """Show the board; the model moves first when it has the move."""
