@@ -16,6 +16,7 @@ from data.dataset import check
 from xiangqi import Board
 from xiangqi.pgn import Game, Line, PgnError, read_games, write_game
 from xiangqi.records import is_record_name, read_any
+from xiangqi.xqf import TEXT_FIELDS, read_xqf, write_xqf
 
 SHARED = Path(os.environ.get("XQGPT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 FORMATS = SHARED / "data" / "fixtures" / "formats"
@@ -99,6 +100,18 @@ def test_pgn_export_keeps_variations_and_comments():
     for exported in (text, iccs):
         (again,) = read_games(exported)
         assert again.moves == game.moves and again.fen == game.fen
+
+
+def test_xqf_export_round_trips_every_fixture_game():
+    xqf_headers = {name for _, name in TEXT_FIELDS} | {"Result"}
+    games = [g for p in sorted(FORMATS.iterdir()) if is_record_name(p.name)
+             for g in read(p.name) if isinstance(g, Game)]
+    assert len(games) == 153
+    for game in games:
+        again = read_xqf(write_xqf(game))
+        assert (again.fen, again.moves, again.variations, again.comments, again.result) == \
+            (game.fen, game.moves, game.variations, game.comments, game.result)
+        assert again.headers == {k: v for k, v in game.headers.items() if k in xqf_headers}
 
 
 def test_cbf_comments_and_headers():

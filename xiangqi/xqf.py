@@ -1,4 +1,4 @@
-"""Reading XQStudio (象棋演播室) XQF records, versions 10 to 18.
+"""Reading XQStudio (象棋演播室) XQF records, versions 10 to 18, and writing version 10.
 
 Layout (see docs/formats.md for the sources): a 1024-byte header, then the move tree.
 
@@ -7,7 +7,7 @@ Layout (see docs/formats.md for the sources): a 1024-byte header, then the move 
   Black's chariot, horse, elephant, advisor, general, advisor, elephant, horse, chariot, two
   cannons and five soldiers; ``10 * file + rank`` from Red's lower left, > 89 for a piece off
   the board), the side to move and result, and Pascal strings (length byte, GBK text): title,
-  event, date, site, Red, Black, opening, commentator and author.
+  event, date, site, Red, Black, time control, commentator and author.
 - Versions ≥ 11 scramble: the piece places are shifted by a key (and rotated in their list
   from version 12), and every byte from offset 1024 on has a 32-byte key stream subtracted.
 - The tree: one 4-byte record per node (origin, target, flags, reserved), the first one the
@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import struct
 
+from .base import PIECE_SYMBOLS
+from .core import Board
 from .movetree import Record, placement_fen, replay_tree, square_from_xy
-from .pgn import Game, PgnError
+from .pgn import Game, Line, PgnError
 
 MAGIC = b"XQ"
 HEADER_SIZE = 1024
@@ -29,7 +31,7 @@ PIECE_LETTERS = "RNBAKABNRCCPPPPP"
 RESULTS = {1: "1-0", 2: "0-1", 3: "1/2-1/2"}
 # (offset, header) of the Pascal strings of the header.
 TEXT_FIELDS = ((80, "Title"), (208, "Event"), (272, "Date"), (288, "Site"), (304, "Red"),
-               (320, "Black"), (336, "Opening"), (464, "Annotator"), (480, "Author"))
+               (320, "Black"), (336, "TimeControl"), (464, "Annotator"), (480, "Author"))
 _KEY_TEXT = b"[(C) Copyright Mr. Dong Shiwei.]"
 MAX_COMMENT = 1 << 20
 
@@ -136,3 +138,67 @@ def read_xqf(data: bytes, *, source: str = "") -> Game:
     # Version 10 files do not always flag the first move: any record after the root is one.
     has_moves = root.has_next or (reader.old and reader.pos < len(data))
     return replay_tree(game, reader.record, has_moves, source=source)
+
+
+def _pascal(text: str, size: int) -> bytes:
+    """A Pascal string field of ``size`` bytes: length byte, GBK text cut on a character."""
+    data = b""
+    for ch in text:
+        encoded = ch.encode("gb18030")
+        if len(data) + len(encoded) > size - 1:
+            break
+        data += encoded
+    return bytes([len(data)]) + data.ljust(size - 1, b"\x00")
+
+
+def _record(frm: int, to: int, has_next: bool, has_sibling: bool, comment: str) -> bytes:
+    """A version 10 move record: squares as ``10 * file + rank`` plus the offsets, the flags
+    and the comment length (always present in version 10), then the comment."""
+    text = comment.encode("gb18030")
+    return (bytes([frm % 9 * 10 + frm // 9 + 0x18, to % 9 * 10 + to // 9 + 0x20,
+                   (0xF0 if has_next else 0) | (0x0F if has_sibling else 0), 0])
+            + struct.pack("<i", len(text)) + text)
+
+
+def _alternatives(line: Game | Line, index: int) -> list[tuple[Game | Line, int]]:
+    """The move at ``index`` of ``line`` and, in order, the first moves of its alternatives."""
+    found = [(line, index)]
+    for variation in line.variations:
+        if variation.ply == index and variation.moves:
+            found += _alternatives(variation, 0)
+    return found
+
+
+def write_xqf(game: Game) -> bytes:
+    """XQF (version 10, unscrambled) bytes of a game: headers, start position, result, and the
+    whole move tree with its comments (a variation's comment before its first move is lost)."""
+    header = bytearray(HEADER_SIZE)
+    header[0:3] = MAGIC + bytes([10])
+    free: dict[tuple[bool, str], list[int]] = {}  # the piece list's free slots
+    for i, letter in enumerate(PIECE_LETTERS):
+        free.setdefault((True, letter), []).append(i)
+        free.setdefault((False, letter), []).append(i + 16)
+    places = [0xFF] * 32
+    board = Board(game.fen)
+    for square, piece in board.squares():
+        index = free[piece.color, PIECE_SYMBOLS[piece.piece_type].upper()].pop(0)
+        places[index] = square % 9 * 10 + square // 9
+    header[16:48] = bytes(places)
+    header[50] = 0 if board.turn else 1
+    header[51] = {v: k for k, v in RESULTS.items()}.get(game.result, 0)
+    for offset, name in TEXT_FIELDS:
+        size = 64 if offset < 272 or offset == 336 else 16
+        header[offset:offset + size] = _pascal(game.headers.get(name, ""), size)
+    body = bytearray(_record(0, 0, bool(game.moves), False, game.comments.get(0, "")))
+    stack = [(_alternatives(game, 0), 0)] if game.moves else []
+    while stack:  # pre-order: a move, then its continuation, then its alternatives
+        alternatives, j = stack.pop()
+        line, k = alternatives[j]
+        move, has_next = line.moves[k], k + 1 < len(line.moves)
+        body += _record(move.from_square, move.to_square, has_next, j + 1 < len(alternatives),
+                        line.comments.get(k + 1, ""))
+        if j + 1 < len(alternatives):
+            stack.append((alternatives, j + 1))
+        if has_next:
+            stack.append((_alternatives(line, k + 1), 0))
+    return bytes(header + body)
