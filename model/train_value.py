@@ -94,17 +94,17 @@ def predict(net: ValueNet, boards: np.ndarray, batch: int = 2048) -> tuple[np.nd
 
 def value_metrics(wdl: np.ndarray, engine: np.ndarray, result: np.ndarray) -> dict:
     """How W/D/L predictions agree with the engine's expected scores and the games' results (see
-    the module docstring)."""
+    the module docstring); a measure without positions to measure is ``None``."""
     score = expected_score(wdl)
     decisive = (engine >= DECISIVE) | (engine <= 1 - DECISIVE)
     decided = (result == WIN) | (result == LOSS)
     known = result >= 0
     result_score = np.select([result == WIN, result == DRAW], [1.0, 0.5], 0.0)
 
-    def mean(x: np.ndarray) -> float:
-        return float(np.mean(x)) if len(x) else float("nan")
+    def mean(x: np.ndarray) -> float | None:  # None (JSON null) for no positions
+        return float(np.mean(x)) if len(x) else None
 
-    def favours_winner(s: np.ndarray) -> float:
+    def favours_winner(s: np.ndarray) -> float | None:
         return mean((s[decided] > 0.5) == (result[decided] == WIN))
 
     return {
