@@ -147,6 +147,15 @@ def test_dhtmlxq_game():
     assert game.fen == Board().fen()
 
 
+def test_dhtmlxq_page_with_two_games_in_gbk():
+    text = (FORMATS / DHTMLXQ).read_text(encoding="utf-8")
+    page = "<p>第一局</p>\n" + text.replace("DhtmlXQHTML", "DhtmlXQ") + "\n<p>第二局</p>\n" + \
+        text.replace("DhtmlXQHTML", "DhtmlXQ").replace("2025-09-27", "2025-09-28")
+    games = list(read_any("page.html", page.encode("gb18030")))
+    assert [g.headers["Date"] for g in games] == ["2025-09-27", "2025-09-28"]
+    assert all(len(g.moves) == 77 and g.headers["Red"] == "成都 孟辰" for g in games)
+
+
 def test_dhtmlxq_variations_comments_and_binit():
     text = (FORMATS / DHTMLXQ).read_text(encoding="utf-8")
     # Black answers 1. h2e2 with b7e7 instead of h9g7; then Red plays h0g2 or g3g4.
