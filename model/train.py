@@ -38,6 +38,7 @@ from .tokenizer import get_tokenizer
 CHECKPOINT = "checkpoint.pt"
 RUN_CONFIG = "train_config.json"
 LOG_EVERY = 50  # steps between records of the training loss
+VAL_KEYS = ("loss", "top1", "top5", "legal_rate")  # validation metrics recorded as val_<key>
 
 
 class WindowSampler:
@@ -183,6 +184,7 @@ def train(config: TrainConfig) -> dict:
 
     # loop
     amp = autocast_dtype(device, config.dtype)
+    save_dtype = torch.float16 if config.save_dtype == "fp16" else None
     started = time.time()
     budget = TimeBudget(config.time_budget, device) if config.time_budget and not config.resume else None
     deadline = started + config.max_minutes * 60 if config.max_minutes else None
@@ -233,8 +235,8 @@ def train(config: TrainConfig) -> dict:
                 extra = {"train": settings, "step": step, "val": metrics}
                 if best is None or metrics.get("top1", 0) >= best:
                     best = metrics.get("top1", 0)
-                    save_model(model, out / "best", extra=extra, dtype=get_save_dtype(config.save_dtype))
-                save_model(model, out / "last", extra=extra, dtype=get_save_dtype(config.save_dtype))
+                    save_model(model, out / "best", extra=extra, dtype=save_dtype)
+                save_model(model, out / "last", extra=extra, dtype=save_dtype)
                 save_checkpoint(out / CHECKPOINT, model, optimizer, step, best, sampler)
             log.write(record)
             if evaluate_now:
@@ -246,9 +248,6 @@ def train(config: TrainConfig) -> dict:
         dist.barrier()
         dist.destroy_process_group()
     return record
-
-
-VAL_KEYS = ("loss", "top1", "top5", "legal_rate")  # validation metrics recorded as val_<key>
 
 
 def setup_distributed() -> tuple[int, int]:
@@ -281,11 +280,6 @@ def autocast_dtype(device: torch.device, dtype: str = "auto") -> torch.dtype | N
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
     return None
-
-
-def get_save_dtype(name: str) -> torch.dtype | None:
-    """The dtype of saved model weights: fp16, or None to keep fp32."""
-    return torch.float16 if name == "fp16" else None
 
 
 def get_model(config: TrainConfig) -> MoveGPT:

@@ -106,17 +106,19 @@ def test_legality_net_learns_the_rules(fixture_data, trained_legality):
     assert [m["step"] for m in metrics] == [100, 200, 300]
     assert (trained_legality / "curves.png").is_file()
     assert metrics[-1]["move_error"] < metrics[0]["move_error"]
-    assert record["false_illegal_per_position"] < 20  # of about 40 legal moves a position
-    assert record["false_legal_per_position"] < 5
+    assert record["false_illegal_per_position"] < 20  # of about 30 legal moves a position
+    # Well under the errors of calling every move illegal, where an untrained net starts.
+    val = load_split(str(fixture_data), "val")
+    legal = unpack_legal(legal_table(str(fixture_data), "val"))
+    errors = record["false_legal_per_position"] + record["false_illegal_per_position"]
+    assert record["positions"] == len(legal) and errors < 0.6 * legal.sum(1).mean()
     # A subset of moves scores exactly like the full vocabulary.
     net = load_legality(trained_legality)
-    val = load_split(str(fixture_data), "val")
     boards, sides = torch.tensor(val["boards"][:8]), torch.tensor(position_sides(val)[:8])
     moves = torch.tensor([5, 77, 1000, 2085])
     with torch.no_grad():
         assert torch.allclose(net(boards, sides)[:, moves], net(boards, sides, moves), atol=1e-5)
-    legal = unpack_legal(legal_table(str(fixture_data), "val")[:8])
-    assert legal.shape == (8, VOCAB_SIZE) and (legal.sum(1) > 10).all()
+    assert legal.shape == (len(val["moves"]), VOCAB_SIZE) and (legal[:8].sum(1) > 10).all()
 
 
 def test_legality_net_makes_the_unmasked_argmax_legal(fixture_games, trained_legality):
