@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from xiangqi import STARTING_FEN, Board, Move
 from xiangqi.engine import UciError
-from xiangqi.pgn import Game, write_game
+from xiangqi.pgn import Game, replay, write_game
 
 from .players import Player, check_spec, make_player
 
@@ -110,6 +110,8 @@ def _worker(specs: tuple[str, str], movetime: int, params: tuple[int, int, int],
         players = [make_player(spec, movetime) for spec in specs]
         while (index := tasks.get()) is not None:
             results.put(play_indexed(players[0], players[1], index, *params))
+    except (UciError, ValueError, OSError) as e:  # a player that cannot start: reported as it is
+        results.put(e)
     except Exception:
         results.put(traceback.format_exc())
     finally:
@@ -156,6 +158,8 @@ def run_match(first: str, second: str, games: int, *, openings: int = 0, seed: i
                 if not any(proc.is_alive() for proc in procs):
                     raise RuntimeError("the match processes died before the match ended") from None
                 continue
+            if isinstance(item, Exception):
+                raise item
             if isinstance(item, str):
                 raise RuntimeError(f"a match process failed:\n{item}")
             records.append(item)
@@ -217,7 +221,6 @@ def to_pgn(records: list[GameRecord], first: str, second: str) -> str:
     """All games as PGN (moves in ICCS), with the players, round, opening and termination."""
     texts = []
     for r in records:
-        board = Board()
         game = Game(headers={
             "Event": "xqgpt arena",
             "Round": str(r.index + 1),
@@ -225,7 +228,7 @@ def to_pgn(records: list[GameRecord], first: str, second: str) -> str:
             "Black": second if r.first_red else first,
             "Termination": r.termination,
             "OpeningPlies": str(r.opening_plies),
-        }, fen=STARTING_FEN, moves=[board.push_uci(m) for m in r.moves], result=r.result)
+        }, fen=STARTING_FEN, moves=replay(STARTING_FEN, r.moves).move_stack, result=r.result)
         texts.append(write_game(game, notation="iccs"))
     return "\n".join(texts)
 

@@ -9,9 +9,49 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
+
+from xiangqi.engine import UciError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+MAX_PERFT_DEPTH = 20
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors in one line, ``xqgpt perft: error: ...``, exit status 2 (usage: ``--help``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _int_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer from ``low`` (to ``high``)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"must be {bounds}, not {value}")
+        return value
+    return parse
+
+
+def check_output_file(path: str, option: str) -> None:
+    """Raise ``ValueError`` unless a file can be written at ``path`` (checked before the work)."""
+    target = Path(path)
+    if target.is_dir():
+        raise ValueError(f"{option} {path} is a folder, not a file")
+    if not target.parent.is_dir():
+        raise ValueError(f"{option} {path}: folder {target.parent} does not exist")
+    if not os.access(target if target.exists() else target.parent, os.W_OK):
+        raise ValueError(f"{option} {path} cannot be written (permission denied)")
 
 
 def _print_json(obj: dict) -> None:
@@ -38,6 +78,8 @@ def cmd_perft(args: argparse.Namespace) -> int:
 def cmd_data_build(args: argparse.Namespace) -> int:
     from data.dataset import build
 
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise ValueError(f"--out {args.out} is a file; give a dataset folder (new or from an earlier build)")
     summary = build(args.src, args.out, mirror=args.mirror, workers=args.workers)
     for line in summary.pop("rejected_examples"):
         print(line, file=sys.stderr)
@@ -52,6 +94,9 @@ def cmd_data_check(args: argparse.Namespace) -> int:
     for line in summary.pop("rejected_examples"):
         print(line, file=sys.stderr)
     _print_json(summary)
+    if not summary["accepted"]:
+        print("xqgpt: error: no readable game in the sources", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -100,6 +145,8 @@ def cmd_combine(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from model.accuracy import evaluate_files
 
+    if args.max_games is not None and args.max_games < 1:
+        raise ValueError(f"--max-games must be at least 1, not {args.max_games}")
     result = evaluate_files(args.pgn, args.model, context=args.context, max_games=args.max_games,
                             mirror_average=not args.no_mirror_average, legality_net=not args.no_legality_net,
                             progress=not args.json)
@@ -119,6 +166,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_arena(args: argparse.Namespace) -> int:
     from play.arena import main as arena_main
 
+    if args.pgn:
+        check_output_file(args.pgn, "--pgn")
     return arena_main(args)
 
 
@@ -135,13 +184,13 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xqgpt",
+    parser = _Parser(prog="xqgpt",
                                      description="Xiangqi-GPT: rules engine, GPT-2 move model, server.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("perft", help="count leaf nodes of the move tree (rules-engine check)")
     p.add_argument("fen", help="a FEN string, or 'startpos'")
-    p.add_argument("depth", type=int)
+    p.add_argument("depth", type=_int_in(0, MAX_PERFT_DEPTH))
     p.add_argument("--divide", action="store_true", help="print the count below each root move")
     p.set_defaults(func=cmd_perft)
 
@@ -151,11 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("src", nargs="+", help="PGN files, folders or .tar.gz/.zip archives")
     p.add_argument("--out", required=True, help="output dataset directory")
     p.add_argument("--mirror", action="store_true", help="add left-right mirrored training games")
-    p.add_argument("--workers", type=int, default=None, help="processes (default: up to 2)")
+    p.add_argument("--workers", type=_int_in(1), default=None, help="processes (default: up to 2)")
     p.set_defaults(func=cmd_data_build)
     p = dsub.add_parser("check", help="read and validate PGN without writing a dataset")
     p.add_argument("files", nargs="+", help="PGN files, folders or .tar.gz/.zip archives")
-    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--workers", type=_int_in(1), default=None)
     p.set_defaults(func=cmd_data_check)
     p = dsub.add_parser("label", help="store an engine's score and best move for positions of a split "
                         "(DATA_DIR/SPLIT/labels; resumable)")
@@ -204,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="run the web board and move API")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=_int_in(0, 65535), default=8000)
     p.add_argument("--model", default=None, help="model directory (default: the shipped model)")
     p.add_argument("--db", default=None, help="database URL (default: SQLite in the user data dir)")
     p.set_defaults(func=cmd_serve)
@@ -214,15 +263,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="first player (scored; plays Red in odd games): model[:level][@DIR], random, greedy "
                         "or uci:COMMAND[?Option=value&movetime=MS|depth=N|nodes=N&ranks=0|1]")
     p.add_argument("--black", required=True, help="second player (plays Black in odd games)")
-    p.add_argument("--games", type=int, default=10)
-    p.add_argument("--openings", type=int, default=0,
+    p.add_argument("--games", type=_int_in(1), default=10)
+    p.add_argument("--openings", type=_int_in(0), default=0,
                    help="random opening plies before play (games 2j and 2j+1 share one, colours swapped)")
     p.add_argument("--pgn", default=None, help="write all games to this PGN file")
-    p.add_argument("--workers", type=int, default=None, help="game processes (default: up to 2)")
+    p.add_argument("--workers", type=_int_in(1), default=None, help="game processes (default: up to 2)")
     p.add_argument("--seed", type=int, default=0, help="seed of the openings and of sampling players")
-    p.add_argument("--movetime", type=int, default=100,
+    p.add_argument("--movetime", type=_int_in(1), default=100,
                    help="ms per move for UCI engines without movetime/depth/nodes in their spec")
-    p.add_argument("--max-plies", type=int, default=400, help="stop a game as a draw after this many plies")
+    p.add_argument("--max-plies", type=_int_in(1), default=400,
+                   help="stop a game as a draw after this many plies")
     p.add_argument("--json", action="store_true", help="print only the JSON summary line")
     p.set_defaults(func=cmd_arena)
 
@@ -249,9 +299,18 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args) or 0
-    except (ValueError, FileNotFoundError) as e:
-        print(f"xqgpt: error: {e}", file=sys.stderr)
+    except (ValueError, OSError, UciError) as e:  # bad input, paths or engines; a bug keeps its traceback
+        print(f"xqgpt: error: {_one_line(e)}", file=sys.stderr)
         return 2
+
+
+def _one_line(e: BaseException) -> str:
+    """The error's message on one line; an OSError as 'reason: path'."""
+    if isinstance(e, OSError) and e.strerror:
+        text = f"{e.strerror}: {e.filename}" if e.filename else e.strerror
+    else:
+        text = str(e) or type(e).__name__
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":
