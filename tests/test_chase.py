@@ -80,6 +80,12 @@ CYCLES = [
     ("the horse steps into the chariot's file; the chariot keeps, not makes, the threat",
      "3k5/9/9/2r6/9/9/1N7/9/9/5K3 b - - 0 1", "c6c3 b3c1 c3c6 c1b3", DRAW, False),
     ("idle moves by both sides", "3k5/9/9/9/r8/9/9/9/9/4K3R w - - 0 1", "i0i1 a5a6 i1i0 a6a5", DRAW, True),
+    # From a random playout: each move of the red cannon takes the protection (by the cannon on
+    # h4 over the screen on h2, or by the chariot on h7) away from the black cannon on h1, which
+    # the red chariot on i1 attacks: the AXF appendix's pattern. Fairy-Stockfish sees no chase.
+    ("a piece that keeps taking a piece's protection away chases it (appendix)",
+     "rn1akab2/1C2n4/b6r1/p1p1p1p1p/9/7cP/P1P1P1P2/7C1/7cR/RNBAKABN1 w - - 36 19", "h2d2 h4g4 d2h2 g4h4",
+     chase_by(RED, CANNON, "h1"), False),
 ]
 
 
