@@ -114,6 +114,24 @@ def test_xqf_export_round_trips_every_fixture_game():
         assert again.headers == {k: v for k, v in game.headers.items() if k in xqf_headers}
 
 
+def test_pgn_reader_keeps_variations_and_comments():
+    (game,) = read("UnitTest.xqf")
+    (again,) = read_games(write_game(game))
+    assert (again.moves, again.variations, again.comments) == \
+        (game.moves, game.variations, game.comments)
+    (nested,) = read_games("; before\n1. h2e2 h9g7 (1... b7e7 (1... h7e7 {same}) 2. h0g2) "
+                           "2. h0g2 {a} {b} ()\n")
+    assert nested.comments == {0: "before", 3: "a\nb"}
+    (v,) = nested.variations
+    assert (v.ply, [m.uci() for m in v.moves]) == (1, ["b7e7", "h0g2"])
+    assert [(w.ply, [m.uci() for m in w.moves], w.comments) for w in v.variations] == \
+        [(0, ["h7e7"], {1: "same"})]
+    (error,) = read_games("1. h2e2 h9g7 (1... h9h0) 2. h0g2\n")
+    assert (error.kind, error.ply, error.text) == ("illegal move in a variation", 2, "h9h0")
+    (error,) = read_games("1. h2e2 h9g7 2. h0g2 (2. b0c2 b9c7 (2... a9a8 3. xyz))\n")
+    assert (error.kind, error.ply, error.text) == ("invalid move in a variation", 5, "xyz")
+
+
 def test_cbf_comments_and_headers():
     (game,) = read("test.cbf")
     assert game.headers["Title"] == "第一局 屏风马巡河炮抵当头炮局(和)"

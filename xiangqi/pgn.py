@@ -3,11 +3,11 @@
 The reader takes single- and multi-game files in UTF-8 (with or without BOM), UTF-16 with a
 BOM, GB18030/GBK or Big5 (line by line, so a file mixing UTF-8 with a legacy encoding reads),
 headers, set-up positions from the ``FEN`` header, move numbers (``1.``, ``1...``,
-``1.炮二平五``), ``{}`` and ``;`` comments, ``()`` variations (skipped, nested too, the main
-line kept), NAGs (``$1``), results and moves in any notation that :mod:`xiangqi.notation`
-parses. The notation is detected once per game from its first move. Every move is replayed
-on a :class:`Board`; a game with a move that cannot be parsed or is illegal is reported with
-its reason, never truncated.
+``1.炮二平五``), ``{}`` and ``;`` comments and ``()`` variations (nested too; both kept in
+:attr:`Game.comments` and :attr:`Game.variations`), NAGs (``$1``, dropped), results and moves in
+any notation that :mod:`xiangqi.notation` parses. The notation is detected once per game from
+its first move. Every move, in variations too, is replayed on a :class:`Board`; a game with a
+move that cannot be parsed or is illegal is reported with its reason, never truncated.
 """
 
 from __future__ import annotations
@@ -164,10 +164,10 @@ def split_games(text: str) -> list[tuple[dict[str, str], str]]:
     return [(h, "\n".join(b)) for h, b in games]
 
 
-def iter_movetext(movetext: str) -> Iterator[tuple[str, str]]:
-    """``("move", text)`` for each main-line move, ``("result", text)`` for a result and
-    ``("error", reason)`` for an unterminated comment or unbalanced variation (then it stops),
-    so that a damaged record is rejected rather than cut short."""
+def movetext_events(movetext: str) -> Iterator[tuple[str, str]]:
+    """Every token of movetext as ``(kind, text)``: ``move``, ``result``, ``comment`` (its
+    text), ``open`` and ``close`` (a variation's parentheses), and ``error`` for an unterminated
+    comment or unbalanced variation (then it stops)."""
     depth = 0
     for m in _TOKEN_RE.finditer(movetext):
         tok = m.group()
@@ -175,19 +175,38 @@ def iter_movetext(movetext: str) -> Iterator[tuple[str, str]]:
             if not tok.endswith("}"):
                 yield "error", "unterminated comment: '{' never closed"
                 return
+            yield "comment", tok[1:-1].strip()
+        elif tok[0] == ";":
+            yield "comment", tok[1:].strip()
         elif tok == "(":
             depth += 1
+            yield "open", tok
         elif tok == ")":
             if depth == 0:
                 yield "error", "unbalanced variation: ')' without '('"
                 return
             depth -= 1
-        elif depth == 0 and tok[0] != ";":
+            yield "close", tok
+        else:
             word = _ANNOTATION_RE.sub("", _MOVE_NUMBER_RE.sub("", tok))
             if word and word[0] != "$":
                 yield ("result" if word in RESULTS else "move"), word
     if depth:
         yield "error", "unbalanced variation: '(' never closed"
+
+
+def iter_movetext(movetext: str) -> Iterator[tuple[str, str]]:
+    """``("move", text)`` for each main-line move, ``("result", text)`` for a result and
+    ``("error", reason)`` for an unterminated comment or unbalanced variation (then it stops),
+    so that a damaged record is rejected rather than cut short."""
+    depth = 0
+    for kind, word in movetext_events(movetext):
+        if kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth -= 1
+        elif kind == "error" or (depth == 0 and kind != "comment"):
+            yield kind, word
 
 
 def movetext_tokens(movetext: str) -> tuple[list[str], str | None]:
@@ -214,21 +233,44 @@ def read_game(headers: dict[str, str], movetext: str, *, source: str = "", index
     if game.result not in RESULTS:
         game.result = "*"
     notation = None
-    for kind, word in iter_movetext(movetext):
+    line: Game | Line = game
+    base = 0  # the plies before the first move of ``line``
+    outer: list[tuple[Game | Line, Board, int]] = []  # the lines the open variations left
+    for kind, word in movetext_events(movetext):
         if kind == "error":
             raise PgnError(word, source=source, game=index, ply=len(game.moves) + 1)
         if kind == "result":
-            game.result = word
-            continue
-        notation = notation or detect_notation(word)
-        try:
-            move = parse_move(board, word, notation)
-        except XiangqiError as e:
-            reason = f"{_MOVE_ERRORS.get(type(e), 'invalid move')}: {e}"
-            raise PgnError(reason, source=source, game=index, ply=len(game.moves) + 1,
-                           text=word) from None
-        board.push(move)
-        game.moves.append(move)
+            if not outer:
+                game.result = word
+        elif kind == "comment":
+            at = len(line.moves)
+            if word:
+                line.comments[at] = f"{line.comments[at]}\n{word}" if at in line.comments else word
+        elif kind == "open":  # an alternative to the line's last move
+            if not line.moves:
+                raise PgnError("bad variation: '(' before any move", source=source, game=index,
+                               ply=len(game.moves) + 1)
+            outer.append((line, board, base))
+            base += len(line.moves) - 1
+            line.variations.append(Line(ply=len(line.moves) - 1))
+            line, board = line.variations[-1], board.copy()
+            board.pop()
+        elif kind == "close":
+            variation = line
+            line, board, base = outer.pop()
+            if not variation.moves and not variation.comments:
+                line.variations.pop()
+        else:
+            notation = notation or detect_notation(word)
+            try:
+                move = parse_move(board, word, notation)
+            except XiangqiError as e:
+                where = " in a variation" if outer else ""
+                reason = f"{_MOVE_ERRORS.get(type(e), 'invalid move')}{where}: {e}"
+                raise PgnError(reason, source=source, game=index, ply=base + len(line.moves) + 1,
+                               text=word) from None
+            board.push(move)
+            line.moves.append(move)
     game.notation = notation or "iccs"
     return game
 
