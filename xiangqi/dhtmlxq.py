@@ -77,15 +77,15 @@ def read_dhtmlxq_game(tags: dict[str, str], *, source: str = "", index: int = 0)
     game = Game(headers=headers, result=result)
     if binit:
         game.fen = _start_fen(binit)
-    lines: dict[str, str] = {"0": re.sub(r"\s", "", tags.get("movelist", ""))}
+    movelist = re.sub(r"\s", "", tags.get("movelist", ""))
     branches: list[tuple[int, int, int, str]] = []  # (number, base line, start move, digits)
     for name, value in tags.items():
         if m := _BRANCH_RE.match(name):
             branches.append((int(m[3]), int(m[1]), int(m[2]), re.sub(r"\s", "", value)))
-    for digits in [lines["0"]] + [b[3] for b in branches]:
+    for digits in [movelist] + [b[3] for b in branches]:
         if not re.fullmatch(r"(\d{4})*", digits):
             raise fail(f"invalid move list: {digits[:40]!r} is not four digits a move")
-    first = _moves(lines["0"])
+    first = _moves(movelist)
     board = start_board(game, source, index, either_side=True)
     if first and first[0][0] >= 0 and (piece := board.piece_at(first[0][0])) is not None \
             and piece.color != board.turn:
@@ -93,7 +93,7 @@ def read_dhtmlxq_game(tags: dict[str, str], *, source: str = "", index: int = 0)
         board = start_board(game, source, index)
     # Each line: the Game or Line object, the number of its first move, its start board.
     known: dict[int, tuple[Game | Line, int, Board]] = {0: (game, 1, board)}
-    todo = [(0, 0, 1, lines["0"])] + sorted(branches)
+    todo = [(0, 0, 1, movelist)] + sorted(branches)
     for number, base, start, digits in todo:
         if number == 0:
             line, board = game, board.copy()
@@ -124,8 +124,7 @@ def read_dhtmlxq_game(tags: dict[str, str], *, source: str = "", index: int = 0)
             number, ply = int(m[1] or 0), int(m[2])
             if number in known:
                 line, start, _ = known[number]
-                key = ply - start + 1 if number else ply
-                line.comments[max(key, 0)] = value.strip().replace("||", "\n")
+                line.comments[max(ply - start + 1, 0)] = value.strip().replace("||", "\n")
     return game
 
 
