@@ -112,8 +112,7 @@ def read_cbr(data: bytes, *, source: str = "", index: int = 0) -> Game:
     root = reader.record()
     if root.comment:
         game.comments[0] = root.comment
-    has_moves = root.has_next and not reader.at_end()
-    return replay_tree(game, reader.record, has_moves, source=source, index=index)
+    return replay_tree(game, reader.record, root.has_next, source=source, index=index)
 
 
 def read_cbl(data: bytes, *, source: str = "") -> Iterator[Game | PgnError]:
