@@ -180,6 +180,8 @@ def cmd_uci(args: argparse.Namespace) -> int:
 def cmd_play(args: argparse.Namespace) -> int:
     from play.terminal import main as play_main
 
+    if args.pgn:
+        check_output_file(args.pgn, "--pgn")
     return play_main(args)
 
 
