@@ -76,7 +76,7 @@ class _Reader:
         if flags & 4:
             length = struct.unpack("<i", self.read(4))[0]
             if not 0 <= length <= MAX_COMMENT:
-                raise PgnError(f"bad comment length {length} at byte {self.pos - 4}",
+                raise PgnError(f"bad comment length: {length} at byte {self.pos - 4}",
                                source=self.source)
             comment = _text(self.read(length))
         # A line that ends where the data ends needs no flag.

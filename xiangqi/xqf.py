@@ -82,7 +82,7 @@ class _Reader:
             has_next, has_sibling = bool(flags & 0x80), bool(flags & 0x40)
             length = struct.unpack("<i", self.read(4))[0] - self.key_comment if flags & 0x20 else 0
         if not 0 <= length <= MAX_COMMENT:
-            raise PgnError(f"bad comment length {length} at byte {self.pos - 4}",
+            raise PgnError(f"bad comment length: {length} at byte {self.pos - 4}",
                            source=self.source)
         text = self.read(length).decode("gb18030", errors="replace") if length else ""
         comment = text.replace("\r\n", "\n").strip("\x00 \t\r\n")
@@ -121,7 +121,7 @@ def read_xqf(data: bytes, *, source: str = "") -> Game:
                        source=source)
     version = data[2]
     if version not in VERSIONS:
-        raise PgnError(f"unsupported XQF version {version} (10 to 18 are read)", source=source)
+        raise PgnError(f"unsupported XQF version: {version} (10 to 18 are read)", source=source)
     if version >= 11 and sum(data[12:16]) % 256:
         raise PgnError("bad key: the key bytes do not sum to 0 mod 256", source=source)
     headers = {name: text for offset, name in TEXT_FIELDS if (text := _text(data, offset))}
