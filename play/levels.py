@@ -101,13 +101,13 @@ def safe_move(board: Board, candidates: list[tuple[Move, float]], k: int = MASTE
     searched = [squeeze or i < k or board.is_capture(m) for i, (m, _) in enumerate(candidates)]
     first = [c for c, s in zip(candidates, searched, strict=True) if s]
     rest = [c for c, s in zip(candidates, searched, strict=True) if not s]
-    verdicts = [evaluate(board, m, p) for m, p in first]
+    verdicts = [verdict_of(board, m, p) for m, p in first]
     if not any(v.balance >= 0 and not v.allows_mate and not v.repeats for v in verdicts):
-        verdicts += [evaluate(board, m, p) for m, p in rest]
+        verdicts += [verdict_of(board, m, p) for m, p in rest]
     return max(verdicts, key=lambda v: v.key(squeeze)).move
 
 
-def evaluate(board: Board, move: Move, prob: float = 0.0) -> Verdict:
+def verdict_of(board: Board, move: Move, prob: float = 0.0) -> Verdict:
     """Search ``move`` two plies deep: game end, mate in one against us, the best capture back."""
     us = board.turn
     victim = board.piece_at(move.to_square)

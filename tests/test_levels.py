@@ -7,7 +7,7 @@ import random
 import pytest
 
 from play.arena import run_match, summarize
-from play.levels import DEFAULT_LEVEL, LEVELS, MATE, choose_move, evaluate, safe_move
+from play.levels import DEFAULT_LEVEL, LEVELS, MATE, choose_move, safe_move, verdict_of
 from xiangqi import Board, Move
 
 # Red chariot a4 is attacked by the black horse b6; the soldier move i3i4 leaves it hanging.
@@ -39,37 +39,37 @@ def test_levels_api() -> None:
 
 def test_search_sees_a_hanging_piece() -> None:
     board = Board(HANGING)
-    assert evaluate(board, Move.from_uci("i3i4")).balance == -9.0
-    assert evaluate(board, Move.from_uci("a4b4")).balance == 0.0
+    assert verdict_of(board, Move.from_uci("i3i4")).balance == -9.0
+    assert verdict_of(board, Move.from_uci("a4b4")).balance == 0.0
     move = safe_move(board, ranked_first(board, "i3i4"))
     assert move.from_square == Move.from_uci("a4a5").from_square
-    assert evaluate(board, move).balance >= 0
+    assert verdict_of(board, move).balance >= 0
     assert board.fen() == HANGING  # the search leaves the board as it found it
 
 
 def test_search_counts_the_recapture() -> None:
     board = Board(DEFENDED_PAWN)
-    assert evaluate(board, Move.from_uci("a4c4")).balance == 1.0 - 9.0
+    assert verdict_of(board, Move.from_uci("a4c4")).balance == 1.0 - 9.0
     assert safe_move(board, ranked_first(board, "a4c4")) != Move.from_uci("a4c4")
 
 
 def test_search_takes_free_material() -> None:
     board = Board(FREE_PAWN)
-    assert evaluate(board, Move.from_uci("a4c4")).balance == 1.0
+    assert verdict_of(board, Move.from_uci("a4c4")).balance == 1.0
     assert safe_move(board, ranked_first(board, "i3i4")) == Move.from_uci("a4c4")
 
 
 def test_search_avoids_mate_in_one() -> None:
     board = Board(ALLOWS_MATE)
-    assert evaluate(board, Move.from_uci("e8f9")).allows_mate
+    assert verdict_of(board, Move.from_uci("e8f9")).allows_mate
     move = safe_move(board, ranked_first(board, "e8f9"))
     assert move != Move.from_uci("e8f9")
-    assert not evaluate(board, move).allows_mate
+    assert not verdict_of(board, move).allows_mate
 
 
 def test_search_plays_mate_in_one() -> None:
     board = Board(MATE_IN_ONE)
-    assert evaluate(board, Move.from_uci("c0c1")).balance == MATE
+    assert verdict_of(board, Move.from_uci("c0c1")).balance == MATE
     other = next(m.uci() for m in board.legal_moves if m.uci() != "c0c1")
     assert safe_move(board, ranked_first(board, other)) == Move.from_uci("c0c1")
 
@@ -78,7 +78,7 @@ def test_search_avoids_perpetual_check() -> None:
     board = Board(PERPETUAL)
     for text in PERPETUAL_MOVES:
         board.push_uci(text)
-    assert evaluate(board, Move.from_uci("d8d9")).allows_mate
+    assert verdict_of(board, Move.from_uci("d8d9")).allows_mate
     assert safe_move(board, ranked_first(board, "d8d9")) != Move.from_uci("d8d9")
 
 
