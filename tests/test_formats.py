@@ -7,6 +7,7 @@ import json
 import os
 import random
 import tarfile
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -243,6 +244,17 @@ def test_data_check_reads_every_format():
     assert summary["accepted"] == 17 + 2 + 2 + 129 + 1
     assert summary["rejected_by_reason"] == {"no game": 2, "no moves": 2, "illegal move": 1,
                                              "illegal move in a variation": 1}
+
+
+def test_data_check_reads_records_in_an_archive(tmp_path):
+    archive = tmp_path / "records.zip"
+    names = ["030-黄松轩先胜冯敬如.XQF", "test.cbr", DHTMLXQ, "1956年全国象棋锦标赛93局.CBL"]
+    with zipfile.ZipFile(archive, "w") as z:
+        for name in names:
+            z.write(FORMATS / name, f"games/{name}")
+        z.writestr("games/notes.txt", "not a record")
+    summary = check([str(archive)], workers=1)
+    assert (summary["files"], summary["accepted"], summary["rejected"]) == (4, 96, 0)
 
 
 @pytest.mark.slow
