@@ -6,7 +6,8 @@ Targets, for the side to move: the engine's expected score (``score cp`` through
 learned with binary cross-entropy on the net's win + draw / 2; and the game's result (win, draw or
 loss), learned with cross-entropy on the three logits. ``--target engine`` uses the first only
 (the net's split of the expected score into win and draw is then unconstrained), ``result`` the
-second only, ``both`` their sum (the result loss weighted by ``--result-weight``).
+second only, on every position of the training split (labelled or not), ``both`` their sum on the
+labelled positions (the result loss weighted by ``--result-weight``).
 
 The measures on a labelled split (:func:`value_metrics`): Brier score and mean absolute error of
 the expected score against the engine's; on positions the engine calls decisive (expected score
@@ -28,8 +29,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from data.dataset import load_split
 from data.label import load_labels
-from xiangqi.encoding import MIRROR_SQUARES
+from xiangqi.encoding import MIRROR_SQUARES, red_to_move
 
 from .options import ValueTrainConfig
 from .plots import Curves, plot_curves
@@ -50,7 +52,15 @@ DECISIVE = 0.75  # engine expected score (about 300 cp) from which a position co
 CALIBRATION = "calibration.png"
 VALUE_NET = Curves(losses={"train_loss": "train loss", "val_loss": "val loss"},
                    scores={"val_brier": "Brier vs engine", "val_result_brier": "Brier vs results"},
-                   loss_label="loss", scores_label="validation Brier score", log_scale=True)
+                   loss_label="loss", scores_label="validation Brier score")
+
+
+def result_class(for_red: np.ndarray, red: np.ndarray) -> np.ndarray:
+    """Game results for Red (1, 0, -1; 2 unknown) -> classes for the side to move (WIN, DRAW, LOSS;
+    -1 unknown)."""
+    for_red = np.asarray(for_red, dtype=np.int64)
+    mover = np.where(red, for_red, -for_red)
+    return np.select([for_red == 2, mover == 1, mover == 0], [-1, WIN, DRAW], LOSS)
 
 
 def targets(labels: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -59,16 +69,23 @@ def targets(labels: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.n
     red = labels["red"].astype(bool)
     score = labels["score"].astype(np.float64)
     engine = np.where(labels["mate"], (score > 0).astype(np.float64), win_probability_from_cp(score))
-    for_red = labels["result"].astype(np.int64)
-    mover = np.where(red, for_red, -for_red)
-    result = np.select([for_red == 2, mover == 1, mover == 0], [-1, WIN, DRAW], LOSS)
-    return to_move_view(labels["boards"], red), engine.astype(np.float32), result
+    return to_move_view(labels["boards"], red), engine.astype(np.float32), result_class(labels["result"], red)
+
+
+def split_positions(data_dir: str, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every position of a split, unlabelled: boards [n, 90] (memory-mapped, as stored), Red to
+    move [n] and the game's result class for the side to move [n]."""
+    data = load_split(data_dir, split)
+    boards = data["boards"]
+    red = red_to_move(boards, np.asarray(data["moves"]))
+    game = np.searchsorted(np.asarray(data["offsets"]), np.arange(len(red)), side="right") - 1
+    return boards, red, result_class(np.asarray(data["results"])[game], red)
 
 
 def value_loss(logits: torch.Tensor, engine: torch.Tensor, result: torch.Tensor, target: str,
                result_weight: float = 1.0) -> torch.Tensor:
     """The training loss of a batch for a target (``engine``, ``result`` or ``both``)."""
-    loss = logits.new_zeros(())
+    loss = 0 * logits.sum()  # zero, with a gradient, when a batch has nothing to learn from
     if target in ("engine", "both"):
         p = torch.softmax(logits, -1)
         score = (p[:, WIN] + 0.5 * p[:, DRAW]).clamp(1e-6, 1 - 1e-6)
@@ -165,8 +182,14 @@ def train_value(config: ValueTrainConfig) -> dict:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    # data: labelled positions of each split, in the side to move's view
-    train_boards, train_engine, train_result = targets(load_labels(config.data, "train"))
+    # data: labelled positions of each split, in the side to move's view; with the result target
+    # alone, every training position of the dataset (stored as they are: turned batch by batch)
+    if config.target == "result":
+        train_boards, train_red, train_result = split_positions(config.data, "train")
+        train_engine = np.full(len(train_red), np.nan, dtype=np.float32)
+    else:
+        train_boards, train_engine, train_result = targets(load_labels(config.data, "train"))
+        train_red = np.ones(len(train_boards), dtype=bool)  # already in the side to move's view
     if not len(train_boards):
         raise ValueError(f"no labelled training positions in {config.data} (run `xqgpt data label`)")
     val = targets(load_labels(config.data, "val"))
@@ -183,8 +206,8 @@ def train_value(config: ValueTrainConfig) -> dict:
         lr = get_lr(step, config.lr, config.lr / 10, config.warmup, config.max_steps)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        idx = rng.integers(0, len(train_boards), config.batch_size)
-        boards = train_boards[idx]
+        idx = np.sort(rng.integers(0, len(train_boards), config.batch_size))
+        boards = to_move_view(train_boards[idx], train_red[idx])
         flip = rng.random(len(idx)) < config.mirror
         boards[flip] = boards[flip][:, MIRROR_SQUARES]
         logits = net(torch.from_numpy(boards))
@@ -202,8 +225,9 @@ def train_value(config: ValueTrainConfig) -> dict:
             val_loss = value_loss(*map(torch.from_numpy, (logits_val, val[1], val[2])),
                                   config.target, config.result_weight).item()
             metrics = value_metrics(wdl_val, val[1], val[2])
-            record = {"step": done, "minutes": (time.time() - started) / 60, "train_loss": loss.item(),
-                      "val_loss": val_loss, **{f"val_{k}": v for k, v in metrics.items()}}
+            record = {"step": done, "minutes": (time.time() - started) / 60,
+                      "train_positions": len(train_boards), "train_loss": loss.item(), "val_loss": val_loss,
+                      **{f"val_{k}": v for k, v in metrics.items()}}
             log.write(record)
             save_value(net, out, extra={"train": asdict(config), "val": record})
             plot_curves(log.records(), out / CURVES, VALUE_NET)
