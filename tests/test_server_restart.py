@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -86,6 +87,7 @@ def test_xqgpt_serve_restart(tmp_path: Path):
         r = httpx.post(f"{base}/api/games/{game['id']}/moves", json={"move": "h2e2"}, timeout=30)
         state = r.json()["game"]
         assert "<svg" in httpx.get(f"{base}/").text
+        _assert_errors_are_json(base, port)
     finally:
         _stop(proc)
     proc = _serve(db_url, port)
@@ -93,3 +95,29 @@ def test_xqgpt_serve_restart(tmp_path: Path):
         assert httpx.get(f"{base}/api/games/{game['id']}").json() == state
     finally:
         _stop(proc)
+
+
+def _raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send raw bytes to the server; the status, headers and body of its answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, body
+
+
+def _assert_errors_are_json(base: str, port: int) -> None:
+    """A body that is not JSON is 400, and so is a request uvicorn cannot parse: JSON both."""
+    r = httpx.post(f"{base}/api/move", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "json" in r.json()["detail"].lower()
+    for request in (b"POST /api/move HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}",
+                    b"GET /api/health HTTP/1.1\r\nHost x\r\n\r\n",
+                    b"NOT HTTP AT ALL\r\n\r\n"):
+        status, headers, body = _raw(port, request)
+        assert status == 400 and headers["content-type"] == "application/json", (request, headers, body)
+        assert "bad http request" in json.loads(body)["detail"].lower()
+
