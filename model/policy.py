@@ -133,6 +133,61 @@ class Policy:
         order = np.argsort(-p, kind="stable")[:k]
         return [(index_move(legal[i]), float(p[i])) for i in order]
 
+    @torch.no_grad()
+    def _logits_many(self, boards: list[Board], history: int) -> np.ndarray:
+        """Move scores [n, VOCAB_SIZE] of several boards in one batch, each from a window of its
+        last ``history`` positions (the first one's token is the move before it, as in training),
+        without KV caches: rows are padded on the right, which causal attention never reads."""
+        rows = []
+        history = min(history, self.model.config.n_positions)
+        for board in boards:
+            moves = board.move_stack
+            start = max(0, len(moves) + 1 - history)
+            codes, sides = history_positions(board, start)
+            tokens = [MoveTokenizer.bos if t == 0 else move_index(moves[t - 1])
+                      for t in range(start, len(moves) + 1)]
+            rows.append((tokens, codes, sides))
+        width = max(len(t) for t, _, _ in rows)
+        x = torch.full((len(rows), width), MoveTokenizer.bos, dtype=torch.long)
+        b = torch.zeros((len(rows), width, 90), dtype=torch.uint8)
+        s = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, (tokens, codes, sides) in enumerate(rows):
+            x[i, :len(tokens)] = torch.tensor(tokens)
+            b[i, :len(tokens)] = torch.from_numpy(codes)
+            s[i, :len(tokens)] = torch.from_numpy(sides)
+        last = torch.tensor([len(t) - 1 for t, _, _ in rows])
+        n = len(rows)
+        if self.mirror_average:
+            x, b, s = with_mirror_images(x, b, s)
+        pos = torch.arange(width).expand(len(x), -1)
+        logits, _ = self.model(x.to(self.device), b.to(self.device), s.to(self.device),
+                               position_ids=pos.to(self.device))
+        at = torch.cat([last, last]) if self.mirror_average else last
+        final = logits[torch.arange(len(x)), at.to(self.device)].float()
+        scores = average_mirror_images(final) if self.mirror_average else final.log_softmax(-1)
+        rows_at = torch.arange(n)
+        b_last, s_last = b[rows_at, last].to(self.device), s[rows_at, last].to(self.device)
+        scores = with_legality(self.model, scores, b_last, s_last)
+        return scores[:, :VOCAB_SIZE].cpu().numpy()
+
+    def candidates_many(self, boards: list[Board], history: int = 8) -> list[list[tuple[Move, float]]]:
+        """For each board (with legal moves), every legal move with its probability, best first,
+        computed in one batch from a window of the board's last ``history`` positions (see
+        :meth:`_logits_many`; cheaper than :meth:`candidates`, which reads the whole game)."""
+        if not boards:
+            return []
+        with self._lock:
+            logits = self._logits_many(boards, history)
+        out = []
+        for board, row in zip(boards, logits, strict=True):
+            legal = legal_move_indices(board)
+            z = row[legal]
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            order = np.argsort(-p, kind="stable")
+            out.append([(index_move(legal[i]), float(p[i])) for i in order])
+        return out
+
     def choose(self, board: Board, temperature: float = 0.0, top_k: int | None = None,
                rng: random.Random | None = None) -> Move:
         """A legal move: the most likely at temperature 0, else sampled (from the ``top_k`` best);

@@ -7,7 +7,8 @@ chase); it avoids moves that allow a mate in one, lose by perpetual check or cha
 material to an immediate capture, unless every move does; among equal moves it takes free
 material (a pawn or more), avoids repeating positions unless it is behind, and when it leads
 but nothing was captured for 10 moves it prefers the moves that leave the fewest replies (mate
-and stalemate leave none); after that it follows the model.
+and stalemate leave none); after that it follows the model. ``expert`` searches: PUCT over the
+model's priors and the value net (:mod:`play.search`) for at most :data:`THINKING_SECONDS` a move.
 """
 
 from __future__ import annotations
@@ -27,8 +28,11 @@ LEVELS: dict[str, str] = {
     "casual": "samples among the model's 4 best moves at temperature 0.5",
     "club": "always plays the model's most likely move",
     "master": "the model's best candidates checked by a 2-ply search: no hanging pieces, no mate in one",
+    "expert": "searches the model's moves with the value net (PUCT tree search), up to 1 s a move",
 }
 DEFAULT_LEVEL = "master"
+THINKING_SECONDS: dict[str, float] = {"expert": 1.0}
+"""The longest a level thinks about a move (levels not named answer at once)."""
 
 PIECE_VALUES: dict[PieceType, float] = {
     GENERAL: 0.0, CHARIOT: 9.0, CANNON: 4.5, HORSE: 4.0, ADVISOR: 2.0, ELEPHANT: 2.0, SOLDIER: 1.0,
@@ -67,6 +71,10 @@ def choose_move(policy: Policy, board: Board, level: str = DEFAULT_LEVEL,
         return sample_move(policy, board, temperature=0.5, top_k=4, rng=rng)
     if level == "club":
         return sample_move(policy, board)
+    if level in THINKING_SECONDS:
+        from .search import Limits, search_for
+
+        return search_for(policy).run(board, Limits(movetime=THINKING_SECONDS[level])).best
     return safe_move(board, policy.candidates(board))
 
 

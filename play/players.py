@@ -1,7 +1,9 @@
 """Players for the arena: the model at a level, random, greedy and any UCI engine.
 
 A player spec is text: ``model[:level]`` (optionally ``model:level@DIR`` for another model
-directory), ``random``, ``greedy`` or ``uci:COMMAND[?Option=value&...]``.
+directory), ``model:search?nodes=N|movetime=MS|depth=N[&value=DIR][@DIR]`` (the tree search of
+:mod:`play.search` with that budget a move, e.g. ``model:search?nodes=800``), ``random``,
+``greedy`` or ``uci:COMMAND[?Option=value&...]``.
 """
 
 from __future__ import annotations
@@ -101,6 +103,51 @@ class ModelPlayer:
         pass
 
 
+SEARCH_KEYS = ("nodes", "movetime", "depth", "value")
+
+
+def search_options(query: str) -> dict[str, str]:
+    """The options of ``model:search?QUERY``; raises ``ValueError`` for unknown keys or bad
+    numbers, or when no budget (nodes, movetime or depth) is given."""
+    options = {}
+    for item in filter(None, query.split("&")):
+        key, eq, value = item.partition("=")
+        if key not in SEARCH_KEYS or not eq or not value:
+            raise ValueError(f"bad search option {item!r}: use {'=..., '.join(SEARCH_KEYS)}=...")
+        if key != "value" and not (value.isdigit() and int(value) > 0):
+            raise ValueError(f"search option {key} must be a positive integer, not {value!r}")
+        options[key] = value
+    if not {"nodes", "movetime", "depth"} & options.keys():
+        raise ValueError("model:search needs a budget: ?nodes=N, ?movetime=MS or ?depth=N")
+    return options
+
+
+class SearchPlayer:
+    """The tree search (:mod:`play.search`) over the model and the value net with a fixed budget
+    a move; its tree is kept between the moves of a game."""
+
+    def __init__(self, query: str, model_dir: str | None = None) -> None:
+        from model.value import load_value
+
+        from .search import Limits, Search
+
+        options = search_options(query)
+        self.name = f"model:search?{query}"
+        self.limits = Limits(nodes=int(options["nodes"]) if "nodes" in options else None,
+                             movetime=int(options["movetime"]) / 1000 if "movetime" in options else None,
+                             depth=int(options["depth"]) if "depth" in options else None)
+        self.search = Search(load_policy(model_dir), load_value(options.get("value")))
+
+    def new_game(self, seed: int) -> None:
+        self.search.clear()
+
+    def choose(self, board: Board) -> Move:
+        return self.search.run(board, self.limits).best
+
+    def close(self) -> None:
+        pass
+
+
 class UciPlayer:
     """An external engine driven over UCI; started on the first game."""
 
@@ -128,15 +175,23 @@ def check_spec(spec: str) -> None:
     if kind in ("random", "greedy") and not rest:
         return
     if kind == "model":
+        level, _, query = rest.partition("@")[0].partition("?")
+        if level == "search":
+            try:
+                search_options(query)
+            except ValueError as e:
+                raise ValueError(f"{e} (in {spec!r})") from None
+            return
         try:
-            check_level(rest.partition("@")[0] or None)
+            check_level(level or None)
         except UnknownLevel as e:
             raise UnknownLevel(f"{e} (in {spec!r})") from None
         return
     if kind == "uci":
         EngineSpec.parse(rest)
         return
-    raise ValueError(f"unknown player {spec!r}: use model[:level], random, greedy or uci:PATH")
+    raise ValueError(f"unknown player {spec!r}: use model[:level], model:search?nodes=N, random, greedy or "
+                     "uci:PATH")
 
 
 def make_player(spec: str, movetime: int = 100) -> Player:
@@ -149,5 +204,7 @@ def make_player(spec: str, movetime: int = 100) -> Player:
         return GreedyPlayer()
     if kind == "model":
         level, _, model_dir = rest.partition("@")
+        if level.partition("?")[0] == "search":
+            return SearchPlayer(level.partition("?")[2], model_dir or None)
         return ModelPlayer(level or DEFAULT_LEVEL, model_dir or None)
     return UciPlayer(rest, movetime=movetime)

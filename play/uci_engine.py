@@ -1,10 +1,17 @@
 """``xqgpt uci``: the model as a UCI engine on stdin/stdout.
 
 Commands: ``uci``, ``isready``, ``ucinewgame``, ``setoption name Level value LEVEL``,
-``position startpos|fen FEN [moves ...]``, ``go ...`` (answered at once with ``bestmove``; after
-``go infinite`` or ``go ponder`` the answer waits for ``stop``), ``stop``, ``quit``. Moves are
-ICCS (ranks 0-9); a ``position`` whose moves show ranks 1-10 (Fairy-Stockfish style) is read in
-that dialect, and the answers follow it.
+``setoption name MultiPV value N``, ``position startpos|fen FEN [moves ...]``, ``go ...``,
+``stop``, ``quit``. Moves are ICCS (ranks 0-9); a ``position`` whose moves show ranks 1-10
+(Fairy-Stockfish style) is read in that dialect, and the answers follow it.
+
+At the search level (``expert``, :mod:`play.search`) ``go`` searches in a background thread
+for ``movetime MS``, ``nodes N``, (mean) ``depth N``, the time of ``wtime btime winc binc``
+(a 30th of the clock plus most of the increment), until ``stop`` after ``infinite``, or
+:data:`~play.levels.THINKING_SECONDS` for a bare ``go``; it prints ``info depth … seldepth …
+multipv … score cp|mate … wdl … nodes … nps … time … pv …`` about once a second and at the
+end, then ``bestmove``. The other levels answer at once (after ``go infinite`` or ``go ponder``
+the answer waits for ``stop``).
 """
 
 from __future__ import annotations
@@ -12,21 +19,26 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+import threading
 from typing import TextIO
 
 from xiangqi import STARTING_FEN, Board, XiangqiError
 from xiangqi.engine import Dialect, dialect_of, move_to_text, parse_move_text
 
-from .levels import DEFAULT_LEVEL, LEVELS, check_level, choose_move
+from .levels import DEFAULT_LEVEL, LEVELS, THINKING_SECONDS, check_level, choose_move
+from .search import Limits, Search, SearchResult
 
 ENGINE_NAME = "Xiangqi-GPT"
+MAX_MULTIPV = 10
+GO_NUMBERS = ("movetime", "nodes", "depth", "wtime", "btime", "winc", "binc")
 
 
 class UciEngine:
     """The protocol state: position, level, dialect and the model (loaded on first need)."""
 
-    def __init__(self, model_dir: str | None, level: str, out: TextIO) -> None:
+    def __init__(self, model_dir: str | None, level: str, out: TextIO, value_dir: str | None = None) -> None:
         self.model_dir = model_dir
+        self.value_dir = value_dir
         self.level = check_level(level)
         self.out = out
         self.board = Board()
@@ -34,10 +46,16 @@ class UciEngine:
         self.policy = None
         self.rng = random.Random(0)
         self.pending: str | None = None  # bestmove held back until ``stop``
+        self.multipv = 1
+        self.search: Search | None = None
+        self.thread: threading.Thread | None = None
+        self.infinite = False  # the running search waits for ``stop``
+        self._send_lock = threading.Lock()
 
     def send(self, line: str) -> None:
-        self.out.write(line + "\n")
-        self.out.flush()
+        with self._send_lock:
+            self.out.write(line + "\n")
+            self.out.flush()
 
     def info(self, text: str) -> None:
         self.send(f"info string {text}")
@@ -60,24 +78,32 @@ class UciEngine:
             self.send("id author Xiangqi-GPT authors")
             levels = " ".join(f"var {name}" for name in LEVELS)
             self.send(f"option name Level type combo default {self.level} {levels}")
+            self.send(f"option name MultiPV type spin default 1 min 1 max {MAX_MULTIPV}")
             self.send("option name UCI_Variant type combo default xiangqi var xiangqi")
             self.send("uciok")
         elif cmd == "isready":
             self.load()
             self.send("readyok")
         elif cmd == "ucinewgame":
+            self.wait()
             self.board = Board()
+            if self.search is not None:
+                self.search.clear()
         elif cmd == "setoption":
             self.setoption(line)
         elif cmd == "position":
+            self.wait()
             self.position(rest)
         elif cmd == "go":
+            self.wait()
             self.go(rest)
         elif cmd == "stop" or cmd == "ponderhit":
+            self.wait(stop=True)
             if self.pending is not None:
                 self.send(self.pending)
                 self.pending = None
         elif cmd == "quit":
+            self.wait(stop=True)
             return False
         else:
             self.info(f"unknown command {cmd}")
@@ -91,6 +117,11 @@ class UciEngine:
                 self.level = value
             else:
                 self.info(f"unknown level {value}; levels: {' '.join(LEVELS)}")
+        elif name.lower() == "multipv":
+            if value.isdigit() and 1 <= int(value) <= MAX_MULTIPV:
+                self.multipv = int(value)
+            else:
+                self.info(f"MultiPV must be 1..{MAX_MULTIPV}, not {value}")
         elif name.lower() == "uci_variant" and value != "xiangqi":
             self.info(f"only xiangqi is played, not {value}")
 
@@ -117,7 +148,33 @@ class UciEngine:
             return
         self.board = board
 
+    def wait(self, stop: bool = False) -> None:
+        """Let a running search finish (stop it when ``stop`` or when it is infinite); its
+        ``bestmove`` is sent before this returns."""
+        if self.thread is not None:
+            assert self.search is not None
+            if stop or self.infinite:
+                self.search.stop.set()
+            self.thread.join()
+            self.thread = None
+
     def go(self, words: list[str]) -> None:
+        if self.level in THINKING_SECONDS and self.board.legal_moves:
+            self.load()
+            if self.search is None:
+                from model.value import load_value
+
+                try:
+                    self.search = Search(self.policy, load_value(self.value_dir))
+                except ValueError as e:  # ModelLoadError
+                    self.info(f"cannot search: {e}")
+            if self.search is not None:
+                limits = go_limits(words, self.board.turn, THINKING_SECONDS[self.level])
+                self.infinite = limits.infinite
+                self.search.stop.clear()
+                self.thread = threading.Thread(target=self.think, args=(self.board.copy(), limits))
+                self.thread.start()
+                return
         if not self.board.legal_moves:
             answer = "bestmove (none)"
         else:
@@ -132,16 +189,55 @@ class UciEngine:
             self.send(answer)
 
 
-def run(model_dir: str | None, level: str, stdin: TextIO, stdout: TextIO) -> int:
+    def think(self, board: Board, limits: Limits) -> None:
+        """The search thread: ``info`` lines while it searches, then ``bestmove``."""
+        assert self.search is not None
+        result = self.search.run(board, limits, on_info=self.report, multipv=self.multipv)
+        self.send(f"bestmove {move_to_text(result.best, self.dialect)}")
+
+    def report(self, result: SearchResult) -> None:
+        ms = max(1, round(result.seconds * 1000))
+        for i, line in enumerate(result.lines, 1):
+            wdl = " ".join(str(round(x * 1000)) for x in line.wdl)
+            pv = " ".join(move_to_text(m, self.dialect) for m in line.pv)
+            self.send(f"info depth {result.depth} seldepth {result.seldepth} multipv {i} score {line.score} "
+                      f"wdl {wdl} nodes {result.nodes} nps {result.nps} time {ms} pv {pv}")
+
+
+def go_limits(words: list[str], turn: bool, default_seconds: float) -> Limits:
+    """The budget of a ``go`` command (``turn``: True when Red is to move)."""
+    values: dict[str, int] = {}
+    for key, value in zip(words, words[1:], strict=False):
+        if key in GO_NUMBERS and value.lstrip("-").isdigit():
+            values[key] = int(value)
+    if "infinite" in words or "ponder" in words:
+        return Limits(infinite=True)
+    clock = values.get("wtime" if turn else "btime")
+    movetime = values.get("movetime")
+    if clock is not None:
+        inc = values.get("winc" if turn else "binc", 0)
+        budget = min(clock / 30 + inc * 0.75, clock / 3)
+        movetime = max(10, round(budget)) if movetime is None else min(movetime, max(10, round(budget)))
+    limits = Limits(nodes=values.get("nodes"), depth=values.get("depth"),
+                    movetime=movetime / 1000 if movetime is not None else None)
+    if limits.nodes is None and limits.depth is None and limits.movetime is None:
+        limits.movetime = default_seconds
+    return limits
+
+
+def run(model_dir: str | None, level: str, stdin: TextIO, stdout: TextIO,
+        value_dir: str | None = None) -> int:
     """Serve UCI commands from ``stdin`` until ``quit`` or end of input."""
-    engine = UciEngine(model_dir, level, stdout)
+    engine = UciEngine(model_dir, level, stdout, value_dir)
     for line in stdin:
         if not engine.handle(line.strip()):
             break
+    else:
+        engine.wait()
     return 0
 
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``xqgpt uci``."""
-    return run(args.model, args.level or DEFAULT_LEVEL, sys.stdin, sys.stdout)
+    return run(args.model, args.level or DEFAULT_LEVEL, sys.stdin, sys.stdout, getattr(args, "value", None))
 

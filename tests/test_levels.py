@@ -7,7 +7,7 @@ import random
 import pytest
 
 from play.arena import run_match, summarize
-from play.levels import DEFAULT_LEVEL, LEVELS, MATE, choose_move, safe_move, verdict_of
+from play.levels import DEFAULT_LEVEL, LEVELS, MATE, THINKING_SECONDS, choose_move, safe_move, verdict_of
 from xiangqi import Board, Move
 
 # Red chariot a4 is attacked by the black horse b6; the soldier move i3i4 leaves it hanging.
@@ -33,7 +33,7 @@ def ranked_first(board: Board, first: str) -> list[tuple[Move, float]]:
 
 def test_levels_api() -> None:
     assert DEFAULT_LEVEL in LEVELS
-    assert list(LEVELS)[-1] == DEFAULT_LEVEL == "master"
+    assert list(LEVELS)[-2:] == [DEFAULT_LEVEL, "expert"] and DEFAULT_LEVEL == "master"
     assert all(isinstance(v, str) and v for v in LEVELS.values())
 
 
@@ -89,7 +89,7 @@ def test_unknown_level() -> None:
 
 def test_every_level_plays_legal_moves(shipped_policy) -> None:
     rng = random.Random(0)
-    for level in LEVELS:
+    for level in [lv for lv in LEVELS if lv not in THINKING_SECONDS]:  # expert: tests/test_search.py
         board = Board()
         for _ in range(12):
             move = choose_move(shipped_policy, board, level, rng)

@@ -280,7 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("uci", help="speak the UCI protocol on stdin/stdout with the model")
     p.add_argument("--model", default=None, help="model directory (default: the shipped model)")
-    p.add_argument("--level", default=None, help="playing level (default: the default level)")
+    p.add_argument("--level", default=None, help="playing level (default: master; expert searches)")
+    p.add_argument("--value", default=None,
+                   help="value-net directory for the search (default: the shipped one)")
     p.set_defaults(func=cmd_uci)
 
     p = sub.add_parser("play", help="play the model in the terminal")

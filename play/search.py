@@ -1,0 +1,422 @@
+"""Search: PUCT Monte Carlo tree search over the policy's priors and the value net (as AlphaZero
+and Leela Chess Zero do), with the rules of :mod:`xiangqi` inside the tree.
+
+Each playout walks from the root to a leaf by PUCT, ``Q + c * P * sqrt(N) / (1 + n)``; leaves
+are gathered in batches (up to :attr:`SearchConfig.batch`, with a virtual loss on the paths
+already taken so that one batch spreads over the tree) and evaluated together: the value net
+gives their win/draw/loss for the side to move, the policy (:meth:`~model.policy.Policy.candidates_many`,
+a window of the last positions) the priors of their moves. The root's priors come from the
+policy with the whole game (:meth:`~model.policy.Policy.candidates`).
+
+Positions that end the game are exact: no legal move loses (checkmate and stalemate), and inside
+the tree a position that repeats once is judged by :meth:`Board.outcome` as a finished cycle
+(perpetual check or chase loses, else a draw), so the search neither loops nor walks into a
+lost repetition; the move limit draws. Exact results are propagated up the tree (a move to a
+position lost for the opponent wins; a position whose moves all lose is lost), so a forced mate
+the tree holds is proven, played by its shortest line and reported as ``mate N``.
+
+The tree is kept between moves: when the next position extends the last one's moves, its
+subtree becomes the new root.
+
+>>> from model.policy import Policy
+>>> from model.value import load_value
+>>> search = Search(Policy.load(), load_value())
+>>> result = search.run(Board(), Limits(nodes=200))
+>>> result.best.uci(), result.lines[0].score
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from model.value import cp_from_win_probability
+from xiangqi import Board, Move
+
+if TYPE_CHECKING:
+    from model.policy import Policy
+    from model.value import ValueNet
+
+# The value of a proven result for the side that made the move into a node.
+WIN, DRAW, LOSS = 1, 0, -1
+
+
+@dataclass
+class SearchConfig:
+    """How the search weighs priors against values."""
+
+    cpuct: float = 1.5        # exploration constant of PUCT
+    fpu: float = 0.3          # an unvisited move's Q: the parent's Q minus fpu * sqrt(visited prior mass)
+    batch: int = 16           # leaves evaluated together
+    history: int = 8          # positions of the game the policy reads at a leaf
+    policy_temperature: float = 1.0
+
+
+@dataclass
+class Limits:
+    """When to stop: the first budget reached (``nodes`` playouts, ``movetime`` seconds, mean
+    ``depth``); with none, and not ``infinite``, :data:`DEFAULT_NODES` playouts."""
+
+    nodes: int | None = None
+    movetime: float | None = None
+    depth: int | None = None
+    infinite: bool = False
+
+
+DEFAULT_NODES = 800
+
+
+class Node:
+    """A position in the tree, reached by ``move``; statistics from the view of the side that
+    made ``move`` (the side to move at the parent)."""
+
+    __slots__ = ("move", "prior", "parent", "children", "n", "w", "d", "l", "virtual", "result", "plies")
+
+    def __init__(self, move: Move | None, prior: float, parent: Node | None) -> None:
+        self.move = move
+        self.prior = prior
+        self.parent = parent
+        self.children: list[Node] | None = None  # None until expanded; [] for a finished game
+        self.n = 0          # playouts through this node
+        self.w = self.d = self.l = 0.0  # summed win, draw, loss probabilities of the mover
+        self.virtual = 0    # playouts in flight (virtual losses)
+        self.result: int | None = None  # proven WIN, DRAW or LOSS for the mover
+        self.plies = 0      # plies to the end of the game when proven
+
+    def q(self) -> float:
+        """Mean value for the mover in -1..1 (virtual losses included)."""
+        if self.result is not None:
+            return float(self.result)
+        n = self.n + self.virtual
+        return (self.w - self.l - self.virtual) / n if n else 0.0
+
+    def wdl(self) -> tuple[float, float, float]:
+        """Mean win, draw, loss probabilities of the mover."""
+        if self.result is not None:
+            return _exact_wdl(self.result)
+        if not self.n:
+            return (0.0, 1.0, 0.0)
+        return (self.w / self.n, self.d / self.n, self.l / self.n)
+
+    def add(self, win: float, draw: float, loss: float) -> None:
+        self.n += 1
+        self.w += win
+        self.d += draw
+        self.l += loss
+
+
+@dataclass
+class Line:
+    """One root move's line for ``info``: score for the side to move at the root."""
+
+    move: Move
+    pv: list[Move]
+    visits: int
+    wdl: tuple[float, float, float]
+    mate: int | None  # moves to mate: positive when the side to move mates, negative when mated
+
+    @property
+    def score(self) -> str:
+        """``mate N`` or ``cp X`` (the expected score through :func:`cp_from_win_probability`)."""
+        if self.mate is not None:
+            return f"mate {self.mate}"
+        return f"cp {round(cp_from_win_probability(self.wdl[0] + self.wdl[1] / 2))}"
+
+
+@dataclass
+class SearchResult:
+    """What a search found: the move to play and the best lines, best first."""
+
+    best: Move
+    lines: list[Line]
+    nodes: int
+    seconds: float
+    depth: int
+    seldepth: int
+
+    @property
+    def nps(self) -> int:
+        return int(self.nodes / self.seconds) if self.seconds > 0 else 0
+
+
+@dataclass
+class _Stats:
+    playouts: int = 0
+    depth_sum: int = 0
+    seldepth: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+class Search:
+    """PUCT search with a kept tree. Not thread-safe: one search at a time (``stop`` may be set
+    from another thread)."""
+
+    def __init__(self, policy: Policy, value: ValueNet, config: SearchConfig | None = None) -> None:
+        self.policy = policy
+        self.value = value
+        self.config = config or SearchConfig()
+        self.root: Node | None = None
+        self.root_board: Board | None = None
+        self.stop = threading.Event()
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        """Forget the tree (a new game)."""
+        self.root, self.root_board = None, None
+
+    # -- the tree between moves ------------------------------------------------
+
+    def _reuse(self, board: Board) -> Node:
+        """The node of ``board`` in the kept tree (made the root), or a new root."""
+        old, old_board = self.root, self.root_board
+        if old is not None and old_board is not None:
+            before, now = old_board.move_stack, board.move_stack
+            if (len(now) >= len(before) and now[:len(before)] == before
+                    and old_board.root().fen() == board.root().fen()):
+                node = old
+                for move in now[len(before):]:
+                    node = next((c for c in node.children or [] if c.move == move), None)
+                    if node is None:
+                        break
+                if node is not None and node.children:
+                    node.parent = None
+                    node.move = None
+                    return node
+        return Node(None, 1.0, None)
+
+    # -- the search ------------------------------------------------------------
+
+    def run(self, board: Board, limits: Limits | None = None,
+            on_info: Callable[[SearchResult], None] | None = None, info_every: float = 1.0,
+            multipv: int = 1) -> SearchResult:
+        """Search ``board`` (a position with legal moves; its history is used) until a limit or
+        :attr:`stop`; ``on_info`` is called about every ``info_every`` seconds and at the end."""
+        with self._lock:
+            return self._run(board, limits or Limits(), on_info, info_every, multipv)
+
+    def _run(self, board: Board, limits: Limits, on_info: Callable[[SearchResult], None] | None,
+             info_every: float, multipv: int) -> SearchResult:
+        if limits.nodes is None and limits.movetime is None and limits.depth is None and not limits.infinite:
+            limits = Limits(nodes=DEFAULT_NODES)
+        if not board.legal_moves:
+            raise ValueError(f"no legal move to search in {board.fen()}")
+        board = board.copy()
+        board.repetitions = 2  # inside the tree a repeated position ends the cycle (the root is not judged)
+        self.root = self._reuse(board)
+        self.root_board = board.copy()
+        root = self.root
+        if root.children is None:
+            self._expand_root(root, board)
+        stats = _Stats()
+        last_info = stats.started
+        forced = len(root.children or []) == 1 and not limits.infinite  # nothing to choose
+        while not self.stop.is_set() and not forced:
+            if root.result is None:
+                self._playout_batch(root, board, stats)
+            else:
+                self.stop.wait(0.05)  # proven (under ``infinite``): nothing left to search
+            now = time.monotonic()
+            if on_info is not None and now - last_info >= info_every:
+                on_info(self._result(root, board, stats, multipv))
+                last_info = now
+            if self._done(root, limits, stats, now):
+                break
+        result = self._result(root, board, stats, multipv)
+        if on_info is not None:
+            on_info(result)
+        return result
+
+    def _done(self, root: Node, limits: Limits, stats: _Stats, now: float) -> bool:
+        if root.result is not None and not limits.infinite:
+            return True  # proven: more playouts change nothing
+        if limits.infinite:
+            return False
+        if limits.nodes is not None and stats.playouts >= limits.nodes:
+            return True
+        if limits.movetime is not None and now - stats.started >= limits.movetime:
+            return True
+        if limits.depth is not None and stats.playouts and stats.depth_sum / stats.playouts >= limits.depth:
+            return True
+        return False
+
+    def _result(self, root: Node, board: Board, stats: _Stats, multipv: int) -> SearchResult:
+        ranked = sorted(root.children or [], key=_rank, reverse=True)
+        lines = [Line(c.move, _pv(c), c.n, c.wdl(), _mate(c)) for c in ranked[:max(1, multipv)]]
+        playouts = stats.playouts
+        depth = max(1, round(stats.depth_sum / playouts)) if playouts else 1
+        return SearchResult(ranked[0].move, lines, playouts, time.monotonic() - stats.started,
+                            depth, max(depth, stats.seldepth))
+
+    def _expand_root(self, root: Node, board: Board) -> None:
+        cands = self.policy.candidates(board, temperature=self.config.policy_temperature)
+        root.children = [Node(m, p, root) for m, p in cands]
+
+    def _select(self, node: Node) -> Node:
+        """The child of an expanded node with the highest PUCT score (proven wins first)."""
+        children = node.children
+        assert children
+        for c in children:
+            if c.result == WIN:
+                return min((c for c in children if c.result == WIN), key=lambda c: c.plies)
+        sqrt_n = math.sqrt(max(1, node.n + node.virtual))
+        visited = sum(c.prior for c in children if c.n or c.virtual)
+        fpu = -node.q() - self.config.fpu * math.sqrt(visited)
+        cpuct = self.config.cpuct
+        best, best_score = children[0], -math.inf
+        for c in children:
+            if c.result == LOSS:
+                score = -10.0 + c.plies * 1e-3  # only when every move loses: the longest defence
+            else:
+                q = c.q() if (c.n or c.virtual or c.result is not None) else fpu
+                score = q + cpuct * c.prior * sqrt_n / (1 + c.n + c.virtual)
+            if score > best_score:
+                best, best_score = c, score
+        return best
+
+    def _playout_batch(self, root: Node, board: Board, stats: _Stats) -> None:
+        """Gather up to ``batch`` leaves, evaluate them together, back their values up."""
+        leaves: list[tuple[Node, Board]] = []
+        for _ in range(self.config.batch):
+            node, depth = root, 0
+            while node.children:
+                node = self._select(node)
+                node.virtual += 1
+                board.push(node.move)
+                depth += 1
+                if node.result is not None:
+                    break
+            stats.depth_sum += depth
+            stats.seldepth = max(stats.seldepth, depth)
+            stats.playouts += 1
+            if node.result is None and node.children is None:
+                outcome = board.outcome()
+                if outcome is not None:
+                    node.children = []
+                    mover_won = outcome.winner == (not board.turn)
+                    node.result = DRAW if outcome.winner is None else WIN if mover_won else LOSS
+                    node.plies = 0
+            if node.result is not None:
+                self._backup(node, *_exact_wdl(node.result))
+            elif node.virtual > 1:  # already gathered in this batch: a wasted playout, undone
+                _undo_virtual(node)
+                stats.playouts -= 1
+                stats.depth_sum -= depth
+                for _ in range(depth):
+                    board.pop()
+                break
+            else:
+                leaves.append((node, board.copy()))
+            for _ in range(depth):
+                board.pop()
+        if not leaves:
+            return
+        boards = [b for _, b in leaves]
+        wdl = self.value.evaluate(boards)
+        priors = self.policy.candidates_many(boards, history=self.config.history)
+        temperature = self.config.policy_temperature
+        for (node, _), row, cands in zip(leaves, wdl, priors, strict=True):
+            if temperature != 1.0:
+                cands = _sharpen(cands, temperature)
+            node.children = [Node(m, p, node) for m, p in cands]
+            # the value is the side to move's at the leaf; the mover's is its mirror
+            self._backup(node, float(row[2]), float(row[1]), float(row[0]))
+
+    def _backup(self, node: Node, win: float, draw: float, loss: float) -> None:
+        """Add a playout's value (for ``node``'s mover) along the path to the root, removing the
+        virtual losses, and propagate proven results."""
+        child: Node | None = None
+        while node is not None:
+            node.add(win, draw, loss)
+            if node.parent is not None:
+                node.virtual -= 1
+            if child is not None and node.result is None:
+                _prove(node)
+            win, loss = loss, win
+            child, node = node, node.parent
+
+
+_SEARCHES: dict[int, Search] = {}
+_SEARCHES_LOCK = threading.Lock()
+
+
+def search_for(policy: Policy) -> Search:
+    """One :class:`Search` per policy with the shipped value net (loaded on first use; raises
+    :class:`~model.network.ModelLoadError` when it is missing), kept so that its tree carries
+    over between the moves of a game."""
+    with _SEARCHES_LOCK:
+        search = _SEARCHES.get(id(policy))
+        if search is None or search.policy is not policy:
+            from model.value import load_value
+
+            search = _SEARCHES[id(policy)] = Search(policy, load_value())
+        return search
+
+
+def _rank(node: Node) -> tuple:
+    """Sort key of a move, best last: proven wins (the shortest first), then visits and Q;
+    proven losses last (the longest first)."""
+    if node.result == WIN:
+        return (2, -node.plies, 0.0)
+    if node.result == LOSS:
+        return (0, node.plies, 0.0)
+    return (1, node.n, node.q())
+
+
+def _pv(node: Node) -> list[Move]:
+    """The line from a root move on, following the best move of each position."""
+    line = [node.move]
+    while node.children and node.n > 1:
+        node = max(node.children, key=_rank)
+        if not node.n and node.result is None:
+            break
+        line.append(node.move)
+    return line
+
+
+def _mate(node: Node) -> int | None:
+    """Moves to the end for a root move proven to win (positive) or lose (negative)."""
+    if node.result == WIN:
+        return (node.plies + 2) // 2
+    if node.result == LOSS:
+        return -((node.plies + 2) // 2)
+    return None
+
+
+def _prove(node: Node) -> None:
+    """Set ``node``'s result when its children decide it: a child won by its mover (the side
+    to move at ``node``) makes ``node`` lost for its own mover; children all proven make it
+    the best of theirs, negated."""
+    children = node.children
+    if not children:
+        return
+    wins = [c.plies for c in children if c.result == WIN]
+    if wins:
+        node.result, node.plies = LOSS, min(wins) + 1
+        return
+    if any(c.result is None for c in children):
+        return
+    best = max(c.result for c in children)
+    plies = [c.plies for c in children if c.result == best]
+    node.result = -best
+    node.plies = (max(plies) if best == LOSS else min(plies)) + 1
+
+
+def _exact_wdl(result: int) -> tuple[float, float, float]:
+    return (1.0, 0.0, 0.0) if result == WIN else (0.0, 0.0, 1.0) if result == LOSS else (0.0, 1.0, 0.0)
+
+
+def _undo_virtual(node: Node) -> None:
+    """Take back the virtual losses of a path that was not played out."""
+    while node.parent is not None:
+        node.virtual -= 1
+        node = node.parent
+
+
+def _sharpen(cands: list[tuple[Move, float]], temperature: float) -> list[tuple[Move, float]]:
+    powered = [(m, p ** (1 / temperature)) for m, p in cands]
+    total = sum(p for _, p in powered)
+    return [(m, p / total) for m, p in powered]
