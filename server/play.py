@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from model.sampling import sample_move, with_temperature
-from play.levels import choose_move
+from play.levels import THINKING_SECONDS, choose_move
 from xiangqi import BLACK, RED, Board, Color, Move, Outcome
 from xiangqi.notation import to_chinese, to_wxf
 from xiangqi.pgn import Game, PgnError, read_games, write_game
@@ -122,7 +122,8 @@ class ServedModel:
     def reply(self, board: Board, level: str, rng: random.Random) -> tuple[Move, ModelReply]:
         """Choose the model's move at ``level`` (the board is left unchanged)."""
         snapshot = Snapshot(self.policy, board)
-        move = choose_move(snapshot, board, level, rng=rng)
+        searches = level in THINKING_SECONDS  # the search reads the live policy
+        move = choose_move(self.policy if searches else snapshot, board, level, rng=rng)
         return move, ModelReply(move=move.uci(), wxf=to_wxf(board, move), chinese=to_chinese(board, move),
                                 candidates=_candidates(snapshot, board))
 

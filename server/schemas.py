@@ -49,6 +49,8 @@ class Health(BaseModel):
 class Level(BaseModel):
     name: str
     description: str
+    thinking_ms: int | None = Field(None, description="the longest the level thinks about a move (searching "
+                                    "levels only)")
 
 
 class LevelList(BaseModel):

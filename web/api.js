@@ -15,7 +15,7 @@ async function request(method, path, body) {
   return data;
 }
 
-/** {levels: [{name, description}], default}. */
+/** {levels: [{name, description, thinking_ms}], default}; thinking_ms is null for levels that answer at once. */
 export const levels = () => request("GET", "/api/levels");
 
 /** The start position with its legal moves: {fen, turn, in_check, moves, status, ...}. */

@@ -266,14 +266,16 @@ async function loadGames() {
 async function loadLevels() {
   const data = await api.levels();
   const select = $("level");
+  const thinking = (level) => (level.thinking_ms ? `thinks up to ${level.thinking_ms / 1000} s a move` : "");
   for (const level of data.levels) {
-    const option = new Option(level.name, level.name, level.name === data.default, level.name === data.default);
-    option.title = level.description;
+    const label = level.thinking_ms ? `${level.name} (≤ ${level.thinking_ms / 1000} s)` : level.name;
+    const option = new Option(label, level.name, level.name === data.default, level.name === data.default);
+    option.title = [level.description, thinking(level)].filter(Boolean).join("; ");
     select.appendChild(option);
   }
   const help = () => {
     const level = data.levels.find((l) => l.name === select.value);
-    $("level-help").textContent = level ? level.description : "";
+    $("level-help").textContent = level ? [level.description, thinking(level)].filter(Boolean).join(" · ") : "";
   };
   select.addEventListener("change", help);
   help();

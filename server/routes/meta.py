@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from play.levels import DEFAULT_LEVEL, LEVELS
+from play.levels import DEFAULT_LEVEL, LEVELS, THINKING_SECONDS
 
 from ..deps import Model, Store
 from ..schemas import Health, Level, LevelList
@@ -21,4 +21,6 @@ async def health(model: Model, store: Store) -> Health:
 @router.get("/levels", response_model=LevelList)
 async def levels() -> LevelList:
     """Playing levels of the model."""
-    return LevelList(levels=[Level(name=k, description=v) for k, v in LEVELS.items()], default=DEFAULT_LEVEL)
+    thinking = {k: round(seconds * 1000) for k, seconds in THINKING_SECONDS.items()}
+    levels = [Level(name=k, description=v, thinking_ms=thinking.get(k)) for k, v in LEVELS.items()]
+    return LevelList(levels=levels, default=DEFAULT_LEVEL)
