@@ -15,9 +15,9 @@ KINGS = "4k4/9/9/9/9/9/9/9/9/3K5"
 
 
 @pytest.fixture(scope="module")
-def client(shipped_policy, tmp_path_factory):
-    db = tmp_path_factory.mktemp("db") / "games.db"
-    with TestClient(create_app(shipped_policy, f"sqlite:///{db}")) as c:
+def client(shipped_policy):
+    """The app on an in-memory database of its own."""
+    with TestClient(create_app(shipped_policy, "sqlite://")) as c:
         yield c
 
 
