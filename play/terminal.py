@@ -21,7 +21,7 @@ from xiangqi.notation import parse_move, render_move
 from xiangqi.pgn import NOTATIONS, Game, write_game
 
 from .board_text import render_board
-from .levels import DEFAULT_LEVEL, LEVELS, choose_move
+from .levels import check_level, choose_move
 
 if TYPE_CHECKING:
     from model.policy import Policy
@@ -287,9 +287,7 @@ class TerminalGame:
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``xqgpt play``."""
-    level = args.level or DEFAULT_LEVEL
-    if level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
+    level = check_level(args.level)
     start_fen = Board(args.fen).fen() if args.fen else STARTING_FEN
     if args.pgn and not Path(args.pgn).resolve().parent.is_dir():
         raise FileNotFoundError(f"no folder for the PGN file {args.pgn}")

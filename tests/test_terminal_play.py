@@ -162,7 +162,7 @@ def test_ctrl_c_leaves_cleanly(tmp_path) -> None:
 def test_bad_arguments_fail_before_the_model_loads(tmp_path) -> None:
     run = play("--level", "grandmaster", stdin="")
     assert run.returncode == 2
-    assert ("xqgpt: error: unknown level 'grandmaster'; choose one of beginner, casual, club, master"
+    assert ("xqgpt: error: unknown level 'grandmaster'; choose one of: beginner, casual, club, master"
             in run.stderr)
     run = play("--fen", "not a fen", stdin="")
     assert run.returncode == 2 and run.stderr.startswith("xqgpt: error: ")
