@@ -289,8 +289,6 @@ def main(args: argparse.Namespace) -> int:
     """Entry point of ``xqgpt play``."""
     level = check_level(args.level)
     start_fen = Board(args.fen).fen() if args.fen else STARTING_FEN
-    if args.pgn and not Path(args.pgn).resolve().parent.is_dir():
-        raise FileNotFoundError(f"no folder for the PGN file {args.pgn}")
     chinese = args.chinese or (not args.ascii and sys.stdout.isatty())
     interactive = sys.stdin.isatty()
     if interactive:

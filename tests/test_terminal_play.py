@@ -168,7 +168,8 @@ def test_bad_arguments_fail_before_the_model_loads(tmp_path) -> None:
     assert run.returncode == 2 and run.stderr.startswith("xqgpt: error: ")
     run = play("--pgn", str(tmp_path / "missing" / "game.pgn"), stdin="")
     assert run.returncode == 2
-    assert run.stderr == f"xqgpt: error: no folder for the PGN file {tmp_path / 'missing' / 'game.pgn'}\n"
+    missing = tmp_path / "missing"
+    assert run.stderr == f"xqgpt: error: --pgn {missing / 'game.pgn'}: folder {missing} does not exist\n"
     assert "Loading the model" not in run.stdout
 
 
