@@ -4,7 +4,8 @@ The reader takes single- and multi-game files in UTF-8 (with or without BOM), UT
 BOM, GB18030/GBK or Big5 (line by line, so a file mixing UTF-8 with a legacy encoding reads),
 headers, set-up positions from the ``FEN`` header, move numbers (``1.``, ``1...``,
 ``1.炮二平五``), ``{}`` and ``;`` comments and ``()`` variations (nested too; both kept in
-:attr:`Game.comments` and :attr:`Game.variations`), NAGs (``$1``, dropped), results and moves in
+:attr:`Game.comments` and :attr:`Game.variations`), NAGs (``$2``, and the move suffixes ``!``, ``?``,
+``!!``, ``??``, ``!?``, ``?!`` as ``$1`` to ``$6``; kept in :attr:`Game.nags`), results and moves in
 any notation that :mod:`xiangqi.notation` parses. The notation is detected once per game from
 its first move. Every move, in variations too, is replayed on a :class:`Board`; a game with a
 move that cannot be parsed or is illegal is reported with its reason, never truncated.
@@ -34,6 +35,8 @@ _ESCAPE_RE = re.compile(r'\\(["\\])')
 _TOKEN_RE = re.compile(r"\{[^}]*\}?|;[^\n]*|[()]|[^\s{}();]+")
 _MOVE_NUMBER_RE = re.compile(r"^[0-9０-９]+\s*(?:\.|．|…)+")
 _ANNOTATION_RE = re.compile(r"[!?！？]+$")
+_SUFFIX_NAGS = {"!": 1, "?": 2, "!!": 3, "??": 4, "!?": 5, "?!": 6}
+NAG_SUFFIXES = {nag: suffix for suffix, nag in _SUFFIX_NAGS.items()}
 _MOVE_ERRORS = {InvalidMoveError: "invalid move", IllegalMoveError: "illegal move",
                 AmbiguousMoveError: "ambiguous move"}
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
@@ -63,19 +66,22 @@ class Line:
     """A variation: the moves played instead of its parent line's move at index ``ply``.
 
     ``comments[i]`` is the comment after ``moves[i - 1]`` (``comments[0]``: before the first
-    move); ``variations`` are alternatives to this line's own moves, nested the same way.
+    move); ``nags[i]`` are the NAGs of ``moves[i]`` (2 for ``?``); ``variations`` are alternatives
+    to this line's own moves, nested the same way.
     """
 
     ply: int
     moves: list[Move] = field(default_factory=list)
     comments: dict[int, str] = field(default_factory=dict)
     variations: list[Line] = field(default_factory=list)
+    nags: dict[int, list[int]] = field(default_factory=dict)
 
 
 @dataclass
 class Game:
     """A game record: headers, the start position and the main line, with the comments and
-    variations (:class:`Line`) of the formats that keep them (``comments[0]``: before move 1)."""
+    variations (:class:`Line`) of the formats that keep them (``comments[0]``: before move 1), and
+    the NAGs of the moves (``nags[i]``: of ``moves[i]``)."""
 
     headers: dict[str, str] = field(default_factory=dict)
     fen: str = STARTING_FEN
@@ -84,6 +90,7 @@ class Game:
     notation: str = "iccs"
     comments: dict[int, str] = field(default_factory=dict)
     variations: list[Line] = field(default_factory=list)
+    nags: dict[int, list[int]] = field(default_factory=dict)
 
     def board(self) -> Board:
         """The start position."""
@@ -166,8 +173,9 @@ def split_games(text: str) -> list[tuple[dict[str, str], str]]:
 
 def movetext_events(movetext: str) -> Iterator[tuple[str, str]]:
     """Every token of movetext as ``(kind, text)``: ``move``, ``result``, ``comment`` (its
-    text), ``open`` and ``close`` (a variation's parentheses), and ``error`` for an unterminated
-    comment or unbalanced variation (then it stops)."""
+    text), ``nag`` (its number: ``$2`` or a move's suffix ``?``), ``open`` and ``close`` (a
+    variation's parentheses), and ``error`` for an unterminated comment or unbalanced variation
+    (then it stops)."""
     depth = 0
     for m in _TOKEN_RE.finditer(movetext):
         tok = m.group()
@@ -188,9 +196,16 @@ def movetext_events(movetext: str) -> Iterator[tuple[str, str]]:
             depth -= 1
             yield "close", tok
         else:
-            word = _ANNOTATION_RE.sub("", _MOVE_NUMBER_RE.sub("", tok))
-            if word and word[0] != "$":
+            word = _MOVE_NUMBER_RE.sub("", tok)
+            suffix = _ANNOTATION_RE.search(word)
+            word = _ANNOTATION_RE.sub("", word)
+            if word[1:].isdigit() and word[0] == "$":
+                yield "nag", word[1:]
+            elif word and word[0] != "$":
                 yield ("result" if word in RESULTS else "move"), word
+                nag = suffix and _SUFFIX_NAGS.get(suffix.group().replace("！", "!").replace("？", "?"))
+                if nag:
+                    yield "nag", str(nag)
     if depth:
         yield "error", "unbalanced variation: '(' never closed"
 
@@ -205,7 +220,7 @@ def iter_movetext(movetext: str) -> Iterator[tuple[str, str]]:
             depth += 1
         elif kind == "close":
             depth -= 1
-        elif kind == "error" or (depth == 0 and kind != "comment"):
+        elif kind == "error" or (depth == 0 and kind not in ("comment", "nag")):
             yield kind, word
 
 
@@ -246,6 +261,9 @@ def read_game(headers: dict[str, str], movetext: str, *, source: str = "", index
             at = len(line.moves)
             if word:
                 line.comments[at] = f"{line.comments[at]}\n{word}" if at in line.comments else word
+        elif kind == "nag":
+            if line.moves:
+                line.nags.setdefault(len(line.moves) - 1, []).append(int(word))
         elif kind == "open":  # an alternative to the line's last move
             if not line.moves:
                 raise PgnError("bad variation: '(' before any move", source=source, game=index,
@@ -316,11 +334,16 @@ def _line_words(line: Game | Line, board: Board | None, red_to_move: bool, numbe
         text = move.uci() if board is None else render_move(board, move, notation)
         if board is not None:
             board.push(move)
+        nags = line.nags.get(i, [])
+        if nags and nags[0] in NAG_SUFFIXES:  # the first as the move's suffix, e.g. 炮二平五?
+            text += NAG_SUFFIXES[nags[0]]
+            nags = nags[1:]
         if red_to_move:
             text = f"{number}. {text}"
         elif not numbered:
             text = f"{number}... {text}"
         words.append(text)
+        words.extend(f"${nag}" for nag in nags)
         numbered = True
         if line.comments.get(i + 1):
             words.append(_comment(line.comments[i + 1]))
@@ -338,7 +361,7 @@ def _line_words(line: Game | Line, board: Board | None, red_to_move: bool, numbe
 
 def write_game(game: Game, notation: str = "chinese") -> str:
     """PGN text of a game with moves in ``iccs``, ``wxf``, ``chinese`` or ``chinese-traditional``,
-    with its comments (``{}``) and variations (``()``)."""
+    with its comments (``{}``), variations (``()``) and NAGs (``$1`` to ``$6`` as suffixes: ``?``)."""
     if notation not in NOTATIONS:
         raise ValueError(f"unknown notation {notation!r}")
     headers = dict(game.headers)
