@@ -229,3 +229,21 @@ def test_pgn_names_the_chased_piece_once() -> None:
         (back,) = read_games(text)
         assert write_game(back, notation) == text
     assert "{" not in write_game(Game(fen=fen, moves=moves, result="1/2-1/2"), "iccs")
+
+
+def test_server_names_the_perpetual_chase(shipped_policy, tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from server.app import create_app
+
+    moves = " ".join(f"{i // 2 + 1}. {m}" if i % 2 == 0 else m
+                     for i, m in enumerate("a7b7 a5b5 b7a7 b5a5".split() * 2))
+    pgn = f'[FEN "4k4/9/c8/9/R8/9/9/9/9/3K5 b - - 0 1"]\n[Format "ICCS"]\n\n{moves} 0-1\n'
+    with TestClient(create_app(shipped_policy, f"sqlite:///{tmp_path / 'g.db'}")) as client:
+        r = client.post("/api/games/import", json={"pgn": pgn})
+        assert r.status_code == 201, r.text
+        game = r.json()
+        assert (game["termination"], game["result"], game["winner"]) == ("perpetual_chase", "0-1", "black")
+        assert game["ending"] == "Red loses by perpetually chasing the black cannon on a7"
+        text = client.get(f"/api/games/{game['id']}/pgn").text
+        assert "{Red loses by perpetually chasing the black cannon on a7} 0-1" in text
