@@ -236,9 +236,8 @@ def test_server_names_the_perpetual_chase(shipped_policy, tmp_path) -> None:
 
     from server.app import create_app
 
-    moves = " ".join(f"{i // 2 + 1}. {m}" if i % 2 == 0 else m
-                     for i, m in enumerate("a7b7 a5b5 b7a7 b5a5".split() * 2))
-    pgn = f'[FEN "4k4/9/c8/9/R8/9/9/9/9/3K5 b - - 0 1"]\n[Format "ICCS"]\n\n{moves} 0-1\n'
+    pgn = ('[FEN "4k4/9/c8/9/R8/9/9/9/9/3K5 b - - 0 1"]\n[Format "ICCS"]\n\n'
+           "1... a7b7 2. a5b5 b7a7 3. b5a5 a7b7 4. a5b5 b7a7 5. b5a5 0-1\n")
     with TestClient(create_app(shipped_policy, f"sqlite:///{tmp_path / 'g.db'}")) as client:
         r = client.post("/api/games/import", json={"pgn": pgn})
         assert r.status_code == 201, r.text
