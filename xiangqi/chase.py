@@ -162,6 +162,12 @@ def chased(board: Board, move: Move) -> set[Square]:
         after = threats(board, side)
     finally:
         board.pop()
+    return _new_targets(before, after, move)
+
+
+def _new_targets(before: set[tuple[Square, Square]], after: set[tuple[Square, Square]],
+                 move: Move) -> set[Square]:
+    """The targets of the threats in ``after`` that ``before`` (the threats before ``move``) lacks."""
     moved = {(move.to_square if a == move.from_square else a, t) for a, t in before}
     return {t for a, t in after - moved}
 
@@ -187,11 +193,20 @@ def judge_cycle(board: Board, start: int) -> CycleVerdict:
         replay.pop()
     checks = {RED: True, BLACK: True}
     common: dict[Color, set[Square] | None] = {RED: None, BLACK: None}
+    known: dict[tuple[int, Color], set[tuple[Square, Square]]] = {}  # a cycle repeats its positions
+
+    def threats_now(side: Color) -> set[tuple[Square, Square]]:
+        key = (replay.zobrist_hash(), side)
+        if key not in known:
+            known[key] = threats(replay, side)
+        return known[key]
+
     for move in moves:
         side = replay.turn
-        victims = chased(replay, move)
-        common[side] = victims if common[side] is None else common[side] & victims
+        before = threats_now(side)
         replay.push(move)
+        victims = _new_targets(before, threats_now(side), move)
+        common[side] = victims if common[side] is None else common[side] & victims
         checks[side] = checks[side] and replay.is_check()
         for color in (RED, BLACK):  # follow the chased pieces as they move
             squares = common[color]
