@@ -178,14 +178,14 @@ class ValueTrainConfig(_FromArgs):
     data: str                    # dataset directory with engine labels (`xqgpt data label`)
     out: str                     # output directory for the value net
     target: str = "engine"       # "engine" (labels), "result" (game results) or "both"
-    channels: int = 32           # convolution channels (with layers > 0)
-    layers: int = 0              # convolution layers; 0: the head reads the one-hot board
-    hidden: int = 256
+    channels: int = 16           # convolution channels
+    layers: int = 3              # convolution layers; 0: the head reads the one-hot board
+    hidden: int = 128
     batch_size: int = 256        # positions per step
     lr: float = 2e-3
     weight_decay: float = 0.1
     warmup: int = 100
-    max_steps: int = 6000
+    max_steps: int = 4000
     max_minutes: float | None = None
     eval_every: int = 250
     result_weight: float = 1.0   # weight of the result loss with target "both"

@@ -77,8 +77,8 @@ def to_move_view(boards: np.ndarray, red: np.ndarray) -> np.ndarray:
 class ValueConfig:
     """Size of a :class:`ValueNet`."""
 
-    channels: int = 64  # per-square features of the convolution trunk
-    layers: int = 4     # convolution layers (0: the head reads the one-hot board)
+    channels: int = 16  # per-square features of the convolution trunk
+    layers: int = 3     # convolution layers (0: the head reads the one-hot board)
     head: int = 8       # features per square fed to the head
     hidden: int = 128   # hidden units of the head
 
