@@ -7,6 +7,8 @@ their answer inside the same transaction (see :class:`server.db.GameStore`).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -15,13 +17,15 @@ from model.sampling import sample_move, with_temperature
 from play.levels import THINKING_SECONDS, choose_move
 from xiangqi import BLACK, RED, Board, Color, Move, Outcome
 from xiangqi.notation import to_chinese, to_wxf
-from xiangqi.pgn import Game, PgnError, read_games, write_game
+from xiangqi.pgn import Game, PgnError, write_game
+from xiangqi.records import read_any
 
 from .db import StoredGame
 from .schemas import (
     Candidate,
     GameState,
     GameSummary,
+    ImportRequest,
     LegalResponse,
     ModelReply,
     MoveRecord,
@@ -56,7 +60,7 @@ class GameOver(ValueError):
 
 
 class CannotImport(ValueError):
-    """PGN text with no readable first game."""
+    """A record with no readable game, or a file that is not valid base64."""
 
 
 def side_name(color: Color) -> str:
@@ -186,7 +190,7 @@ def game_summary(game: StoredGame) -> GameSummary:
 
 @dataclass
 class ImportedGame:
-    """The first game of a PGN text, ready to store."""
+    """The first readable game of a record, ready to store."""
 
     board: Board  # the final position, with the moves on its stack
     result: str
@@ -194,21 +198,36 @@ class ImportedGame:
     headers: dict[str, str]
 
 
-def import_pgn(text: str) -> ImportedGame:
-    """Read the first game of ``text``; a recorded result ends a game the board leaves open.
+def record_of(req: ImportRequest) -> tuple[str, bytes]:
+    """The name and bytes of the record in an import request (pasted text or a base64 file)."""
+    if req.data is None:
+        return req.name or "the pasted text", (req.pgn or "").encode("utf-8")
+    try:
+        data = base64.b64decode(req.data, validate=True)
+    except binascii.Error as e:
+        raise CannotImport(f"data is not valid base64: {e}") from None
+    return req.name or "the uploaded file", data
 
-    Raises :class:`CannotImport` when there is no game or it cannot be read."""
-    first = next(iter(read_games(text)), None)
-    if first is None:
-        raise CannotImport("no game found in the PGN text")
-    if isinstance(first, PgnError):
-        raise CannotImport(f"cannot import the PGN: {first}")
-    board = first.end_board()
-    result, termination = outcome_fields(board.outcome())
-    if termination is None and first.result != "*":
-        result, termination = first.result, "recorded_result"
-    headers = {k: v for k, v in first.headers.items() if k not in ("Result", "FEN", "Format")}
-    return ImportedGame(board, result, termination, headers)
+
+def import_record(name: str, data: bytes) -> ImportedGame:
+    """Read the first readable game of a record in any supported format (PGN, XQF, CBR, CBL,
+    CBF, DhtmlXQ); a recorded result ends a game the board leaves open.
+
+    Raises :class:`CannotImport` with the reader's reason when no game can be read."""
+    first_error = None
+    for item in read_any(name, data):
+        if isinstance(item, PgnError):
+            first_error = first_error or item
+            continue
+        board = item.end_board()
+        result, termination = outcome_fields(board.outcome())
+        if termination is None and item.result != "*":
+            result, termination = item.result, "recorded_result"
+        headers = {k: v for k, v in item.headers.items() if k not in ("Result", "FEN", "Format")}
+        return ImportedGame(board, result, termination, headers)
+    if first_error is None:
+        raise CannotImport(f"no game found in {name}")
+    raise CannotImport(f"cannot import {name}: {first_error}")
 
 
 def check_human_move(game: StoredGame, board: Board) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Side = Literal["red", "black"]
 Status = Literal["playing", "finished"]
@@ -20,6 +20,7 @@ Notation = Literal["chinese", "wxf", "iccs"]
 
 MAX_FEN = 256
 MAX_PLIES = 2000
+MAX_RECORD_BASE64 = 999_000  # an imported file of up to ~749 kB; the whole body is limited to 1 MB
 
 
 def _integral_float_to_int(value: object) -> object:
@@ -112,8 +113,23 @@ class PlayRequest(Request):
 
 
 class ImportRequest(Request):
-    pgn: str = Field(max_length=1_000_000, description="PGN text; the first game is imported")
+    """A game record to import: pasted text, or a file's bytes in base64 (give one of the two)."""
+
+    pgn: str | None = Field(None, max_length=1_000_000,
+                            description="record text: PGN, DhtmlXQ/UBB or CBF XML (told by the content)")
+    data: str | None = Field(None, max_length=MAX_RECORD_BASE64,
+                             description="a record file in base64: XQF, CBR, CBL, CBF, DhtmlXQ or PGN")
+    name: str | None = Field(None, max_length=255,
+                             description="the file's name: for messages, and the format when the content "
+                             "does not tell it")
     level: str | None = Field(None, max_length=32, description="level of the model if play goes on")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_record(cls, values: object) -> object:
+        if isinstance(values, dict) and ("pgn" in values) == ("data" in values):
+            raise ValueError("give the record as pgn (text) or as data (a file in base64), one of the two")
+        return values
 
 
 class MoveRecord(BaseModel):

@@ -73,10 +73,11 @@ def list_games(store: Store, limit: Annotated[int, Query(ge=1, le=100)] = 20,
 
 @router.post("/import", response_model=GameState, status_code=201, responses=error_responses(400, 413, 422))
 def import_game(req: ImportRequest, store: Store) -> GameState:
-    """Create a game from PGN text (its first game). Play goes on with the human as the side to
-    move if the game is not over."""
+    """Create a game from a record's first readable game: pasted text (PGN, DhtmlXQ, CBF) or a
+    file in base64 (XQF, CBR, CBL, CBF, DhtmlXQ, PGN). Play goes on with the human as the side
+    to move if the game is not over."""
     level = check_level(req.level)
-    imported = play.import_pgn(req.pgn)
+    imported = play.import_record(*play.record_of(req))
     board = imported.board
     return store.create(start_fen=board.root().fen(), moves=[m.uci() for m in board.move_stack],
                         human_side=play.side_name(board.turn), level=level, result=imported.result,

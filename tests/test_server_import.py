@@ -1,0 +1,128 @@
+"""POST /api/games/import with the record formats xiangqi players keep games in: XQF, CBR, CBL, CBF
+and DhtmlXQ files sent in base64, and DhtmlXQ/CBF text pasted; bad files get the reader's reason.
+
+The files are the fixtures in ../shared/data/fixtures/formats; ``expected.jsonl`` there gives the
+main line another reader (cchess) finds, which the stored game must match.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+
+import pytest
+from conftest import FIXTURES
+from fastapi.testclient import TestClient
+from test_server import assert_error
+
+from server import create_app
+from server.schemas import MAX_RECORD_BASE64
+from xiangqi.pgn import Game
+from xiangqi.records import read_any
+
+FORMATS = FIXTURES / "formats"
+
+
+@pytest.fixture(scope="module")
+def client(shipped_policy, tmp_path_factory):
+    if not FORMATS.is_dir():
+        pytest.skip(f"format fixtures not found: {FORMATS}")
+    db = tmp_path_factory.mktemp("db") / "games.db"
+    with TestClient(create_app(shipped_policy, f"sqlite:///{db}")) as c:
+        yield c
+
+
+def expected(name: str) -> dict:
+    for line in (FORMATS / "expected.jsonl").read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        if entry["file"] == name:
+            return entry
+    raise KeyError(name)
+
+
+def upload(client: TestClient, name: str, data: bytes | None = None, **body):
+    data = (FORMATS / name).read_bytes() if data is None else data
+    return client.post("/api/games/import", json={"data": base64.b64encode(data).decode(), "name": name,
+                                                  **body})
+
+
+@pytest.mark.parametrize("name", ["030-黄松轩先胜冯敬如.XQF", "test.xqf", "ucci_test1.xqf", "test.cbr",
+                                  "test2.cbr", "test.cbf"])
+def test_file_imports_with_the_main_line_of_the_cross_check(client, name):
+    r = upload(client, name)
+    assert r.status_code == 201, r.text
+    game = r.json()
+    want = expected(name)
+    assert game["start_fen"].split(" ")[:2] == want["fen"].split(" ")
+    assert [m["iccs"] for m in game["moves"]] == want["mainline_iccs"]
+    # The stored game reads back the same, and its PGN export replays it.
+    again = client.get(f"/api/games/{game['id']}").json()
+    assert again["moves"] == game["moves"] and again["fen"] == game["fen"]
+    assert client.get(f"/api/games/{game['id']}/pgn").status_code == 200
+
+
+def test_xqf_headers_become_the_title_of_the_saved_game(client):
+    game = upload(client, "test.xqf").json()
+    assert game["headers"]["Event"] == '"中立杯"象棋电视快棋赛'
+    titles = {g["id"]: g["title"] for g in client.get("/api/games?limit=100").json()["games"]}
+    assert titles[game["id"]] == '"中立杯"象棋电视快棋赛'
+
+
+def first_readable(name: str) -> Game:
+    return next(g for g in read_any(name, (FORMATS / name).read_bytes()) if isinstance(g, Game))
+
+
+@pytest.mark.parametrize("name", ["1956年全国象棋锦标赛93局.CBL", "1989年龙化杯象棋名师邀请赛35局.CBL",
+                                  "shanghai-cup-2025-final.dhtmlxq.txt"])
+def test_library_and_dhtmlxq_files_import_their_first_readable_game(client, name):
+    r = upload(client, name)
+    assert r.status_code == 201, r.text
+    game = first_readable(name)
+    assert [m["iccs"] for m in r.json()["moves"]] == [m.uci() for m in game.moves]
+    assert len(game.moves) > 20
+
+
+def test_pasted_dhtmlxq_and_cbf_text_import(client):
+    text = (FORMATS / "shanghai-cup-2025-final.dhtmlxq.txt").read_text(encoding="utf-8")
+    r = client.post("/api/games/import", json={"pgn": text})
+    assert r.status_code == 201, r.text
+    assert len(r.json()["moves"]) == 77
+    assert r.json()["headers"]["Event"] == "2025年第五届上海杯象棋大师公开赛"
+
+    cbf = (FORMATS / "test.cbf").read_text(encoding="utf-8")
+    r = client.post("/api/games/import", json={"pgn": cbf})
+    assert r.status_code == 201, r.text
+    assert [m["iccs"] for m in r.json()["moves"]] == expected("test.cbf")["mainline_iccs"]
+
+
+def test_a_file_set_up_from_a_position_keeps_it(client):
+    game = upload(client, "ucci_test3.xqf").json()
+    assert game["start_fen"].startswith("3k3r1/4a4/3a5/6N2/9/9/9/4C4/4p")
+    assert len(game["moves"]) == 3
+
+
+def test_bad_files_give_the_readers_reason(client):
+    # An illegal move in the main line: the ply and the move are named.
+    assert_error(upload(client, "BadMoveTest3.xqf"), 422, "BadMoveTest3.xqf", "ply 10", "illegal", "e1f0")
+    good = (FORMATS / "test.xqf").read_bytes()
+    assert_error(upload(client, "cut.xqf", good[:700]), 422, "cut.xqf")
+    assert_error(upload(client, "cut.cbr", (FORMATS / "test.cbr").read_bytes()[:100]), 422, "cut.cbr")
+    noise = random.Random(15).randbytes(3000)
+    assert_error(upload(client, "noise.xqf", noise), 422, "noise.xqf")
+    assert_error(upload(client, "noise.bin", noise), 422, "noise.bin")
+    assert_error(upload(client, "empty.pgn", b""), 422, "no game", "empty.pgn")
+    games_before = client.get("/api/games").json()["total"]
+    assert_error(upload(client, "BadMoveTest3.xqf"), 422)
+    assert client.get("/api/games").json()["total"] == games_before
+
+
+def test_malformed_requests(client):
+    r = client.post("/api/games/import", json={"data": "not base64!", "name": "x.xqf"})
+    assert_error(r, 422, "base64")
+    assert_error(client.post("/api/games/import", json={"name": "x.xqf"}), 422, "pgn", "data")
+    assert_error(client.post("/api/games/import", json={"pgn": "1. h2e2 *", "data": ""}), 422, "one of the two")
+    assert_error(client.post("/api/games/import", json={"data": 5}), 422, "data")
+    too_long = "A" * (MAX_RECORD_BASE64 + 4)
+    r = client.post("/api/games/import", json={"data": too_long})
+    assert r.status_code in (413, 422) and "detail" in r.json()
