@@ -105,12 +105,12 @@ def test_a_file_set_up_from_a_position_keeps_it(client):
 def test_bad_files_give_the_readers_reason(client):
     # An illegal move in the main line: the ply and the move are named.
     assert_error(upload(client, "BadMoveTest3.xqf"), 422, "BadMoveTest3.xqf", "ply 10", "illegal", "e1f0")
-    good = (FORMATS / "test.xqf").read_bytes()
-    assert_error(upload(client, "cut.xqf", good[:700]), 422, "cut.xqf")
-    assert_error(upload(client, "cut.cbr", (FORMATS / "test.cbr").read_bytes()[:100]), 422, "cut.cbr")
+    xqf, cbr = (FORMATS / "test.xqf").read_bytes(), (FORMATS / "test.cbr").read_bytes()
+    assert_error(upload(client, "cut.xqf", xqf[:700]), 422, "cut.xqf", "truncated")
+    assert_error(upload(client, "cut.cbr", cbr[:100]), 422, "cut.cbr", "truncated")
     noise = random.Random(15).randbytes(3000)
-    assert_error(upload(client, "noise.xqf", noise), 422, "noise.xqf")
-    assert_error(upload(client, "noise.bin", noise), 422, "noise.bin")
+    assert_error(upload(client, "noise.xqf", noise), 422, "noise.xqf", "magic")
+    assert_error(upload(client, "noise.bin", noise), 422, "noise.bin", "binary")
     assert_error(upload(client, "empty.pgn", b""), 422, "no game", "empty.pgn")
     games_before = client.get("/api/games").json()["total"]
     assert_error(upload(client, "BadMoveTest3.xqf"), 422)
@@ -121,7 +121,8 @@ def test_malformed_requests(client):
     r = client.post("/api/games/import", json={"data": "not base64!", "name": "x.xqf"})
     assert_error(r, 422, "base64")
     assert_error(client.post("/api/games/import", json={"name": "x.xqf"}), 422, "pgn", "data")
-    assert_error(client.post("/api/games/import", json={"pgn": "1. h2e2 *", "data": ""}), 422, "one of the two")
+    both = {"pgn": "1. h2e2 *", "data": ""}
+    assert_error(client.post("/api/games/import", json=both), 422, "one of the two")
     assert_error(client.post("/api/games/import", json={"data": 5}), 422, "data")
     too_long = "A" * (MAX_RECORD_BASE64 + 4)
     r = client.post("/api/games/import", json={"data": too_long})
