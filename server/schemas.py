@@ -104,7 +104,9 @@ class LegalResponse(BaseModel):
 
 
 class NewGameRequest(Request):
-    side: Side = Field("red", description="the human's side; the model moves first when it is black")
+    side: Side = Field("red", description="the human's side; the model moves first when the other side "
+                       "is to move")
+    fen: str | None = Field(None, max_length=MAX_FEN, description="start FEN (default: the start position)")
     level: str | None = Field(None, max_length=32, description="playing level (see GET /api/levels)")
 
 

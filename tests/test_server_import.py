@@ -127,3 +127,28 @@ def test_malformed_requests(client):
     too_long = "A" * (MAX_RECORD_BASE64 + 4)
     r = client.post("/api/games/import", json={"data": too_long})
     assert r.status_code in (413, 422) and "detail" in r.json()
+
+
+# ---------------------------------------------------------------- a game from a position (/?fen= links)
+
+def test_new_game_from_a_position(client):
+    fen = "3k3r1/4a4/3a5/6N2/9/9/9/4C4/4p4/4K4 w - - 0 1"  # ucci_test3.xqf's set-up, Red to move
+    r = client.post("/api/games", json={"side": "red", "fen": fen})
+    assert r.status_code == 201, r.text
+    game = r.json()
+    assert game["start_fen"] == fen and game["moves"] == [] and game["reply"] is None
+    assert game["turn"] == "red" and game["status"] == "playing"
+
+    # The human takes the side not to move: the model moves first, from that position.
+    r = client.post("/api/games", json={"side": "black", "fen": fen})
+    game = r.json()
+    assert game["start_fen"] == fen and len(game["moves"]) == 1 and game["moves"][0]["side"] == "red"
+    assert game["reply"]["move"] == game["moves"][0]["iccs"]
+
+
+def test_new_game_from_a_finished_or_bad_position(client):
+    from test_server import MATED_FEN
+
+    game = client.post("/api/games", json={"side": "red", "fen": MATED_FEN}).json()
+    assert (game["status"], game["termination"], game["winner"]) == ("finished", "checkmate", "red")
+    assert_error(client.post("/api/games", json={"fen": "9/9/9 w"}), 422, "fen")

@@ -49,16 +49,18 @@ def _store_moves(store: Store, game: StoredGame, board: Board) -> GameState:
 
 @router.post("", response_model=NewGameResponse, status_code=201, responses=error_responses(400, 413, 422))
 def new_game(store: Store, model: Model, rng: Rng, req: NewGameRequest | None = None) -> NewGameResponse:
-    """Start a game. When the human plays black the model makes the first move."""
+    """Start a game, from the start position or ``fen``. When the other side is to move the model
+    makes the first move; a position that is already over makes a finished game."""
     req = req or NewGameRequest()
     level = check_level(req.level)
-    board = Board(STARTING_FEN)
+    board = Board(req.fen or STARTING_FEN)
     reply = None
-    if req.side == "black":
+    if board.outcome() is None and board.turn != play.side_color(req.side):
         move, reply = model.reply(board, level, rng)
         board.push(move)
-    return store.create(start_fen=STARTING_FEN, moves=[m.uci() for m in board.move_stack],
-                        human_side=req.side, level=level,
+    result, termination = play.outcome_fields(board.outcome())
+    return store.create(start_fen=board.root().fen(), moves=[m.uci() for m in board.move_stack],
+                        human_side=req.side, level=level, result=result, termination=termination,
                         then=lambda game: NewGameResponse(**play.game_state(game, board).model_dump(),
                                                           reply=reply))
 
