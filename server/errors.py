@@ -3,7 +3,8 @@ answer to a request that is not HTTP at all.
 
 400: the body is not JSON (or not UTF-8) or the HTTP framing is broken; 404: unknown game or
 path; 409: the game does not allow it now; 413: body over the limit; 422: a field of the wrong
-type or value, a bad FEN, move, level or PGN. 500 only for a bug (logged, never stored).
+type or value, a bad FEN, move, level or PGN; 503: a model part is missing (the value net
+that analysis needs). 500 only for a bug (logged, never stored).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from model.network import ModelLoadError
 from play.levels import UnknownLevel
 from xiangqi import XiangqiError
 
@@ -35,6 +37,7 @@ STATUS: dict[type[Exception], int] = {
     XiangqiError: 422, UnknownLevel: 422, GameOver: 422, CannotImport: 422,
     GameNotFound: 404,
     GameConflict: 409, GameFinished: 409, NothingToUndo: 409, NotYourTurn: 409,
+    ModelLoadError: 503,
 }
 
 

@@ -202,3 +202,52 @@ class PlayResponse(BaseModel):
     move: MoveRecord = Field(description="the human's move")
     reply: ModelReply | None = Field(description="the model's answer (null if the game is over)")
     game: GameState
+
+
+MAX_ANALYSE_NODES = 1000
+MAX_MULTIPV = 5
+
+
+class AnalyseRequest(Request):
+    """A position (start FEN plus moves) to analyse; the work is bounded by ``nodes``."""
+
+    fen: str | None = Field(None, max_length=MAX_FEN, description="start FEN (default: the start position)")
+    moves: list[str] = Field(default_factory=list, max_length=MAX_PLIES,
+                             description="ICCS moves played from the FEN")
+    nodes: JsonInt = Field(100, ge=1, le=MAX_ANALYSE_NODES, description="search playouts")
+    multipv: JsonInt = Field(1, ge=1, le=MAX_MULTIPV, description="best lines to report")
+
+
+class Score(BaseModel):
+    """An evaluation from Red's side: centipawns, or moves to mate (positive: Red mates); both
+    null once the game is over."""
+
+    cp: int | None
+    mate: int | None
+
+
+class AnalysisLine(BaseModel):
+    """A move of the position, its evaluation and the line it leads to."""
+
+    move: str = Field(description="ICCS")
+    wxf: str
+    chinese: str
+    score: Score
+    wdl: list[float] = Field(min_length=3, max_length=3, description="Red's win, draw and loss probabilities")
+    pv: list[str] = Field(description="the principal variation in ICCS, starting with the move")
+    pv_wxf: list[str]
+    pv_chinese: list[str]
+
+
+class AnalyseResponse(BaseModel):
+    """A position's evaluation (from Red's side) and its best lines (none once the game is over)."""
+
+    fen: str
+    turn: Side
+    wdl: list[float] = Field(min_length=3, max_length=3, description="Red's win, draw and loss probabilities")
+    score: Score
+    lines: list[AnalysisLine]
+    nodes: int = Field(description="playouts searched")
+    status: Status
+    result: Result
+    termination: Termination | None

@@ -157,6 +157,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analyse(args: argparse.Namespace) -> int:
+    from play.analysis import analyse_main
+
+    return analyse_main(args)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from server.app import main as serve_main
 
@@ -253,11 +259,28 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_arguments(p)
     p.set_defaults(func=cmd_eval)
 
+    p = sub.add_parser("analyse", help="evaluate a position, or review a game: each move's evaluation, the "
+                       "best move and inaccuracies, mistakes and blunders (PGN with [%%eval] and NAGs)")
+    p.add_argument("source", help="a PGN file (every game is reviewed) or a FEN")
+    p.add_argument("--nodes", type=_int_in(1, 100_000), default=200,
+                   help="search playouts per position (default: %(default)s)")
+    p.add_argument("--multipv", type=_int_in(1, 10), default=3, help="lines shown for a FEN (default: 3)")
+    p.add_argument("--json", action="store_true", help="one JSON object per game or position")
+    p.add_argument("--notation", choices=("chinese", "wxf", "iccs"), default="chinese",
+                   help="moves of the PGN and lines written (default: chinese)")
+    p.add_argument("--model", default=None, help="model directory (default: the shipped model)")
+    p.add_argument("--value", default=None, help="value-net directory (default: the shipped one)")
+    p.set_defaults(func=cmd_analyse)
+
     p = sub.add_parser("serve", help="run the web board and move API")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=_int_in(0, 65535), default=8000)
     p.add_argument("--model", default=None, help="model directory (default: the shipped model)")
     p.add_argument("--db", default=None, help="database URL (default: SQLite in the user data dir)")
+    p.add_argument("--workers", type=_int_in(1, 64), default=1,
+                   help="server processes, each with its own copy of the model (use PostgreSQL for several)")
+    p.add_argument("--no-batching", action="store_true",
+                   help="one forward pass per request instead of batching concurrent requests")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("arena", help="play matches between players and report the score")
