@@ -52,7 +52,7 @@ class SearchConfig:
     cpuct: float = 1.5        # exploration constant of PUCT
     fpu: float = 0.3          # an unvisited move's Q: the parent's Q minus fpu * sqrt(visited prior mass)
     batch: int = 16           # leaves evaluated together
-    history: int = 4          # positions of the game the policy reads at a leaf
+    history: int = 2          # positions of the game the policy reads at a leaf
     policy_temperature: float = 1.0
 
 
