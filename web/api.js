@@ -21,13 +21,17 @@ export const levels = () => request("GET", "/api/levels");
 /** The start position with its legal moves: {fen, turn, in_check, moves, status, ...}. */
 export const startPosition = () => request("GET", "/api/legal");
 
+/** A position (FEN) with its legal moves, as startPosition gives the start. */
+export const position = (fen) => request("GET", `/api/legal?fen=${encodeURIComponent(fen)}`);
+
 /** The most recently updated saved games: {games: [GameSummary], total}. */
 export const listGames = (limit) => request("GET", `/api/games?limit=${limit}`);
 
 export const getGame = (id) => request("GET", `/api/games/${id}`);
 
-/** A new saved game; its `reply` is the model's first move when the human plays black. */
-export const newGame = (side, level) => request("POST", "/api/games", { side, level });
+/** A new saved game, from `fen` if given; its `reply` is the model's first move when the human's
+ * side is not to move. */
+export const newGame = (side, level, fen) => request("POST", "/api/games", { side, level, fen: fen || undefined });
 
 /** Play the human's move (ICCS): {move, reply, game}. */
 export const playMove = (id, move) => request("POST", `/api/games/${id}/moves`, { move });
@@ -36,7 +40,11 @@ export const undo = (id) => request("POST", `/api/games/${id}/undo`);
 
 export const resign = (id) => request("POST", `/api/games/${id}/resign`);
 
+/** Import pasted record text (PGN, DhtmlXQ, CBF). */
 export const importPgn = (pgn, level) => request("POST", "/api/games/import", { pgn, level });
+
+/** Import a record file (any format the server reads) given as base64 `data`. */
+export const importFile = (name, data, level) => request("POST", "/api/games/import", { data, name, level });
 
 /** The game's PGN text with moves in `notation` ("chinese", "wxf" or "iccs"). */
 export const exportPgn = (id, notation) => request("GET", `/api/games/${id}/pgn?notation=${notation}`);

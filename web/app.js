@@ -3,6 +3,11 @@
 
 import * as api from "./api.js";
 import { Board } from "./board.js";
+import * as i18n from "./i18n.js";
+import { t } from "./i18n.js";
+import { acceptDrops, base64Of, MAX_FILE_BYTES } from "./importer.js";
+import * as links from "./links.js";
+import * as sound from "./sound.js";
 
 const ENDINGS = {
   checkmate: "Checkmate",
@@ -23,8 +28,9 @@ const state = {
   candidates: [],    // the model's candidates for its last move
   notation: "chinese",
   busy: false,
-  note: "",          // what the model just played, shown after the status
+  note: null,        // () => what the model just played, shown after the status in the page's language
   bannerClosed: false,
+  levels: [],        // [{name, description, thinking_ms}] from the server
 };
 
 const board = new Board($("board"), (from, to) => playMove(from + to));
@@ -82,9 +88,15 @@ function renderMoves() {
       list.appendChild(li);
       if (m.side === "black") li.appendChild(moveSpan("…", false));
     }
-    li.appendChild(moveSpan(m[state.notation], i === g.moves.length - 1, m));
+    li.appendChild(moveSpan(written(m, state.notation), i === g.moves.length - 1, m));
   });
   if (li) li.scrollIntoView({ block: "nearest" });
+}
+
+/** A move (a MoveRecord or a candidate) in `notation`; Chinese in the page's script. */
+function written(move, notation) {
+  if (notation === "iccs") return move.iccs || move.move;
+  return notation === "chinese" ? i18n.chineseScript(move.chinese) : move.wxf;
 }
 
 function moveSpan(text, last, move = null) {
@@ -101,34 +113,37 @@ function renderCandidates() {
   if (!$("show-candidates").checked || !state.candidates.length) return;
   const title = document.createElement("span");
   title.className = "hint";
-  title.textContent = "Model weighed: ";
+  title.textContent = `${t("Model weighed:")} `;
   box.appendChild(title);
   for (const c of state.candidates) {
     const chip = document.createElement("span");
     chip.className = "chip";
-    chip.textContent = `${state.notation === "iccs" ? c.move : c[state.notation]} ${Math.round(c.p * 100)}%`;
+    chip.textContent = `${written(c, state.notation)} ${Math.round(c.p * 100)}%`;
     chip.title = `${c.chinese} · ${c.wxf} · ${c.move}`;
     box.appendChild(chip);
   }
 }
 
 function sideName(side) {
-  return side === "red" ? "Red" : "Black";
+  return t(side === "red" ? "Red" : "Black");
 }
 
 function renderStatus() {
   const g = state.game;
   const saved = Boolean(g && g.id !== null);
   let text = "";
-  if (!g) text = "Start a new game.";
-  else if (g.status === "finished") text = `${ENDINGS[g.termination] || "Game over"} · ${g.result}`;
-  else if (state.busy) text = "The model is thinking…";
-  else if (g.turn === g.human_side) text = `Your move (${sideName(g.human_side)})${g.in_check ? " · Check!" : ""}`;
-  else text = "Waiting for the model…";
-  $("status").textContent = state.note ? `${text} — ${state.note}` : text;
+  if (!g) text = t("Start a new game.");
+  else if (g.status === "finished") text = `${t(ENDINGS[g.termination] || "Game over")} · ${g.result}`;
+  else if (state.busy) text = t("The model is thinking…");
+  else if (g.turn === g.human_side) {
+    text = t("Your move ({side})", { side: sideName(g.human_side) }) + (g.in_check ? ` · ${t("Check!")}` : "");
+  } else text = t("Waiting for the model…");
+  $("status").textContent = state.note ? `${text} — ${state.note()}` : text;
   $("undo").disabled = !saved || state.busy || g.termination === "resignation";
   $("resign").disabled = !saved || state.busy || g.status !== "playing";
   $("export").disabled = !saved;
+  $("copy-game-link").disabled = !saved;
+  $("copy-position-link").disabled = !g;
 }
 
 function renderBanner() {
@@ -138,16 +153,18 @@ function renderBanner() {
     banner.hidden = true;
     return;
   }
-  const ending = ENDINGS[g.termination] || "Game over";
+  const ending = t(ENDINGS[g.termination] || "Game over");
   let detail;
   if (g.winner) {
-    detail = `${sideName(g.winner)} wins (${g.result})`;
-    if (g.termination === "resignation") detail = `${sideName(g.winner === "red" ? "black" : "red")} resigned · ${detail}`;
-    if (!g.headers.Event) detail += g.winner === g.human_side ? " — you win!" : " — the model wins.";
+    detail = t("{side} wins ({result})", { side: sideName(g.winner), result: g.result });
+    if (g.termination === "resignation") {
+      detail = `${t("{side} resigned", { side: sideName(g.winner === "red" ? "black" : "red") })} · ${detail}`;
+    }
+    if (!g.headers.Event) detail += ` — ${t(g.winner === g.human_side ? "you win!" : "the model wins.")}`;
   } else {
-    detail = `Draw (${g.result})`;
+    detail = t("Draw ({result})", { result: g.result });
   }
-  if (g.ending) detail = `${g.ending} · ${detail}`;  // e.g. who chased what
+  if (g.ending) detail = `${i18n.ending(g.ending)} · ${detail}`;  // e.g. who chased what
   $("banner-title").textContent = ending;
   $("banner-detail").textContent = detail;
   banner.dataset.termination = g.termination;
@@ -168,7 +185,10 @@ function render() {
   markCurrentGame();
   const id = state.game ? state.game.id : null;
   const hash = id === null ? "" : `#game=${id}`;
-  if (location.hash !== hash) history.replaceState(null, "", location.pathname + location.search + hash);
+  const search = id === null ? location.search : "";  // a ?fen= link is saved as a game by its first move
+  if (location.hash !== hash || location.search !== search) {
+    history.replaceState(null, "", location.pathname + search + hash);
+  }
 }
 
 function showError(message) {
@@ -180,20 +200,23 @@ function showError(message) {
 // ---------------------------------------------------------------- games
 
 function setGame(game, candidates = []) {
-  const changedGame = !state.game || state.game.id !== game.id;
+  const before = state.game;
+  const changedGame = !before || before.id !== game.id;
+  if (before && !changedGame && game.moves.length > before.moves.length) sound.play(sound.soundFor(before.fen, game));
   state.game = game;
   state.candidates = candidates;
-  state.note = "";
+  state.note = null;
   state.bannerClosed = false;
   if (changedGame) board.set({ orientation: game.human_side === "black" && game.status === "playing" ? "black" : "red" });
   render();
 }
 
-/** The start position, not saved until the first move: the human plays Red. */
-async function showStart() {
-  const p = await api.startPosition();
+/** The start position, or the position `fen` (a ?fen= link), not saved until the first move: the
+ * human plays the side to move. */
+async function showStart(fen = null) {
+  const p = fen ? await api.position(fen) : await api.startPosition();
   setGame({
-    id: null, human_side: "red", start_fen: p.fen, fen: p.fen, turn: p.turn, in_check: p.in_check, moves: [],
+    id: null, human_side: p.turn, start_fen: p.fen, fen: p.fen, turn: p.turn, in_check: p.in_check, moves: [],
     legal_moves: p.moves, status: p.status, result: p.result, termination: p.termination, winner: p.winner,
     headers: {},
   });
@@ -226,10 +249,14 @@ function newGame() {
 // The board shows the move at once; the server's answer (with the model's reply) replaces it.
 function playMove(move) {
   return run(async () => {
-    if (state.game.id === null) state.game = await api.newGame(state.game.human_side, $("level").value);
+    if (state.game.id === null) {
+      state.game = await api.newGame(state.game.human_side, $("level").value, state.game.start_fen);
+    }
     const res = await api.playMove(state.game.id, move);
     setGame(res.game, res.reply ? res.reply.candidates : []);
-    state.note = res.reply ? `the model played ${res.reply.chinese} (${res.reply.wxf})` : "";
+    const reply = res.reply;
+    state.note = reply && (() => t("the model played {move}",
+      { move: `${i18n.chineseScript(reply.chinese)} (${reply.wxf})` }));
     await loadGames();
   });
 }
@@ -247,18 +274,20 @@ async function loadGames() {
     const li = document.createElement("li");
     li.dataset.id = g.id;
     const label = document.createElement("span");
-    const outcome = g.status === "playing" ? "in play" : `${g.result} ${g.termination.replace("_", " ")}`;
-    label.textContent = `${g.title} · you ${g.human_side} · ${g.level} · ${g.plies} plies · ${outcome}`;
+    const outcome = g.status === "playing" ? t("in play") : `${g.result} ${t(ENDINGS[g.termination] || "Game over")}`;
+    const title = g.title === `Game ${g.id}` ? t("Game {id}", { id: g.id }) : g.title;
+    label.textContent = t("{title} · you {side} · {level} · {plies} plies · {outcome}",
+      { title, side: sideName(g.human_side), level: t(g.level), plies: g.plies, outcome });
     const button = document.createElement("button");
     button.type = "button";
     button.className = "small";
-    button.textContent = g.status === "playing" ? "Resume" : "View";
-    button.setAttribute("aria-label", `${button.textContent} game ${g.id}`);
+    button.textContent = t(g.status === "playing" ? "Resume" : "View");
+    button.setAttribute("aria-label", t("{action} game {id}", { action: button.textContent, id: g.id }));
     button.addEventListener("click", () => openGame(g.id));
     li.append(label, button);
     list.appendChild(li);
   }
-  if (!data.games.length) list.textContent = "No saved games yet.";
+  if (!data.games.length) list.textContent = t("No saved games yet.");
   markCurrentGame();
   return data.games;
 }
@@ -266,19 +295,28 @@ async function loadGames() {
 async function loadLevels() {
   const data = await api.levels();
   const select = $("level");
-  const thinking = (level) => (level.thinking_ms ? `thinks up to ${level.thinking_ms / 1000} s a move` : "");
   for (const level of data.levels) {
-    const label = level.thinking_ms ? `${level.name} (≤ ${level.thinking_ms / 1000} s)` : level.name;
-    const option = new Option(label, level.name, level.name === data.default, level.name === data.default);
-    option.title = [level.description, thinking(level)].filter(Boolean).join("; ");
-    select.appendChild(option);
+    select.appendChild(new Option(level.name, level.name, level.name === data.default, level.name === data.default));
   }
-  const help = () => {
-    const level = data.levels.find((l) => l.name === select.value);
-    $("level-help").textContent = level ? [level.description, thinking(level)].filter(Boolean).join(" · ") : "";
-  };
-  select.addEventListener("change", help);
-  help();
+  state.levels = data.levels;
+  select.addEventListener("change", renderLevels);
+  renderLevels();
+}
+
+/** The level picker's labels and the chosen level's description, in the page's language. */
+function renderLevels() {
+  const select = $("level");
+  const seconds = (level) => level.thinking_ms / 1000;
+  const about = (level) => [t(level.description),
+    level.thinking_ms ? t("thinks up to {s} s a move", { s: seconds(level) }) : ""].filter(Boolean);
+  for (const option of select.options) {
+    const level = state.levels.find((l) => l.name === option.value);
+    const name = t(level.name);
+    option.textContent = level.thinking_ms ? t("{name} (≤ {s} s)", { name, s: seconds(level) }) : name;
+    option.title = about(level).join("; ");
+  }
+  const level = state.levels.find((l) => l.name === select.value);
+  $("level-help").textContent = level ? about(level).join(" · ") : "";
 }
 
 async function exportPgn() {
@@ -297,7 +335,7 @@ async function exportPgn() {
 function importPgn() {
   const pgn = $("pgn-text").value;
   if (!pgn.trim()) {
-    showError("Paste a PGN game or open a file first.");
+    showError(t("Paste a game or open a file first."));
     return;
   }
   return run(async () => {
@@ -305,6 +343,36 @@ function importPgn() {
     $("pgn-text").value = "";
     await loadGames();
   });
+}
+
+/** Import a record file of any format the server reads (see importer.js). */
+function importFile(file) {
+  if (file.size > MAX_FILE_BYTES) {
+    showError(t("{name} is too large ({size} kB; at most {max} kB).",
+      { name: file.name, size: Math.ceil(file.size / 1000), max: MAX_FILE_BYTES / 1000 }));
+    return;
+  }
+  return run(async () => {
+    setGame(await api.importFile(file.name, await base64Of(file), $("level").value));
+    state.note = () => t("Imported {name}.", { name: file.name });
+    await loadGames();
+  });
+}
+
+/** Show `url` and put it on the clipboard. */
+async function shareLink(url) {
+  const copied = await links.copyText(url);
+  $("link").value = url;
+  $("link").hidden = false;
+  $("link-note").textContent = t(copied ? "Link copied." : "Copy the link below.");
+  $("link-note").hidden = false;
+}
+
+function setNotation(notation) {
+  state.notation = notation;
+  document.querySelector(`input[name="notation"][value="${notation}"]`).checked = true;
+  renderMoves();
+  renderCandidates();
 }
 
 // ---------------------------------------------------------------- controls
@@ -346,27 +414,55 @@ for (const radio of document.querySelectorAll('input[name="notation"]')) {
 }
 $("export").addEventListener("click", () => exportPgn().catch((err) => showError(err.message)));
 $("import").addEventListener("click", () => importPgn());
-$("pgn-file").addEventListener("change", async (event) => {
+$("pgn-file").addEventListener("change", (event) => {
   const file = event.target.files[0];
-  if (file) $("pgn-text").value = await file.text();
+  event.target.value = "";
+  if (file) importFile(file);
+});
+acceptDrops($("drop-hint"), importFile);
+$("copy-game-link").addEventListener("click", () => shareLink(links.gameLink(state.game.id)));
+$("copy-position-link").addEventListener("click", () => shareLink(links.positionLink(state.game.fen)));
+for (const name of sound.SOUNDS) {
+  const box = $(`sound-${name}`);
+  box.checked = sound.isOn(name);
+  box.addEventListener("change", () => sound.setOn(name, box.checked));
+}
+$("language").value = i18n.currentLanguage();
+$("language").addEventListener("change", () => i18n.setLanguage($("language").value));
+// A Chinese page writes moves in Chinese; WXF or ICCS stay a click away.
+i18n.onLanguageChange(() => {
+  if (i18n.isChinese()) setNotation("chinese");
+  renderLevels();
+  render();
+  loadGames().catch((err) => showError(err.message));
 });
 $("refresh").addEventListener("click", () => loadGames().catch((err) => showError(err.message)));
 
 // ---------------------------------------------------------------- start
 
-// Reopen the game in the address (#game=ID), else the last unfinished one, else show the start position.
+// Open the game in the address (#game=ID), else the position in it (?fen=…), else reopen the last
+// unfinished game, else show the start position.
 async function start() {
   try {
     await loadLevels();
     const games = await loadGames();
     const unfinished = games.find((g) => g.status === "playing");
-    const wanted = (location.hash.match(/game=(\d+)/) || [])[1] || (unfinished && unfinished.id);
+    const fen = links.linkedFen();
+    const wanted = links.linkedGame() || (!fen && unfinished && unfinished.id);
     if (wanted) {
       try {
         setGame(await api.getGame(wanted));
         return;
       } catch {
         // the game is gone: show the start position instead
+      }
+    }
+    if (fen) {
+      try {
+        await showStart(fen);
+        return;
+      } catch (err) {
+        showError(err.message);  // a bad FEN: say why, and show the start position
       }
     }
     await showStart();
@@ -378,4 +474,5 @@ async function start() {
   }
 }
 
+i18n.translatePage();
 start();
