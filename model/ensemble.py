@@ -51,12 +51,12 @@ class Ensemble(nn.Module):
         self.config = first  # what callers read: tokenizer and n_positions
 
     def forward(self, tokens: torch.Tensor, boards: torch.Tensor, sides: torch.Tensor, cache=None,
-                position_ids=None, use_cache: bool = False):
+                position_ids=None, use_cache: bool = False, attention_mask: torch.Tensor | None = None):
         caches = cache if cache is not None else [None] * len(self.members)
         scores, new_caches = 0.0, []
         for member, member_cache in zip(self.members, caches, strict=True):
             logits, kv = member(tokens, boards, sides, cache=member_cache, position_ids=position_ids,
-                                use_cache=use_cache)
+                                use_cache=use_cache, attention_mask=attention_mask)
             scores = scores + logits.float().log_softmax(-1)
             new_caches.append(kv)
         return scores / len(self.members), (new_caches if use_cache else None)

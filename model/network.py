@@ -123,9 +123,9 @@ class MoveGPT(nn.Module):
 
     def forward(self, tokens: torch.Tensor, boards: torch.Tensor | None = None,
                 sides: torch.Tensor | None = None, cache=None, position_ids=None,
-                use_cache: bool = False):
+                use_cache: bool = False, attention_mask: torch.Tensor | None = None):
         out = self.gpt(inputs_embeds=self.embed(tokens, boards, sides), cache=cache,
-                       position_ids=position_ids, use_cache=use_cache)
+                       position_ids=position_ids, use_cache=use_cache, attention_mask=attention_mask)
         return out.logits, out.cache
 
     def num_parameters(self) -> int:

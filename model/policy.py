@@ -4,21 +4,26 @@ The policy reads the game's history (``board.root()`` and ``board.move_stack``) 
 board, masks the logits to the legal moves before the softmax, and keeps the KV caches of the
 most recent games so that each new move costs one incremental step. With ``mirror_average`` it
 averages the predictions for the game and for its left-right mirror image, both computed in
-one batch of two rows.
+one batch of two rows. After :meth:`Policy.batch_calls`, the calls of concurrent threads (games
+served at once, a search's leaves) share forward passes: each game's rows go on top of its own
+KV cache, the caches padded to one batch.
 """
 
 from __future__ import annotations
 
 import random
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from transformers import DynamicCache
 
 from xiangqi import VOCAB_SIZE, Board, Move, index_move, move_index
 from xiangqi.vocab import legal_move_indices
 
+from .batching import Batcher
 from .ensemble import Ensemble, load_any, with_legality
 from .features import history_positions
 from .network import ModelLoadError, MoveGPT, average_mirror_images, inference_options, with_mirror_images
@@ -46,6 +51,18 @@ def window_start(ply: int, n_positions: int) -> int:
     return -(-(ply + 1 - n_positions) // half) * half
 
 
+@dataclass
+class _Feed:
+    """One sequence of a forward pass: new positions on top of an optional KV cache."""
+
+    tokens: torch.Tensor  # [rows, k]: one row, two with the mirror image
+    boards: torch.Tensor  # [rows, k, 90]
+    sides: torch.Tensor  # [rows, k]
+    positions: torch.Tensor  # [k] position ids
+    cache: list | None  # per ensemble member, per layer: (keys, values) [rows, heads, length, dim]
+    game: tuple[str, int, list[Move]] | None  # (root FEN, window start, moves) to cache, if any
+
+
 class Policy:
     """A move model ready to play: ``candidates`` and ``choose`` for any legal position."""
 
@@ -59,7 +76,8 @@ class Policy:
         # The most recent games, most recent last: (root FEN, window start, moves fed, KV cache,
         # move scores after the last move). A KV cache grows in place, so an entry is taken out of
         # the list while it is extended.
-        self._cache: list[tuple[str, int, list[Move], object, np.ndarray]] = []
+        self._cache: list[tuple[str, int, list[Move], list, np.ndarray]] = []
+        self._batcher: Batcher | None = None
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "cpu") -> Policy:
@@ -75,10 +93,42 @@ class Policy:
         with self._lock:
             self._cache.clear()
 
-    @torch.no_grad()
-    def _logits(self, board: Board) -> np.ndarray:
-        """Move scores [VOCAB_SIZE] for the side to move (log-probabilities up to a constant) from
-        the game's history, fed incrementally on top of a cached prefix when there is one."""
+    def batch_calls(self, max_batch: int = 64, max_wait: float = 0.002) -> None:
+        """From now on, compute the scores that concurrent threads ask for in shared forward passes
+        (see :mod:`model.batching`): up to ``max_batch`` positions a pass, a lone call waiting at
+        most ``max_wait`` seconds for company."""
+        if self._batcher is None:
+            self._batcher = Batcher(self._scores, max_batch, max_wait)
+
+    def _score(self, requests: list[tuple[Board, int | None]]) -> list[np.ndarray]:
+        return self._batcher.submit(requests) if self._batcher else self._scores(requests)
+
+    def _scores(self, requests: list[tuple[Board, int | None]]) -> list[np.ndarray]:
+        """Move scores [VOCAB_SIZE] (log-probabilities up to a constant) for each (board, history)
+        request, all in one forward pass. History ``None``: from the whole game, fed incrementally
+        on top of the game's KV cache when there is one; a number: from a window of the board's
+        last ``history`` positions (the first one's token is the move before it, as in training)."""
+        with self._lock:
+            out: list[np.ndarray | None] = [None] * len(requests)
+            feeds, fed = [], []
+            for i, (board, history) in enumerate(requests):
+                feed = self._game_feed(board) if history is None else self._window_feed(board, history)
+                if isinstance(feed, np.ndarray):  # scores already cached
+                    out[i] = feed
+                else:
+                    feeds.append(feed)
+                    fed.append(i)
+            if feeds:
+                scores, caches = self._forward(feeds)
+                for j, i in enumerate(fed):
+                    out[i] = scores[j]
+                    if feeds[j].game is not None:
+                        self._remember(feeds[j].game, scores[j], caches[j])
+            return out
+
+    def _game_feed(self, board: Board) -> _Feed | np.ndarray:
+        """What to feed for ``board``'s game on top of its longest cached prefix, or the cached
+        scores when the game is cached up to this position. The cache entry used is taken out."""
         moves = list(board.move_stack)
         key = board.root().fen() if moves else board.fen()
         n = len(moves)
@@ -94,30 +144,100 @@ class Policy:
                 fed, cache, best = len(c_moves) + 1, c_kv, i
         if cache is not None:
             self._cache.pop(best)
-        scores, kv = self._forward(board, moves, start, fed, cache)
+        return self._feed(board, fed, start, cache, game=(key, start, moves))
+
+    def _window_feed(self, board: Board, history: int) -> _Feed:
+        first = max(0, len(board.move_stack) + 1 - min(history, self.model.config.n_positions))
+        return self._feed(board, first, first, None, game=None)
+
+    def _feed(self, board: Board, first: int, start: int, cache: list | None,
+              game: tuple[str, int, list[Move]] | None) -> _Feed:
+        """Positions ``first``..n of ``board``'s game (position t holds the board before move t),
+        numbered from the window start ``start``; with ``mirror_average`` the mirror image is a
+        second row."""
+        moves = board.move_stack
+        codes, sides = history_positions(board, first)
+        tokens = [MoveTokenizer.bos if t == 0 else move_index(moves[t - 1])
+                  for t in range(first, len(moves) + 1)]
+        x, b, s = torch.tensor([tokens]), torch.from_numpy(codes)[None], torch.from_numpy(sides)[None]
+        if self.mirror_average:
+            x, b, s = with_mirror_images(x, b, s)
+        return _Feed(x, b, s, torch.arange(first - start, len(moves) + 1 - start), cache, game)
+
+    def _remember(self, game: tuple[str, int, list[Move]], scores: np.ndarray, kv: list) -> None:
+        key, start, moves = game
         # Entries of earlier windows of this game are superseded.
         self._cache = [e for e in self._cache if not (e[0] == key and moves[:len(e[2])] == e[2])]
         self._cache.append((key, start, moves, kv, scores))
         del self._cache[:-CACHED_GAMES]
-        return scores
 
-    def _forward(self, board: Board, moves: list[Move], start: int, fed: int,
-                 cache) -> tuple[np.ndarray, object]:
-        """Feed positions ``fed``..n (position t holds the board before move t) of the window that
-        begins at ply ``start``; with ``mirror_average`` the mirror image is a second row."""
-        n = len(moves)
-        codes, sides = history_positions(board, fed)
-        tokens = [MoveTokenizer.bos if t == 0 else move_index(moves[t - 1]) for t in range(fed, n + 1)]
-        x, b, s = torch.tensor([tokens]), torch.from_numpy(codes)[None], torch.from_numpy(sides)[None]
+    @torch.no_grad()
+    def _forward(self, feeds: list[_Feed]) -> tuple[np.ndarray, list[list]]:
+        """Scores [len(feeds), VOCAB_SIZE] and the new KV cache of each feed, in one forward pass.
+
+        Rows are aligned on the right: a shorter cache, or fewer new positions, is padded on the
+        left, and an attention mask hides the padding (a padding position sees only itself)."""
+        n_rows, k = len(feeds[0].tokens), max(f.tokens.shape[1] for f in feeds)
+        lengths = [0 if f.cache is None else f.cache[0][0][0].shape[2] for f in feeds]
+        n, width = len(feeds), max(lengths)
+        x = torch.full((n, n_rows, k), MoveTokenizer.bos, dtype=torch.long)
+        b = torch.zeros((n, n_rows, k, 90), dtype=torch.uint8)
+        s = torch.zeros((n, n_rows, k), dtype=torch.long)
+        pos = torch.zeros((n, k), dtype=torch.long)
+        real = torch.ones((n, width + k), dtype=torch.bool)
+        for i, f in enumerate(feeds):
+            new = f.tokens.shape[1]
+            x[i, :, k - new:], b[i, :, k - new:], s[i, :, k - new:] = f.tokens, f.boards, f.sides
+            pos[i, k - new:] = f.positions
+            real[i, :width - lengths[i]] = False
+            real[i, width:width + k - new] = False
+        cache = self._batched_cache(feeds, lengths, width) if width else None
+        mask = None
+        if not real.all():
+            causal = torch.ones((k, width + k), dtype=torch.bool).tril(width)
+            itself = torch.zeros((k, width + k), dtype=torch.bool)
+            itself[:, width:] = torch.eye(k, dtype=torch.bool)
+            seen = (real[:, None, :] & causal) | itself
+            mask = torch.zeros(seen.shape).masked_fill(~seen, torch.finfo(torch.float32).min)
+            mask = mask.repeat_interleave(n_rows, 0)[:, None].to(self.device)
+        logits, kv = self.model(x.flatten(0, 1).to(self.device), b.flatten(0, 1).to(self.device),
+                                s.flatten(0, 1).to(self.device), cache=cache,
+                                position_ids=pos.repeat_interleave(n_rows, 0).to(self.device),
+                                attention_mask=mask, use_cache=True)
+        last = logits[:, -1].float().reshape(n, n_rows, -1)
         if self.mirror_average:
-            x, b, s = with_mirror_images(x, b, s)
-        x, b, s = x.to(self.device), b.to(self.device), s.to(self.device)
-        pos = torch.arange(fed - start, n + 1 - start, device=self.device).expand(len(x), -1)
-        logits, kv = self.model(x, b, s, cache=cache, position_ids=pos, use_cache=True)
-        last = logits[:, -1].float()
-        scores = average_mirror_images(last) if self.mirror_average else last.log_softmax(-1)
-        scores = with_legality(self.model, scores[:1], b[:1, -1], s[:1, -1])  # row 0: the game as played
-        return scores[0, :VOCAB_SIZE].cpu().numpy(), kv
+            scores = average_mirror_images(torch.cat([last[:, 0], last[:, 1]]))
+        else:
+            scores = last[:, 0].log_softmax(-1)
+        scores = with_legality(self.model, scores, b[:, 0, -1].to(self.device), s[:, 0, -1].to(self.device))
+        members = kv if isinstance(kv, list) else [kv]
+        caches = []
+        for i, f in enumerate(feeds):
+            if f.game is None:
+                caches.append([])
+                continue
+            keep = real[i].nonzero()[:, 0].to(self.device)
+            rows = slice(i * n_rows, (i + 1) * n_rows)
+            caches.append([[(layer.keys[rows][:, :, keep], layer.values[rows][:, :, keep])
+                            for layer in member.layers] for member in members])
+        return scores[:, :VOCAB_SIZE].cpu().numpy(), caches
+
+    def _batched_cache(self, feeds: list[_Feed], lengths: list[int], width: int):
+        """The feeds' KV caches as one cache (one per ensemble member), padded on the left."""
+        template = next(f.cache for f in feeds if f.cache is not None)
+        members = []
+        for m, layers in enumerate(template):
+            batched = []
+            for j, (keys, _) in enumerate(layers):
+                rows, heads, _, dim = keys.shape
+                kv = [keys.new_zeros((len(feeds) * rows, heads, width, dim)) for _ in range(2)]
+                for i, f in enumerate(feeds):
+                    if f.cache is not None:
+                        for t in range(2):
+                            kv[t][i * rows:(i + 1) * rows, :, width - lengths[i]:] = f.cache[m][j][t]
+                batched.append(tuple(kv))
+            members.append(DynamicCache(ddp_cache_data=batched))
+        return members if isinstance(self.model, Ensemble) else members[0]
 
     def candidates(self, board: Board, k: int | None = None,
                    temperature: float = 1.0) -> list[tuple[Move, float]]:
@@ -125,61 +245,19 @@ class Policy:
         legal = legal_move_indices(board)
         if not legal:
             return []
-        with self._lock:
-            logits = self._logits(board)
+        logits = self._score([(board, None)])[0]
         z = logits[legal] / max(temperature, 1e-6)
         p = np.exp(z - z.max())
         p /= p.sum()
         order = np.argsort(-p, kind="stable")[:k]
         return [(index_move(legal[i]), float(p[i])) for i in order]
 
-    @torch.no_grad()
-    def _logits_many(self, boards: list[Board], history: int) -> np.ndarray:
-        """Move scores [n, VOCAB_SIZE] of several boards in one batch, each from a window of its
-        last ``history`` positions (the first one's token is the move before it, as in training),
-        without KV caches: rows are padded on the right, which causal attention never reads."""
-        rows = []
-        history = min(history, self.model.config.n_positions)
-        for board in boards:
-            moves = board.move_stack
-            start = max(0, len(moves) + 1 - history)
-            codes, sides = history_positions(board, start)
-            tokens = [MoveTokenizer.bos if t == 0 else move_index(moves[t - 1])
-                      for t in range(start, len(moves) + 1)]
-            rows.append((tokens, codes, sides))
-        width = max(len(t) for t, _, _ in rows)
-        x = torch.full((len(rows), width), MoveTokenizer.bos, dtype=torch.long)
-        b = torch.zeros((len(rows), width, 90), dtype=torch.uint8)
-        s = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, (tokens, codes, sides) in enumerate(rows):
-            x[i, :len(tokens)] = torch.tensor(tokens)
-            b[i, :len(tokens)] = torch.from_numpy(codes)
-            s[i, :len(tokens)] = torch.from_numpy(sides)
-        last = torch.tensor([len(t) - 1 for t, _, _ in rows])
-        n = len(rows)
-        if self.mirror_average:
-            x, b, s = with_mirror_images(x, b, s)
-        pos = torch.arange(width).expand(len(x), -1)
-        logits, _ = self.model(x.to(self.device), b.to(self.device), s.to(self.device),
-                               position_ids=pos.to(self.device))
-        at = torch.cat([last, last]) if self.mirror_average else last
-        final = logits[torch.arange(len(x)), at.to(self.device)].float()
-        scores = average_mirror_images(final) if self.mirror_average else final.log_softmax(-1)
-        rows_at = torch.arange(n)
-        b_last, s_last = b[rows_at, last].to(self.device), s[rows_at, last].to(self.device)
-        scores = with_legality(self.model, scores, b_last, s_last)
-        return scores[:, :VOCAB_SIZE].cpu().numpy()
-
     def candidates_many(self, boards: list[Board], history: int = 8) -> list[list[tuple[Move, float]]]:
         """For each board (with legal moves), every legal move with its probability, best first,
         computed in one batch from a window of the board's last ``history`` positions (see
-        :meth:`_logits_many`; cheaper than :meth:`candidates`, which reads the whole game)."""
-        if not boards:
-            return []
-        with self._lock:
-            logits = self._logits_many(boards, history)
+        :meth:`_scores`; cheaper than :meth:`candidates`, which reads the whole game)."""
         out = []
-        for board, row in zip(boards, logits, strict=True):
+        for board, row in zip(boards, self._score([(b, history) for b in boards]), strict=True):
             legal = legal_move_indices(board)
             z = row[legal]
             p = np.exp(z - z.max())
