@@ -1,11 +1,15 @@
 """The FastAPI application: the routers of :mod:`server.routes`, the shared objects they depend on
 (``app.state``: the store, the served model, the random source), the error handlers, and the web
 board at ``/``.
+
+``xqgpt serve --workers N`` runs N uvicorn worker processes, each building its app with
+:func:`app_from_env` from the settings that :func:`main` puts in the environment.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import make_url
 
 from .db import GameStore, default_db_url
 from .errors import MAX_BODY_BYTES, BodyLimit, JsonErrorsH11, install_error_handlers
@@ -54,15 +59,43 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
     return app
 
 
+def app_from_env() -> FastAPI:
+    """The app of one ``xqgpt serve`` worker process (a uvicorn app factory), set up by the
+    environment: ``XQGPT_MODEL`` (model directory), ``XQGPT_DB`` (database URL) and
+    ``XQGPT_BATCHING`` (``0`` turns batching off)."""
+    from model.policy import Policy
+
+    model_path = os.environ.get("XQGPT_MODEL") or None
+    policy = Policy.load(model_path)
+    if os.environ.get("XQGPT_BATCHING", "1") != "0":
+        policy.batch_calls()
+    return create_app(policy, os.environ.get("XQGPT_DB"), model_path=model_path)
+
+
 def main(args: argparse.Namespace) -> int:
-    """``xqgpt serve``: load the model once and serve the API and the board with uvicorn."""
+    """``xqgpt serve``: serve the API and the board with uvicorn; with ``--workers N``, N
+    processes, each with its own copy of the model, sharing the database. Concurrent requests
+    share the model's forward passes (:meth:`Policy.batch_calls`) unless ``--no-batching``."""
     import uvicorn
 
     from model.policy import Policy
 
-    policy = Policy.load(args.model)
+    policy = Policy.load(args.model)  # a bad model directory fails here, before any worker starts
     db_url = args.db or default_db_url()
-    app = create_app(policy, db_url, model_path=args.model)
-    print(f"xqgpt: serving on http://{args.host}:{args.port}/  (games in {db_url})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", http=JsonErrorsH11)
+    GameStore(db_url).close()  # creates the tables once (before any worker starts); a bad URL fails here
+    batching = not args.no_batching
+    workers = f", {args.workers} workers" if args.workers > 1 else ""
+    shown = make_url(db_url).render_as_string(hide_password=True)
+    print(f"xqgpt: serving on http://{args.host}:{args.port}/  (games in {shown}{workers})", flush=True)
+    if args.workers == 1:
+        if batching:
+            policy.batch_calls()
+        app = create_app(policy, db_url, model_path=args.model)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", http=JsonErrorsH11)
+        return 0
+    del policy
+    os.environ.update(XQGPT_DB=db_url, XQGPT_MODEL=args.model or "", XQGPT_BATCHING="1" if batching else "0")
+    # A worker answers uvicorn's health checks only once it has loaded the model: allow for a slow start.
+    uvicorn.run("server.app:app_from_env", factory=True, workers=args.workers, host=args.host,
+                port=args.port, log_level="info", http=JsonErrorsH11, timeout_worker_healthcheck=120)
     return 0
