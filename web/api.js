@@ -48,3 +48,6 @@ export const importFile = (name, data, level) => request("POST", "/api/games/imp
 
 /** The game's PGN text with moves in `notation` ("chinese", "wxf" or "iccs"). */
 export const exportPgn = (id, notation) => request("GET", `/api/games/${id}/pgn?notation=${notation}`);
+
+/** A position's evaluation and best lines (from Red's side): {fen, turn, wdl, score: {cp, mate}, lines, nodes, ...}. */
+export const analyse = (body) => request("POST", "/api/analyse", body);

@@ -1,6 +1,7 @@
 // Xiangqi-GPT web page: wires the board (board.js) to the HTTP API (api.js) and the side panel.
 // A game is saved on the server from the first move or "New game"; a page load saves nothing.
 
+import { followGame } from "./analysis.js";
 import * as api from "./api.js";
 import { Board } from "./board.js";
 import * as i18n from "./i18n.js";
@@ -34,6 +35,7 @@ const state = {
 };
 
 const board = new Board($("board"), (from, to) => playMove(from + to));
+board.set({ describe: i18n.describeSquare });
 
 // ---------------------------------------------------------------- board
 
@@ -139,7 +141,7 @@ function renderStatus() {
     text = t("Your move ({side})", { side: sideName(g.human_side) }) + (g.in_check ? ` · ${t("Check!")}` : "");
   } else text = t("Waiting for the model…");
   $("status").textContent = state.note ? `${text} — ${state.note()}` : text;
-  $("undo").disabled = !saved || state.busy || g.termination === "resignation";
+  $("undo").disabled = !saved || state.busy || ["resignation", "recorded_result"].includes(g.termination);
   $("resign").disabled = !saved || state.busy || g.status !== "playing";
   $("export").disabled = !saved;
   $("copy-game-link").disabled = !saved;
@@ -183,6 +185,7 @@ function render() {
   renderStatus();
   renderBanner();
   markCurrentGame();
+  followGame(state.game, board);
   const id = state.game ? state.game.id : null;
   const hash = id === null ? "" : `#game=${id}`;
   const search = id === null ? location.search : "";  // a ?fen= link is saved as a game by its first move
