@@ -1,0 +1,159 @@
+"""Analysis (play/analysis.py, ``xqgpt analyse``): evaluations from Red's side, judgements with
+lichess's thresholds, NAGs and ``[%eval]`` comments that read back with the project's PGN reader,
+and the CLI on a fixture game with the shipped model and value net (few nodes: 2 shared cores)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from play.analysis import NAGS, Analyser, Evaluation, MoveReview, annotate, judge
+from xiangqi import BLACK, RED, Board
+from xiangqi.pgn import NOTATIONS, Game, read_games, read_pgn_file, write_game
+
+ROOT = Path(__file__).resolve().parents[1]
+# Red mates in 1 (one of tests/test_value.py's positions)
+MATE_IN_1 = "3k1ab2/4a4/1c1Nb1n2/4C3p/6p2/9/3c4P/3CB4/9/2BAKA3 w - - 0 1"
+# Red's cannon takes the centre pawn and is lost to the horse on g7 (a blunder)
+BLUNDER_PGN = '[Event "cannon lost"]\n[Result "*"]\n\n1. h2e2 h9g7 2. h0g2 i9h9 3. e2e6 *\n'
+POSITION_KEYS = {"fen", "eval", "nodes", "lines"}
+EVAL_KEYS = {"wdl", "cp", "mate"}
+GAME_KEYS = {"headers", "fen", "result", "nodes", "start", "summary", "moves"}
+MOVE_KEYS = {"ply", "side", "move", "best", "pv", "eval", "loss", "judgement"}
+
+
+def xqgpt(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "xqgpt.cli", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=1200)
+
+
+def test_nags_read_and_write_back():
+    game = next(read_games("1. h2e2?! $14 h9g7 $2 2. h0g2?? (2. b0c2! {best} c9e7!?) i9h9 *"))
+    assert game.nags == {0: [6, 14], 1: [2], 2: [4]}
+    assert game.variations[0].nags == {0: [1], 1: [5]}
+    for notation in NOTATIONS:
+        text = write_game(game, notation)
+        again = next(read_games(text))
+        assert (again.moves, again.nags, again.comments) == (game.moves, game.nags, game.comments)
+        assert again.variations == game.variations
+    assert "炮二平五?! $14 马８进７?" in write_game(game, "chinese")
+
+
+def test_judgements_follow_lichess_thresholds():
+    # lichess: 0.1 / 0.2 / 0.3 of winning chances (-1..1) = 0.05 / 0.10 / 0.15 of the expected score
+    assert [judge(x) for x in (0.0, 0.049, 0.05, 0.099, 0.10, 0.149, 0.15, 0.9)] == [
+        None, None, "inaccuracy", "inaccuracy", "mistake", "mistake", "blunder", "blunder"]
+    assert judge(0.5, best=True) is None
+
+
+def test_evaluation_is_from_reds_side():
+    black_to_move = Evaluation.of_side((0.7, 0.2, 0.1), None, BLACK)  # Black is better
+    assert black_to_move.wdl == (0.1, 0.2, 0.7) and black_to_move.cp < -100
+    assert black_to_move.score == pytest.approx(0.2)
+    assert black_to_move.pgn() == f"{black_to_move.cp / 100:.2f}" and black_to_move.pgn().startswith("-")
+    red_to_move = Evaluation.of_side((0.7, 0.2, 0.1), None, RED)
+    assert red_to_move.cp == -black_to_move.cp
+    assert Evaluation.of_side((1.0, 0.0, 0.0), 2, BLACK).pgn() == "#-2"
+    assert Evaluation.of_side((1.0, 0.0, 0.0), 3, RED).pgn() == "#3"
+
+
+def test_annotate_writes_evals_nags_and_best_lines(fixture_games):
+    game = fixture_games[6]
+    board = game.board()
+    reviews = []
+    for ply, move in enumerate(game.moves[:6]):
+        judgement = [None, "inaccuracy", "mistake", "blunder", None, None][ply]
+        best = [m for m in board.legal_moves if m != move][0]
+        e = Evaluation((0.4, 0.3, 0.3), 17 * ply - 40, None)
+        reviews.append(MoveReview(ply, "red" if board.turn == RED else "black", move, best, [best], e, e,
+                                  0.2, judgement))
+        board.push(move)
+    game = replace(game, comments={3: "a comment of the record"})  # after moves[2]
+    text = write_game(annotate(game, reviews), "chinese")
+    again = next(read_games(text))
+    assert again.moves == game.moves
+    assert again.nags == {1: [NAGS["inaccuracy"]], 2: [NAGS["mistake"]], 3: [NAGS["blunder"]]}
+    assert [again.comments[i + 1] for i in (0, 2, 4)] == [
+        "[%eval -0.40]", "[%eval -0.06] a comment of the record", "[%eval 0.28]"]
+    assert [(v.ply, v.moves, v.comments[0]) for v in again.variations] == [
+        (r.ply, r.pv, f"{r.judgement}; best") for r in reviews if r.judgement]
+
+
+@pytest.fixture(scope="module")
+def analyser(shipped_policy) -> Analyser:
+    return Analyser.load(shipped_policy)
+
+
+def test_search_finds_a_mate_in_one(analyser):
+    board = Board(MATE_IN_1)
+    analysis = analyser.position(board, nodes=64)
+    assert analysis.evaluation.mate == 1 and analysis.evaluation.pgn() == "#1"
+    board.push(analysis.best)
+    assert board.is_checkmate()
+
+
+def test_finished_game_is_exact(analyser):
+    board = Board(MATE_IN_1)
+    board.push(next(m for m in board.legal_moves if _mates(board, m)))
+    analysis = analyser.position(board, nodes=8)
+    assert analysis.lines == [] and analysis.evaluation == Evaluation((1.0, 0.0, 0.0), None, None)
+
+
+def _mates(board: Board, move) -> bool:
+    after = board.copy()
+    after.push(move)
+    return after.is_checkmate()
+
+
+def test_analyse_fixture_game_reads_back(wxf15_paths, tmp_path):
+    """``xqgpt analyse`` on a fixture game (the 43-ply one, 1 node a position): the PGN it writes
+    reads back with the same moves, an [%eval] after every move but the mate, and a NAG with a
+    best line for each judged move."""
+    game = read_pgn_file(str(wxf15_paths["iccs"]))[6]
+    path = tmp_path / "game.pgn"
+    path.write_text(write_game(game, "iccs"))
+    proc = xqgpt("analyse", str(path), "--nodes", "1")
+    assert proc.returncode == 0, proc.stderr
+    again = next(read_games(proc.stdout))
+    assert isinstance(again, Game) and again.moves == game.moves
+    assert again.headers["Event"] == game.headers["Event"]
+    mated = game.end_board().is_checkmate()  # no evaluation after the mating move: the game is over
+    assert mated and sorted(again.comments) == list(range(1, len(game.moves)))
+    assert all(c.startswith("[%eval ") for c in again.comments.values())
+    judged = sorted(again.nags)
+    assert all(nags[0] in NAGS.values() for nags in again.nags.values())
+    assert judged == [v.ply for v in again.variations]
+
+
+def test_analyse_json_keys(tmp_path):
+    path = tmp_path / "blunder.pgn"
+    path.write_text(BLUNDER_PGN)
+    proc = xqgpt("analyse", str(path), "--nodes", "32", "--json")
+    assert proc.returncode == 0, proc.stderr
+    review = json.loads(proc.stdout)
+    assert set(review) == GAME_KEYS and set(review["start"]) == EVAL_KEYS
+    assert [set(m) for m in review["moves"]] == [MOVE_KEYS] * 5
+    assert [m["move"] for m in review["moves"]] == ["h2e2", "h9g7", "h0g2", "i9h9", "e2e6"]
+    last = review["moves"][-1]
+    assert last["side"] == "red" and last["judgement"] in ("mistake", "blunder") and last["best"] != "e2e6"
+    assert review["summary"]["red"][last["judgement"]] >= 1
+
+    proc = xqgpt("analyse", MATE_IN_1, "--nodes", "64", "--multipv", "2", "--json")
+    assert proc.returncode == 0, proc.stderr
+    position = json.loads(proc.stdout)
+    assert set(position) == POSITION_KEYS and position["eval"]["mate"] == 1 and len(position["lines"]) == 2
+    for line in position["lines"]:
+        assert set(line) == {"move", "eval", "pv"} and line["pv"][0] == line["move"]
+
+
+@pytest.mark.parametrize("source, words", [("not a fen", ["neither", "FEN"]), ("{empty}", ["no game"])])
+def test_analyse_bad_source(tmp_path, source, words):
+    (tmp_path / "empty.pgn").write_text("")
+    proc = xqgpt("analyse", source.format(empty=tmp_path / "empty.pgn"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert all(w in proc.stderr for w in words), proc.stderr
