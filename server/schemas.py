@@ -204,7 +204,7 @@ class PlayResponse(BaseModel):
     game: GameState
 
 
-MAX_ANALYSE_NODES = 1000
+MAX_ANALYSE_NODES = 400
 MAX_MULTIPV = 5
 
 
