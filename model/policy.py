@@ -38,7 +38,10 @@ def default_model_dir() -> Path:
     return Path(__file__).resolve().parent / "default"
 
 
-CACHED_GAMES = 16  # KV caches kept
+CACHED_GAMES = 64  # KV caches kept (about 8 MB a game of 60 plies for the shipped ensemble)
+# Feeds of one forward pass have at most this many new positions, or all more: a game fed from
+# scratch (up to a whole window) never pads the one-step feeds of the games with warm caches.
+SHORT_FEED = 8
 
 
 def window_start(ply: int, n_positions: int) -> int:
@@ -105,9 +108,10 @@ class Policy:
 
     def _scores(self, requests: list[tuple[Board, int | None]]) -> list[np.ndarray]:
         """Move scores [VOCAB_SIZE] (log-probabilities up to a constant) for each (board, history)
-        request, all in one forward pass. History ``None``: from the whole game, fed incrementally
-        on top of the game's KV cache when there is one; a number: from a window of the board's
-        last ``history`` positions (the first one's token is the move before it, as in training)."""
+        request, in one forward pass (two when some feeds are long, see ``SHORT_FEED``). History
+        ``None``: from the whole game, fed incrementally on top of the game's KV cache when there
+        is one; a number: from a window of the board's last ``history`` positions (the first
+        one's token is the move before it, as in training)."""
         with self._lock:
             out: list[np.ndarray | None] = [None] * len(requests)
             feeds, fed = [], []
@@ -118,12 +122,15 @@ class Policy:
                 else:
                     feeds.append(feed)
                     fed.append(i)
-            if feeds:
-                scores, caches = self._forward(feeds)
-                for j, i in enumerate(fed):
-                    out[i] = scores[j]
+            for short in (True, False):
+                group = [j for j, f in enumerate(feeds) if (f.tokens.shape[1] <= SHORT_FEED) == short]
+                if not group:
+                    continue
+                scores, caches = self._forward([feeds[j] for j in group])
+                for row, j in enumerate(group):
+                    out[fed[j]] = scores[row]
                     if feeds[j].game is not None:
-                        self._remember(feeds[j].game, scores[j], caches[j])
+                        self._remember(feeds[j].game, scores[row], caches[row])
             return out
 
     def _game_feed(self, board: Board) -> _Feed | np.ndarray:
