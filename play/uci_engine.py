@@ -12,6 +12,8 @@ for ``movetime MS``, ``nodes N``, (mean) ``depth N``, the time of ``wtime btime 
 multipv … score cp|mate … wdl … nodes … nps … time … pv …`` about once a second and at the
 end, then ``bestmove``. The other levels answer at once (after ``go infinite`` or ``go ponder``
 the answer waits for ``stop``).
+
+A GUI that opens with ``ucci`` instead of ``uci`` is served in UCCI (:mod:`play.ucci`).
 """
 
 from __future__ import annotations
@@ -158,17 +160,22 @@ class UciEngine:
             self.thread.join()
             self.thread = None
 
+    def searcher(self) -> Search | None:
+        """The search (model and value net loaded on first need), or ``None`` if the value net
+        cannot be loaded (said in an ``info`` line)."""
+        self.load()
+        if self.search is None:
+            from model.value import load_value
+
+            try:
+                self.search = Search(self.policy, load_value(self.value_dir))
+            except ValueError as e:  # ModelLoadError
+                self.info(f"cannot search: {e}")
+        return self.search
+
     def go(self, words: list[str]) -> None:
         if self.level in THINKING_SECONDS and self.board.legal_moves:
-            self.load()
-            if self.search is None:
-                from model.value import load_value
-
-                try:
-                    self.search = Search(self.policy, load_value(self.value_dir))
-                except ValueError as e:  # ModelLoadError
-                    self.info(f"cannot search: {e}")
-            if self.search is not None:
+            if self.searcher() is not None:
                 limits = go_limits(words, self.board.turn, THINKING_SECONDS[self.level])
                 self.infinite = limits.infinite
                 self.search.stop.clear()
@@ -227,9 +234,14 @@ def go_limits(words: list[str], turn: bool, default_seconds: float) -> Limits:
 
 def run(model_dir: str | None, level: str, stdin: TextIO, stdout: TextIO,
         value_dir: str | None = None) -> int:
-    """Serve UCI commands from ``stdin`` until ``quit`` or end of input."""
+    """Serve UCI commands from ``stdin`` until ``quit`` or end of input; UCCI ones (:mod:`play.ucci`)
+    when the first command is ``ucci``."""
     engine = UciEngine(model_dir, level, stdout, value_dir)
-    for line in stdin:
+    for i, line in enumerate(stdin):
+        if i == 0 and line.strip() == "ucci":
+            from .ucci import UcciEngine
+
+            engine = UcciEngine(model_dir, level, stdout, value_dir)
         if not engine.handle(line.strip()):
             break
     else:

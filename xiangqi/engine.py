@@ -1,4 +1,5 @@
-"""A client for xiangqi engines that speak UCI (Pikafish, Fairy-Stockfish, ``xqgpt uci``, ...).
+"""A client for xiangqi engines that speak UCI (Pikafish, Fairy-Stockfish, ``xqgpt uci``, ...) or
+UCCI (ElephantEye and the engines of Chinese GUIs; ``xqgpt uci`` too).
 
 Like python-chess's ``chess.engine``, it is a rules-level tool built on the public :class:`Board`
 API: :class:`EngineSpec` says how to start an engine, :class:`Limit` how long it searches and
@@ -9,6 +10,14 @@ Xiangqi engines write squares in one of two dialects: ranks 0-9 as in ICCS (``h2
 the engine's name, from any move text it prints (a rank ``10`` or a rank ``0`` settles it) and,
 for a still ambiguous best move, from which reading is legal. Until the dialect is known it sends
 positions as a bare FEN, which reads the same in both.
+
+UCCI (the Universal Chinese Chess Interface, https://www.xqbase.com/protocol/cchess_ucci.htm) is
+UCI's Chinese sibling: the client opens with ``ucci`` and waits for ``ucciok``, sets options as
+``setoption NAME VALUE``, asks for milliseconds (``setoption usemillisec true``) when the engine
+offers them, starts a game with ``setoption newgame``, searches with ``go depth N``, ``go nodes N``
+or ``go time T movestogo 1`` (a fixed time a move), reads ``bestmove MOVE [ponder MOVE] [draw |
+resign]`` or ``nobestmove``, and closes with ``quit``, which the engine answers with ``bye``. UCCI
+moves are always ICCS (ranks 0-9).
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from .core import Board
 
 _MOVE_RE = re.compile(r"^([a-i])(10|[0-9])([a-i])(10|[0-9])$")
 _ONE_TEN_ENGINES = ("fairy-stockfish", "fairy stockfish")
+PROTOCOLS = ("uci", "ucci")
 
 
 class Dialect(Enum):
@@ -146,20 +156,21 @@ def dialect_of(texts: list[str]) -> Dialect | None:
 
 @dataclass
 class EngineSpec:
-    """How to start and drive an engine: command, UCI options, search limit, dialect."""
+    """How to start and drive an engine: command, options, search limit, dialect, protocol."""
 
     command: list[str]
     options: dict[str, str] = field(default_factory=dict)
     limit: Limit | None = None
     dialect: Dialect | None = None
+    protocol: str = "uci"  # or "ucci"
 
     @classmethod
     def parse(cls, text: str) -> EngineSpec:
         """Parse ``PATH[ ARGS][?Option=value&...]``.
 
         The keys ``movetime``, ``depth`` and ``nodes`` set the ``go`` limits, ``ranks=0`` or
-        ``ranks=1`` forces the dialect; every other key is a UCI option, e.g.
-        ``/usr/games/fairy-stockfish?Skill Level=-5&depth=4``.
+        ``ranks=1`` forces the dialect, ``protocol=ucci`` speaks UCCI (ranks 0-9); every other key
+        is an engine option, e.g. ``/usr/games/fairy-stockfish?Skill Level=-5&depth=4``.
         """
         path, _, query = text.partition("?")
         if not path.strip():
@@ -179,10 +190,18 @@ class EngineSpec:
                 if value not in ("0", "1"):
                     raise ValueError("ranks must be 0 (ranks 0-9) or 1 (ranks 1-10)")
                 spec.dialect = Dialect(int(value))
+            elif key == "protocol":
+                if value not in PROTOCOLS:
+                    raise ValueError(f"protocol must be uci or ucci, not {value!r}")
+                spec.protocol = value
             else:
                 spec.options[key] = value.strip()
         if limits:
             spec.limit = Limit(**limits)
+        if spec.protocol == "ucci":
+            if spec.dialect is Dialect.RANKS_1_10:
+                raise ValueError("UCCI moves are ICCS (ranks 0-9): ranks=1 does not go with protocol=ucci")
+            spec.dialect = Dialect.RANKS_0_9
         return spec
 
 
@@ -190,11 +209,13 @@ _LIMIT_NAMES = tuple(f.name for f in fields(Limit))
 
 
 class UciClient:
-    """A running UCI engine: ``start()``, ``bestmove(board)``, ``analyse(board)``, ``close()`` (or
-    use ``with``).
+    """A running UCI or UCCI engine (``spec.protocol``): ``start()``, ``bestmove(board)``,
+    ``analyse(board)``, ``close()`` (or use ``with``).
 
     ``timeout`` bounds each answer (plus twice the movetime for ``go``, or 50 s more for depth
-    and node limits); ``startup_timeout`` bounds the handshake.
+    and node limits); ``startup_timeout`` bounds the handshake. After each ``bestmove`` or
+    ``analyse``, :attr:`offer` is what a UCCI engine added to its move: ``"draw"`` (it offers or
+    accepts a draw), ``"resign"`` or ``None``.
     """
 
     def __init__(self, spec: EngineSpec, *, movetime: int = 100, timeout: float = 10.0,
@@ -206,6 +227,9 @@ class UciClient:
         self.name = spec.command[0]
         self.dialect = spec.dialect
         self.engine_options: dict[str, str] = {}
+        self.offer: str | None = None
+        self._ucci = spec.protocol == "ucci"
+        self.millisec = False  # UCCI: the engine takes times in milliseconds (else seconds)
         self._proc: subprocess.Popen[str] | None = None
         self._lines: queue.Queue[str | None] = queue.Queue()
 
@@ -219,26 +243,30 @@ class UciClient:
     # -- process and lines ----------------------------------------------------
 
     def start(self) -> None:
-        """Start the engine, do the ``uci``/``isready`` handshake and set the options."""
+        """Start the engine, do the ``uci`` (``ucci``) and ``isready`` handshake and set the options."""
         try:
             self._proc = subprocess.Popen(self.spec.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                           stderr=subprocess.DEVNULL, text=True, bufsize=1)
         except OSError as e:
             raise UciError(f"cannot start engine {self.spec.command!r}: {e}") from e
         threading.Thread(target=self._read_stdout, args=(self._proc.stdout,), daemon=True).start()
-        self._send("uci")
-        for line in self._until("uciok", self.startup_timeout):
+        self._send("ucci" if self._ucci else "uci")
+        option = "option " if self._ucci else "option name "  # UCCI options have no "name"
+        for line in self._until("ucciok" if self._ucci else "uciok", self.startup_timeout):
             if line.startswith("id name "):
                 self.name = line[len("id name "):].strip()
-            elif line.startswith("option name "):
-                name, _, rest = line[len("option name "):].partition(" type ")
+            elif line.startswith(option):
+                name, _, rest = line[len(option):].partition(" type ")
                 self.engine_options[name.strip()] = rest
         if self.dialect is None and any(n in self.name.lower() for n in _ONE_TEN_ENGINES):
             self.dialect = Dialect.RANKS_1_10
         if "xiangqi" in self.engine_options.get("UCI_Variant", "").split():
             self._send("setoption name UCI_Variant value xiangqi")
+        if self._ucci and "usemillisec" in self.engine_options:
+            self._send("setoption usemillisec true")
+            self.millisec = True
         for key, value in self.spec.options.items():
-            self._send(f"setoption name {key} value {value}")
+            self._send(f"setoption {key} {value}" if self._ucci else f"setoption name {key} value {value}")
         self.isready(self.startup_timeout)
 
     def _read_stdout(self, stdout: IO[str]) -> None:
@@ -258,8 +286,8 @@ class UciClient:
         except OSError as e:
             raise UciError(f"engine {self.name} closed its input: {e}") from e
 
-    def _until(self, token: str, timeout: float) -> list[str]:
-        """Lines up to and including the first that starts with ``token``."""
+    def _until(self, token: str, timeout: float, *others: str) -> list[str]:
+        """Lines up to and including the first that starts with ``token`` (or one of ``others``)."""
         deadline = time.monotonic() + timeout
         lines = []
         while True:
@@ -270,7 +298,7 @@ class UciClient:
             if line is None:
                 raise UciError(f"engine {self.name} exited while we waited for {token!r}")
             lines.append(line)
-            if line.split(" ", 1)[0] == token:
+            if line.split(" ", 1)[0] in (token, *others):
                 return lines
 
     # -- commands -------------------------------------------------------------
@@ -281,9 +309,21 @@ class UciClient:
         self._until("readyok", timeout or self.timeout)
 
     def new_game(self) -> None:
-        """Send ``ucinewgame`` and wait until the engine is ready."""
-        self._send("ucinewgame")
+        """Send ``ucinewgame`` (UCCI: ``setoption newgame``) and wait until the engine is ready."""
+        self._send("setoption newgame" if self._ucci else "ucinewgame")
         self.isready()
+
+    def go_command(self, limit: Limit) -> str:
+        """The ``go`` command for a limit. UCCI searches one way only: by ``depth``, else by
+        ``nodes``, else a movetime as the whole clock of one move (``go time T movestogo 1``)."""
+        if not self._ucci:
+            return limit.go_command()
+        if limit.depth is not None:
+            return f"go depth {limit.depth}"
+        if limit.nodes is not None:
+            return f"go nodes {limit.nodes}"
+        ms = limit.movetime if limit.movetime is not None else self.movetime
+        return f"go time {ms if self.millisec else max(1, round(ms / 1000))} movestogo 1"
 
     def position_command(self, board: Board) -> str:
         """The ``position`` command for a board: start FEN and moves once the dialect is known."""
@@ -296,6 +336,8 @@ class UciClient:
     def bestmove(self, board: Board) -> Move:
         """The engine's move in this position (searched with the spec's limits or ``movetime``)."""
         lines = self._go(board, self.spec.limit or Limit(movetime=self.movetime))
+        if lines[-1] == "nobestmove":
+            raise UciError(f"engine {self.name} has no move in {board.fen()}")
         return self._read_bestmove(lines[-1].split(), board)
 
     def analyse(self, board: Board, limit: Limit | None = None) -> tuple[Score, Move | None]:
@@ -307,27 +349,32 @@ class UciClient:
         for line in lines:
             words = line.split()
             if words[:1] == ["info"] and "score" in words:
-                parsed = parse_score(words[words.index("score") + 1:])
+                after = words[words.index("score") + 1:]
+                if self._ucci and after:  # UCCI scores are bare numbers
+                    after = ["cp", after[0]]
+                parsed = parse_score(after)
                 if parsed is not None and _multipv(words) == 1:
                     score = parsed
         if score is None:
             raise UciError(f"engine {self.name} sent no score for {board.fen()}")
         words = lines[-1].split()
-        move = None if words[1:2] == ["(none)"] else self._read_bestmove(words, board)
+        move = None if words[1:2] in (["(none)"], []) else self._read_bestmove(words, board)
         return score, move
 
     def _go(self, board: Board, limit: Limit) -> list[str]:
         """Search a position; the lines up to and including ``bestmove``."""
         self._send(self.position_command(board))
-        self._send(limit.go_command())
+        self._send(self.go_command(limit))
         try:
-            lines = self._until("bestmove", limit.wait_seconds(self.timeout))
+            lines = self._until("bestmove", limit.wait_seconds(self.timeout), "nobestmove")
         except UciError:
             if self._proc is not None and self._proc.poll() is None:
                 self._send("stop")
-                lines = self._until("bestmove", 2.0)
+                lines = self._until("bestmove", 2.0, "nobestmove")
             else:
                 raise
+        last = lines[-1].split()
+        self.offer = next((w for w in last[2:] if w in ("draw", "resign")), None)
         words = [w for line in lines for w in line.split()]
         if self.dialect is None:
             self.dialect = dialect_of(words)
@@ -353,18 +400,23 @@ class UciClient:
         return legal[0][1]
 
     def close(self) -> None:
-        """Send ``quit`` and wait for the engine to exit; kill it if it does not."""
+        """Send ``quit`` and wait 2 s for the engine to exit, or ``timeout`` once a UCCI engine has
+        answered ``bye``; kill it if it does not."""
         proc, self._proc = self._proc, None
         if proc is None:
             return
+        grace = 2.0
         try:
             if proc.poll() is None and proc.stdin is not None:
                 proc.stdin.write("quit\n")
                 proc.stdin.flush()
-        except OSError:
+                if self._ucci:
+                    self._until("bye", self.timeout)
+                    grace = self.timeout  # it is on its way out
+        except (OSError, UciError):
             pass
         try:
-            proc.wait(timeout=2.0)
+            proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
