@@ -13,14 +13,12 @@ from pathlib import Path
 import pytest
 
 from play.analysis import NAGS, Analyser, Evaluation, MoveReview, annotate, judge
-from xiangqi import BLACK, RED, Board
+from xiangqi import BLACK, RED, Board, Move
 from xiangqi.pgn import NOTATIONS, Game, read_games, read_pgn_file, write_game
 
 ROOT = Path(__file__).resolve().parents[1]
 # Red mates in 1 (one of tests/test_value.py's positions)
 MATE_IN_1 = "3k1ab2/4a4/1c1Nb1n2/4C3p/6p2/9/3c4P/3CB4/9/2BAKA3 w - - 0 1"
-# Red's cannon takes the centre pawn and is lost to the horse on g7 (a blunder)
-BLUNDER_PGN = '[Event "cannon lost"]\n[Result "*"]\n\n1. h2e2 h9g7 2. h0g2 i9h9 3. e2e6 *\n'
 POSITION_KEYS = {"fen", "eval", "nodes", "lines"}
 EVAL_KEYS = {"wdl", "cp", "mate"}
 GAME_KEYS = {"headers", "fen", "result", "nodes", "start", "summary", "moves"}
@@ -130,18 +128,27 @@ def test_analyse_fixture_game_reads_back(wxf15_paths, tmp_path):
     assert judged == [v.ply for v in again.variations]
 
 
-def test_analyse_json_keys(tmp_path):
+def test_analyse_json_keys(wxf15_paths, tmp_path):
+    """A blunder found by the search: after 18 plies of fixture game 7, Red's f0e1 lets Black mate."""
+    board = read_pgn_file(str(wxf15_paths["iccs"]))[7].board()
+    for move in read_pgn_file(str(wxf15_paths["iccs"]))[7].moves[:18]:
+        board.push(move)
+    game = Game(headers={"Event": "blunder"}, fen=board.fen(), result="0-1",
+                moves=[Move.from_uci("f0e1"), Move.from_uci("c3c0")])
     path = tmp_path / "blunder.pgn"
-    path.write_text(BLUNDER_PGN)
-    proc = xqgpt("analyse", str(path), "--nodes", "32", "--json")
+    path.write_text(write_game(game, "wxf"))
+    proc = xqgpt("analyse", str(path), "--nodes", "16", "--json")
     assert proc.returncode == 0, proc.stderr
     review = json.loads(proc.stdout)
     assert set(review) == GAME_KEYS and set(review["start"]) == EVAL_KEYS
-    assert [set(m) for m in review["moves"]] == [MOVE_KEYS] * 5
-    assert [m["move"] for m in review["moves"]] == ["h2e2", "h9g7", "h0g2", "i9h9", "e2e6"]
-    last = review["moves"][-1]
-    assert last["side"] == "red" and last["judgement"] in ("mistake", "blunder") and last["best"] != "e2e6"
-    assert review["summary"]["red"][last["judgement"]] >= 1
+    assert [set(m) for m in review["moves"]] == [MOVE_KEYS] * 2
+    blunder, mate = review["moves"]
+    assert (blunder["move"], blunder["side"], blunder["judgement"]) == ("f0e1", "red", "blunder")
+    assert blunder["best"] != "f0e1" and blunder["eval"]["mate"] == -1 and blunder["loss"] >= 0.15
+    assert (mate["move"], mate["judgement"], mate["eval"]) == ("c3c0", None, {"wdl": [0, 0, 1], "cp": None,
+                                                                             "mate": None})
+    assert review["summary"] == {"red": {"inaccuracy": 0, "mistake": 0, "blunder": 1},
+                                 "black": {"inaccuracy": 0, "mistake": 0, "blunder": 0}}
 
     proc = xqgpt("analyse", MATE_IN_1, "--nodes", "64", "--multipv", "2", "--json")
     assert proc.returncode == 0, proc.stderr
