@@ -272,3 +272,13 @@ def test_uci_go_infinite_waits_for_stop(small_dirs) -> None:
     assert out.index("readyok") < best[0]  # isready is answered while the search runs
     assert any(line.startswith("info") for line in out[:best[0]])  # the search reported before stopping
     assert int(infos(out)[-1]["depth"]) >= 2  # the next position waited for the finite search
+
+
+def test_expert_level_mates_with_the_shipped_nets(shipped_policy) -> None:
+    """The level ``expert`` (the shipped policy and value net, 1 s a move) plays a mate in one."""
+    from play.levels import choose_move
+
+    for fen in MATES[1]:
+        board = Board(fen, strict=False)
+        board.push(choose_move(shipped_policy, board, "expert"))
+        assert board.is_checkmate()
