@@ -25,7 +25,16 @@ from transformers.pytorch_utils import Conv1D
 from xiangqi import VOCAB_SIZE
 
 from .legality import LegalityConfig, LegalityNet, load_legality
-from .network import CONFIG_FILE, MODEL_FILE, ModelConfig, ModelLoadError, MoveGPT, load_model
+from .network import (
+    CONFIG_FILE,
+    MODEL_FILE,
+    ModelConfig,
+    ModelLoadError,
+    MoveGPT,
+    load_model,
+    read_config,
+    write_config,
+)
 
 SCALE_SUFFIX = ".int8_scale"
 
@@ -60,6 +69,15 @@ class Ensemble(nn.Module):
             scores = scores + logits.float().log_softmax(-1)
             new_caches.append(kv)
         return scores / len(self.members), (new_caches if use_cache else None)
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, device: str = "cpu") -> Ensemble:
+        """Load an ensemble directory (see :func:`load_ensemble`); raises :class:`ModelLoadError`."""
+        return load_ensemble(path, device)
+
+    def save_pretrained(self, path: str | Path, extra: dict | None = None) -> None:
+        """Write an ensemble directory (see :func:`save_ensemble`)."""
+        save_ensemble(self, path, extra)
 
     def without_legality(self) -> Ensemble:
         """The same members without the legality net (to measure what the net adds)."""
@@ -139,7 +157,7 @@ def save_ensemble(ensemble: Ensemble, directory: str | Path, extra: dict | None 
                            "legality": asdict(ensemble.legality.config) if ensemble.legality else None,
                            "legality_weight": ensemble.legality_weight},
               **(extra or {})}
-    (d / CONFIG_FILE).write_text(json.dumps(config, indent=2))
+    write_config(d, config)
 
 
 def _load_member(config: ModelConfig, state: dict[str, torch.Tensor], prefix: str) -> MoveGPT:
@@ -170,8 +188,9 @@ def load_ensemble(directory: str | Path, device: str = "cpu") -> Ensemble:
     """Load a directory written by :func:`save_ensemble` for inference (members with
     :class:`Int8Linear` layers); raises :class:`ModelLoadError`."""
     d = Path(directory)
+    saved = read_config(d, "ensemble")
     try:
-        spec = json.loads((d / CONFIG_FILE).read_text())["ensemble"]
+        spec = saved["ensemble"]
         state = load_file(str(d / MODEL_FILE))
         members = [_load_member(ModelConfig(**config), state, f"members.{i}.")
                    for i, config in enumerate(spec["members"])]

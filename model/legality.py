@@ -13,7 +13,6 @@ applied on top whenever a move is played.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from xiangqi import VOCAB_SIZE
 from xiangqi.encoding import FROM_SQUARE
 from xiangqi.vocab import MOVES
 
-from .network import BOARD_CODES, CONFIG_FILE, MODEL_FILE, ModelLoadError
+from .network import BOARD_CODES, MODEL_FILE, ModelLoadError, read_config, write_config
 
 CHUNK = 8  # positions per slice of the per-move hidden layer (small slices stay in cache)
 TO_SQUARE = np.array([m.to_square for m in MOVES], dtype=np.int64)
@@ -94,6 +93,15 @@ class LegalityNet(nn.Module):
             .squeeze(-1) for f, t in zip(from_part.split(CHUNK), to_part.split(CHUNK), strict=True)])
         return (logits + self.out_bias[moves]).reshape(*lead, len(moves))
 
+    @classmethod
+    def from_pretrained(cls, path: str | Path) -> LegalityNet:
+        """Load a legality-net directory (see :func:`load_legality`); raises :class:`ModelLoadError`."""
+        return load_legality(path)
+
+    def save_pretrained(self, path: str | Path, extra: dict | None = None) -> None:
+        """Write a legality-net directory (see :func:`save_legality`)."""
+        save_legality(self, path, extra)
+
     def configure_optimizers(self, learning_rate: float) -> torch.optim.AdamW:
         """AdamW without weight decay."""
         return torch.optim.AdamW(self.parameters(), lr=learning_rate, weight_decay=0.0)
@@ -104,16 +112,15 @@ def save_legality(net: LegalityNet, directory: str | Path, extra: dict | None = 
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}, str(d / MODEL_FILE))
-    (d / CONFIG_FILE).write_text(json.dumps({"legality": asdict(net.config), **(extra or {})}, indent=2))
+    write_config(d, {"legality": asdict(net.config), **(extra or {})})
 
 
 def load_legality(directory: str | Path) -> LegalityNet:
     """Load a directory written by :func:`save_legality`; raises :class:`ModelLoadError`."""
     d = Path(directory)
-    if not (d / CONFIG_FILE).is_file() or not (d / MODEL_FILE).is_file():
-        raise ModelLoadError(f"{d} is not a legality-net directory (needs {CONFIG_FILE} and {MODEL_FILE})")
+    config = read_config(d, "legality-net")
     try:
-        net = LegalityNet(LegalityConfig(**json.loads((d / CONFIG_FILE).read_text())["legality"]))
+        net = LegalityNet(LegalityConfig(**config["legality"]))
         net.load_state_dict(load_file(str(d / MODEL_FILE)))
     except Exception as e:
         raise ModelLoadError(f"cannot load legality net from {d}: {e}") from e

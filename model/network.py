@@ -5,10 +5,16 @@ a sequence), the current board as a sum of learned (square, piece) embeddings, a
 move; optionally a fourth, the output of a :class:`LineEncoder` that looks along the board's
 ranks and files. The model then predicts the next move token. GPT-2's own position embedding
 and its weight-tied LM head are used unchanged.
+
+A model directory holds ``config.json`` and ``model.safetensors``, the Hugging Face layout:
+``MoveGPT.save_pretrained(path)`` writes one, ``MoveGPT.from_pretrained(path)`` reads it back
+(nothing is ever downloaded). The config records the sha256 of the weights file
+(:func:`write_config`), and loading checks it (:func:`read_config`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,6 +35,7 @@ MIRROR_TOKENS = torch.cat([torch.from_numpy(MIRROR_PERMUTATION), torch.arange(VO
 BOARD_CODES = 15  # 0 empty, 1..7 Red general..soldier, 8..14 Black
 MODEL_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
+CHECKSUM_KEY = "sha256"  # config.json: {"sha256": {"model.safetensors": HEX}}
 
 
 class ModelLoadError(ValueError):
@@ -131,6 +138,16 @@ class MoveGPT(nn.Module):
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+    @classmethod
+    def from_pretrained(cls, path: str | Path, device: str = "cpu") -> MoveGPT:
+        """Load a model directory (see :func:`load_model`); raises :class:`ModelLoadError`."""
+        return load_model(path, device)
+
+    def save_pretrained(self, path: str | Path, extra: dict | None = None,
+                        dtype: torch.dtype | None = None) -> None:
+        """Write a model directory (see :func:`save_model`)."""
+        save_model(self, path, extra, dtype)
+
     def configure_optimizers(self, weight_decay: float, learning_rate: float,
                              device_type: str) -> torch.optim.AdamW:
         """AdamW with weight decay on the weight matrices only (not on embeddings, biases and
@@ -176,8 +193,46 @@ def save_model(model: MoveGPT, directory: str | Path, extra: dict | None = None,
     state = {k: v.detach().to("cpu", dtype or v.dtype).contiguous() for k, v in model.state_dict().items()
              if k != "gpt.lm_head.weight"}  # tied to the token embedding
     save_file(state, str(d / MODEL_FILE))
-    config = {"model": asdict(model.config), **(extra or {})}
+    write_config(d, {"model": asdict(model.config), **(extra or {})})
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file, in hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_config(directory: str | Path, config: dict) -> None:
+    """Write a directory's ``config.json``, recording the sha256 of its ``model.safetensors``
+    (written first) under ``"sha256"``."""
+    d = Path(directory)
+    config = {**config, CHECKSUM_KEY: {MODEL_FILE: file_sha256(d / MODEL_FILE)}}
     (d / CONFIG_FILE).write_text(json.dumps(config, indent=2))
+
+
+def read_config(directory: str | Path, kind: str = "model") -> dict:
+    """A ``kind`` directory's ``config.json``, once ``model.safetensors`` is checked against the
+    sha256 recorded there (directories written before checksums were recorded have none and are
+    not checked); raises :class:`ModelLoadError`."""
+    d = Path(directory)
+    if not (d / CONFIG_FILE).is_file() or not (d / MODEL_FILE).is_file():
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise ModelLoadError(f"{d} is not {article} {kind} directory (needs {CONFIG_FILE} and {MODEL_FILE})")
+    try:
+        config = json.loads((d / CONFIG_FILE).read_text())
+    except (OSError, ValueError) as e:
+        raise ModelLoadError(f"cannot load {kind} from {d}: bad {CONFIG_FILE}: {e}") from e
+    expected = config.get(CHECKSUM_KEY, {}).get(MODEL_FILE) if isinstance(config, dict) else None
+    if expected is not None:
+        actual = file_sha256(d / MODEL_FILE)
+        if actual != expected:
+            raise ModelLoadError(f"cannot load {kind} from {d}: {MODEL_FILE} does not match the sha256 in "
+                                 f"{CONFIG_FILE} (expected {expected}, found {actual}): the file is damaged "
+                                 f"or was replaced; restore it or save the {kind} again")
+    return config
 
 
 def inference_options(directory: str | Path) -> dict:
@@ -188,10 +243,8 @@ def inference_options(directory: str | Path) -> dict:
 def load_model(directory: str | Path, device: str = "cpu") -> MoveGPT:
     """Load a model directory written by :func:`save_model`; raises :class:`ModelLoadError`."""
     d = Path(directory)
-    if not (d / CONFIG_FILE).is_file() or not (d / MODEL_FILE).is_file():
-        raise ModelLoadError(f"{d} is not a model directory (needs {CONFIG_FILE} and {MODEL_FILE})")
+    spec = read_config(d)
     try:
-        spec = json.loads((d / CONFIG_FILE).read_text())
         if "ensemble" in spec:
             raise ModelLoadError(f"{d} holds an ensemble, not a single model")
         config = ModelConfig(**spec["model"])
