@@ -165,3 +165,25 @@ def load_value(directory: str | Path | None = None) -> ValueNet:
 __all__ = ["ValueNet", "ValueConfig", "load_value", "save_value", "default_value_dir",
            "win_probability_from_cp", "cp_from_win_probability", "expected_score", "to_move_view",
            "CP_SCALE", "WIN", "DRAW", "LOSS"]
+
+
+def _from_pretrained(cls: type[ValueNet], path: str | Path | None = None, device: str = "cpu") -> ValueNet:
+    """Load a value-net directory (default: the shipped one) once its weights match the sha256
+    recorded in its config, if any (:func:`~model.network.read_config`); raises :class:`ModelLoadError`."""
+    from .network import read_config
+
+    directory = path or default_value_dir()
+    read_config(directory, "value-net")
+    return load_value(directory).to(device)
+
+
+def _save_pretrained(self: ValueNet, path: str | Path, extra: dict | None = None) -> None:
+    """Write a value-net directory (:func:`save_value`) with the sha256 of its weights in the config."""
+    from .network import write_config
+
+    save_value(self, path, extra)
+    write_config(path, json.loads((Path(path) / CONFIG_FILE).read_text()))
+
+
+ValueNet.from_pretrained = classmethod(_from_pretrained)
+ValueNet.save_pretrained = _save_pretrained
