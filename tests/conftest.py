@@ -1,4 +1,5 @@
-"""Shared test fixtures: paths to the read-only data beside the checkout, and the shipped policy."""
+"""Shared test fixtures: paths to the read-only data beside the checkout, the shipped policy, and the
+databases the store tests run on (SQLite, and PostgreSQL when $XQGPT_TEST_POSTGRES is set)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,22 @@ def fixture_data(tmp_path_factory, wxf15_paths) -> Path:
 def fixture_games(wxf15_paths) -> list:
     """The 15 fixture games read from the ICCS file."""
     return [g for g in read_pgn_file(str(wxf15_paths["iccs"]))]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh SQLite file, and a PostgreSQL database when $XQGPT_TEST_POSTGRES gives its URL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'games.db'}"
+    url = os.environ.get("XQGPT_TEST_POSTGRES")
+    if not url:
+        pytest.skip("set XQGPT_TEST_POSTGRES=postgresql://user:password@host/db to test PostgreSQL")
+    from server.db import Base, GameStore
+
+    store = GameStore(url)
+    Base.metadata.drop_all(store.engine)  # start empty
+    store.close()
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -336,8 +336,8 @@ def test_play_until_the_end_or_80_moves(client):
         assert sorted(g["legal_moves"]) == sorted(m.uci() for m in board.legal_moves)
 
 
-def test_store_rejects_a_stale_write(tmp_path):
-    store = GameStore(f"sqlite:///{tmp_path / 'g.db'}")
+def test_store_rejects_a_stale_write(db_url):
+    store = GameStore(db_url)
     game = store.create(start_fen=STARTING_FEN, moves=[], human_side="red", level="club")
     store.update(game, moves=["h2e2"], result="*", termination=None)
     with pytest.raises(GameConflict):

@@ -63,9 +63,9 @@ def test_largest_counters_are_read_back_and_replayed(client):
     assert client.get(f"/api/games/{g['id']}").status_code == 200
 
 
-def test_a_write_whose_answer_fails_is_rolled_back(tmp_path):
+def test_a_write_whose_answer_fails_is_rolled_back(db_url):
     """The store commits only when the answer was built (``then``): a failure there stores nothing."""
-    store = GameStore(f"sqlite:///{tmp_path / 'g.db'}")
+    store = GameStore(db_url)
 
     def fail(game):
         raise ValueError("the answer could not be built")

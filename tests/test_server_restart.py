@@ -7,29 +7,15 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
 from server import create_app
-from server.db import Base, GameStore
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    """A fresh SQLite file, and a PostgreSQL database when $XQGPT_TEST_POSTGRES gives its URL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'games.db'}"
-    url = os.environ.get("XQGPT_TEST_POSTGRES")
-    if not url:
-        pytest.skip("set XQGPT_TEST_POSTGRES=postgresql://user:password@host/db to test PostgreSQL")
-    store = GameStore(url)
-    Base.metadata.drop_all(store.engine)  # start empty
-    store.close()
-    return url
 
 
 def test_games_survive_a_new_app(shipped_policy, db_url):
@@ -53,13 +39,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(db_url: str, port: int) -> subprocess.Popen:
+def _serve(db_url: str, port: int, *options: str) -> subprocess.Popen:
     """Start ``xqgpt serve`` and wait until it answers."""
-    cmd = [sys.executable, "-m", "xqgpt", "serve", "--port", str(port), "--db", db_url]
+    cmd = [sys.executable, "-m", "xqgpt", "serve", "--port", str(port), "--db", db_url, *options]
     if os.environ.get("XQGPT_MODEL"):
         cmd += ["--model", os.environ["XQGPT_MODEL"]]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # each worker loads its own model: slow on a busy machine
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"xqgpt serve exited: {proc.stdout.read()}")
@@ -69,12 +55,17 @@ def _serve(db_url: str, port: int) -> subprocess.Popen:
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.kill()
-    raise AssertionError("xqgpt serve did not start within 60 s")
+    raise AssertionError("xqgpt serve did not start within 300 s")
 
 
 def _stop(proc: subprocess.Popen) -> None:
+    """Stop a server as a service manager would: SIGTERM, then SIGKILL if it has not exited in a minute."""
     proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def test_xqgpt_serve_restart(tmp_path: Path):
@@ -95,6 +86,46 @@ def test_xqgpt_serve_restart(tmp_path: Path):
         assert httpx.get(f"{base}/api/games/{game['id']}").json() == state
     finally:
         _stop(proc)
+
+
+def test_server_processes_on_one_database_never_fork_a_game(db_url):
+    """Two ``xqgpt serve`` on one database, the first with two worker processes, get the same move
+    for one game at once: exactly one request stores it (with the model's reply), the others are
+    refused with 409 (the game changed under them) or 422 (the move is no longer legal), the
+    server that lost the race among them, and every process then reads the same game."""
+    ports = [_free_port(), _free_port()]
+    with ThreadPoolExecutor(2) as starting:  # both load their models at once
+        started = [starting.submit(_serve, db_url, ports[0], "--workers", "2"),
+                   starting.submit(_serve, db_url, ports[1])]
+    procs = [s.result() for s in started if s.exception() is None]
+    try:
+        assert len(procs) == 2, [str(s.exception()) for s in started]
+        bases = [f"http://127.0.0.1:{p}" for p in ports]
+        game = httpx.post(f"{bases[0]}/api/games", json={}).json()
+        start = threading.Barrier(12)
+        answers: list[tuple[int, httpx.Response]] = []
+
+        def play(i: int) -> None:
+            start.wait()
+            r = httpx.post(f"{bases[i % 2]}/api/games/{game['id']}/moves", json={"move": "h2e2"}, timeout=120)
+            answers.append((i % 2, r))
+
+        threads = [threading.Thread(target=play, args=(i,)) for i in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        won = [(server, r) for server, r in answers if r.status_code == 200]
+        assert len(won) == 1, [r.text for _, r in answers]
+        assert {r.status_code for _, r in answers} <= {200, 409, 422}
+        winner, stored = won[0][0], won[0][1].json()["game"]
+        assert any(server != winner and r.status_code == 409 for server, r in answers)
+        assert [m["iccs"] for m in stored["moves"]][0] == "h2e2" and len(stored["moves"]) == 2
+        for base in bases * 2:  # each worker behind the first port, probably
+            assert httpx.get(f"{base}/api/games/{game['id']}").json() == stored
+    finally:
+        for proc in procs:
+            _stop(proc)
 
 
 def _raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
