@@ -8,7 +8,6 @@ their answer inside the same transaction (see :class:`server.db.GameStore`).
 from __future__ import annotations
 
 import base64
-import binascii
 import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -204,7 +203,7 @@ def record_of(req: ImportRequest) -> tuple[str, bytes]:
         return req.name or "the pasted text", (req.pgn or "").encode("utf-8")
     try:
         data = base64.b64decode(req.data, validate=True)
-    except binascii.Error as e:
+    except ValueError as e:  # binascii.Error, or characters outside ASCII
         raise CannotImport(f"data is not valid base64: {e}") from None
     return req.name or "the uploaded file", data
 
@@ -227,7 +226,7 @@ def import_record(name: str, data: bytes) -> ImportedGame:
         return ImportedGame(board, result, termination, headers)
     if first_error is None:
         raise CannotImport(f"no game found in {name}")
-    raise CannotImport(f"cannot import {name}: {first_error}")
+    raise CannotImport(f"cannot import: {first_error}")
 
 
 def check_human_move(game: StoredGame, board: Board) -> None:
