@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 FORMATS = FIXTURES / "formats"
 # Words that stay as they are in every language: names, formats, notations, the language's own name.
-KEPT = {"Xiangqi", "GPT", "PGN", "WXF", "ICCS", "XQF", "CBR", "CBL", "CBF", "DhtmlXQ", "PUCT", "Esc",
+KEPT = {"Xiangqi", "GPT", "PGN", "FEN", "WXF", "ICCS", "XQF", "CBR", "CBL", "CBF", "DhtmlXQ", "PUCT", "Esc",
         "Enter", "English"}
 # Data of the imported games (their headers), not text of the page.
 DATA = ["World Xiangqi Championships 1997", "LE Thien Vi", "BI BingJian"]
@@ -43,11 +43,19 @@ def wait_idle(page) -> None:
 
 
 def page_words(page) -> list[str]:
-    """Every Latin word a reader sees or hears: the text, tooltips, labels and the page title."""
+    """Every Latin word a reader sees or hears: the text, tooltips, labels and the page title.
+    Messages that come from the server (errors, in English everywhere) are left out."""
     text = page.evaluate("""() => {
-        const parts = [document.title, document.body.innerText];
+        const shown = (el) => !el.closest('[hidden]') && el.getClientRects().length > 0;
+        const server = '#error, #an-error, #engine:not([data-state="ready"]) #best-line';
+        const parts = [document.title];
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const el = node.parentElement;
+            if (el && shown(el) && !el.closest(server)) parts.push(node.textContent);
+        }
         for (const el of document.querySelectorAll('[title], [aria-label], [placeholder]')) {
-            if (el.closest('[hidden]') || el.id === 'board') continue;
+            if (el.closest('[hidden]')) continue;
             for (const a of ['title', 'aria-label', 'placeholder']) {
                 if (el.hasAttribute(a)) parts.push(el.getAttribute(a));
             }
@@ -79,8 +87,9 @@ def test_every_string_is_translated_and_the_language_is_remembered(browser, base
     page.wait_for_selector("#banner:not([hidden])")
     page.click("#new")
     wait_idle(page)
-    page.click("[data-square='h2']")
-    page.click("[data-target='e2']")
+    page.focus("#board")  # C2=5 by keyboard, from the cursor on e0
+    for key in ["ArrowRight"] * 3 + ["ArrowUp"] * 2 + ["Enter"] + ["ArrowLeft"] * 3 + ["Enter"]:
+        page.keyboard.press(key)
     page.wait_for_function("document.querySelectorAll('#moves .mv').length === 2")
     wait_idle(page)
     english = page_words(page)
@@ -94,7 +103,22 @@ def test_every_string_is_translated_and_the_language_is_remembered(browser, base
         body = page.inner_text("body")
         assert all(w in body for w in words), body
         assert page_words(page) == [], (language, page.inner_text("body"))
+        # The evaluation, best line and hint (when the analysis answers).
+        page.wait_for_selector("#engine[data-state='ready'], #engine[data-state='error']", timeout=90_000)
+        if page.get_attribute("#engine", "data-state") == "ready":
+            page.click("#hint")
+            assert page.inner_text("#hint-text").startswith("提示："), page.inner_text("#engine")
+            assert page_words(page) == [], (language, page.inner_text("body"))
+        page.focus("#board")
+        page.keyboard.press("ArrowDown")  # the cursor says what stands on its square
+        label = page.get_attribute("#board", "aria-label")
+        assert re.fullmatch(r"[a-i]\d: (空|[红紅黑][帅帥仕相马馬车車炮兵将將士象卒])", label), label
+        assert page_words(page) == [], language
         page.screenshot(path=str(ARTIFACTS / f"board-{language}.png"), full_page=True)
+        page.click("#open-analysis")  # the analysis view's own words
+        assert page.is_visible("#analysis-view")
+        assert page_words(page) == [], (language, page.inner_text("#analysis-view"))
+        page.click("#an-close")
         # The banners of the finished games speak the language too.
         page.click("#games li:nth-child(3) button")  # the perpetual chase, imported first
         page.wait_for_selector("#banner:not([hidden])")

@@ -7,6 +7,7 @@
 import * as api from "./api.js";
 import { Board } from "./board.js";
 import { el } from "./draw.js";
+import { chineseScript, onLanguageChange, t } from "./i18n.js";
 
 const FOLLOW_NODES = 64;
 const JUDGEMENTS = [["blunder", 0.15, "??"], ["mistake", 0.10, "?"], ["inaccuracy", 0.05, "?!"]];
@@ -40,21 +41,22 @@ function notation() {
 
 function lineText(line, count = 8) {
   const n = notation();
-  const moves = n === "iccs" ? line.pv : n === "wxf" ? line.pv_wxf : line.pv_chinese;
+  const moves = n === "iccs" ? line.pv : n === "wxf" ? line.pv_wxf : line.pv_chinese.map(chineseScript);
   return moves.slice(0, count).join(" ");
 }
 
 function moveText(line) {
   const n = notation();
-  return n === "iccs" ? line.move : n === "wxf" ? line.wxf : line.chinese;
+  return n === "iccs" ? line.move : n === "wxf" ? line.wxf : chineseScript(line.chinese);
 }
 
 function setBar(bar, a) {
   const red = redScore(a);
   bar.style.setProperty("--share", `${(red * 100).toFixed(1)}%`);
   bar.dataset.red = red.toFixed(3);
-  bar.title = `Evaluation ${scoreText(a)} · Red ${Math.round(a.wdl[0] * 100)}% · `
-    + `draw ${Math.round(a.wdl[1] * 100)}% · Black ${Math.round(a.wdl[2] * 100)}%`;
+  const [redWins, draw, blackWins] = a.wdl.map((p) => Math.round(p * 100));
+  bar.title = t("Evaluation {score} · Red {red}% · draw {draw}% · Black {black}%",
+    { score: scoreText(a), red: redWins, draw, black: blackWins });
   bar.querySelector(".eval-text").textContent = scoreText(a);
 }
 
@@ -93,7 +95,7 @@ export async function followGame(game, board) {
     setBar($("eval-bar"), a);
     $("eval-bar").dataset.plies = game.moves.length;
     $("eval-score").textContent = scoreText(a);
-    $("best-line").textContent = a.lines.length ? `Best line: ${lineText(a.lines[0])}` : "";
+    $("best-line").textContent = a.lines.length ? t("Best line: {line}", { line: lineText(a.lines[0]) }) : "";
     $("engine").dataset.state = "ready";
   } catch (err) {
     if (follow.key === key) {
@@ -107,11 +109,11 @@ export async function followGame(game, board) {
 function showHint() {
   const a = follow.analysis;
   if (!a || !a.lines.length) {
-    $("hint-text").textContent = a ? "No move to hint: the game is over." : "Still thinking…";
+    $("hint-text").textContent = t(a ? "No move to hint: the game is over." : "Still thinking…");
     return;
   }
   const best = a.lines[0];
-  $("hint-text").textContent = `Hint: ${moveText(best)}`;
+  $("hint-text").textContent = t("Hint: {move}", { move: moveText(best) });
   $("hint-text").dataset.move = best.move;
   follow.board.set({ arrows: [{ from: best.move.slice(0, 2), to: best.move.slice(2), p: 1 }] });
 }
@@ -134,7 +136,7 @@ function closeView() {
 async function review(game) {
   const run = ++view.run;
   Object.assign(view, { startFen: game.start_fen, moves: game.moves, analyses: [], ply: 0 });
-  $("an-title").textContent = game.headers && game.headers.Event ? game.headers.Event : "Analysis";
+  $("an-title").textContent = game.headers && game.headers.Event ? game.headers.Event : t("Analysis");
   $("analysis-view").dataset.done = "0";
   renderView();
   const nodes = Number($("an-nodes").value);
@@ -155,8 +157,8 @@ function summaryText() {
     const j = judgement(view.analyses[i], view.analyses[i + 1], m.iccs);
     if (j) counts[m.side][j.name] = (counts[m.side][j.name] || 0) + 1;
   });
-  const side = (s) => JUDGEMENTS.map(([name]) => `${counts[s][name] || 0} ${name}`).reverse().join(", ");
-  return `Red: ${side("red")} · Black: ${side("black")}`;
+  const side = (s) => JUDGEMENTS.map(([name]) => `${counts[s][name] || 0} ${t(name)}`).reverse().join(", ");
+  return t("Red: {red} · Black: {black}", { red: side("red"), black: side("black") });
 }
 
 function go(ply) {
@@ -168,14 +170,14 @@ function renderView() {
   const a = view.analyses[view.ply];
   const done = view.analyses.length;
   $("an-progress").textContent = done <= view.moves.length
-    ? `Analysing… ${done}/${view.moves.length + 1} positions` : summaryText();
+    ? t("Analysing… {done}/{total} positions", { done, total: view.moves.length + 1 }) : summaryText();
   if (a) {
     const last = view.ply ? view.moves[view.ply - 1].iccs : null;
     view.board.set({ fen: a.fen, lastMove: last && [last.slice(0, 2), last.slice(2)], arrows:
       a.lines.length ? [{ from: a.lines[0].move.slice(0, 2), to: a.lines[0].move.slice(2), p: 0.8 }] : [] });
     setBar($("an-bar"), a);
     $("an-score").textContent = scoreText(a);
-    $("an-line").textContent = a.lines.length ? `Best line: ${lineText(a.lines[0])}` : a.result;
+    $("an-line").textContent = a.lines.length ? t("Best line: {line}", { line: lineText(a.lines[0]) }) : a.result;
   }
   renderReviewMoves();
   renderGraph();
@@ -188,10 +190,10 @@ function renderReviewMoves() {
   view.moves.forEach((m, i) => {
     if (m.side === "red" || li === null) li = html("li", {}, list);
     const j = judgement(view.analyses[i], view.analyses[i + 1], m.iccs);
-    const text = notation() === "iccs" ? m.iccs : notation() === "wxf" ? m.wxf : m.chinese;
+    const text = notation() === "iccs" ? m.iccs : notation() === "wxf" ? m.wxf : chineseScript(m.chinese);
     const span = html("span", { class: `mv ${m.side}${j ? ` ${j.name}` : ""}${view.ply === i + 1 ? " last" : ""}`,
       "data-ply": i + 1 }, li, text + (j ? j.symbol : ""));
-    if (j) span.title = `${j.name} (−${Math.round(j.loss * 100)}%)`;
+    if (j) span.title = `${t(j.name)} (−${Math.round(j.loss * 100)}%)`;
     span.addEventListener("click", () => go(i + 1));
   });
 }
@@ -274,4 +276,10 @@ $("analysis-view").addEventListener("keydown", (event) => {
   if (event.key === "ArrowLeft") go(view.ply - 1);
   if (event.key === "ArrowRight") go(view.ply + 1);
   if (event.key === "Escape") closeView();
+});
+// The words of the bar, the line and the view follow the page's language (i18n.js).
+onLanguageChange(() => {
+  follow.key = null;
+  followGame(follow.game, follow.board);
+  if (view.board) renderView();
 });

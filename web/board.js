@@ -11,6 +11,11 @@ const PIECE_NAMES = { k: "general", a: "advisor", b: "elephant", n: "horse", r: 
 const DRAG_THRESHOLD = 8;  // SVG units a press must travel to become a drag
 const STEPS = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
 
+/** The English words for a square's content: "red cannon", "empty". */
+function describeSquare(letter) {
+  return letter ? `${isRed(letter) ? "red" : "black"} ${PIECE_NAMES[letter.toLowerCase()]}` : "empty";
+}
+
 export class Board {
   /**
    * Draw the grid into `svg` once and listen to its input.
@@ -28,6 +33,7 @@ export class Board {
     this.selected = null;      // square of the picked-up piece
     this.cursor = 4;           // keyboard cursor square (e0)
     this.drag = null;          // {from, startX, startY, moved, wasSelected, ghost}
+    this.describe = describeSquare;  // (piece letter or null) -> words for the cursor's square
     svg.replaceChildren();
     drawGrid(el("g", { class: "grid" }, svg));
     const layer = (name) => el("g", { class: name }, svg);
@@ -46,7 +52,8 @@ export class Board {
    * lastMove: [from, to] or null; check: the side in check ("red" or "black") or null;
    * arrows: [{from, to, p}]; movable: {color: "red", "black" or null, dests: Map from -> [to]}.
    */
-  set({ fen, orientation, lastMove, check, arrows, movable } = {}) {
+  set({ fen, orientation, lastMove, check, arrows, movable, describe } = {}) {
+    if (describe !== undefined) this.describe = describe;
     if (fen !== undefined) {
       this.position = parsePlacement(fen);
       this.selected = null;
@@ -218,8 +225,6 @@ export class Board {
   }
 
   announceCursor() {
-    const letter = this.position[this.cursor];
-    const what = letter ? `${isRed(letter) ? "red" : "black"} ${PIECE_NAMES[letter.toLowerCase()]}` : "empty";
-    this.svg.setAttribute("aria-label", `${squareName(this.cursor)}: ${what}`);
+    this.svg.setAttribute("aria-label", `${squareName(this.cursor)}: ${this.describe(this.position[this.cursor])}`);
   }
 }

@@ -99,7 +99,39 @@ const STRINGS = {
   "{side} loses by perpetually chasing the {piece} on {square}": ["{side}长捉{piece}（{square}）判负",
     "{side}長捉{piece}（{square}）判負"],
   "red {piece}": ["红{piece}", "紅{piece}"],
+  empty: ["空", "空"],
   "black {piece}": ["黑{piece}", "黑{piece}"],
+  // the analysis (analysis.js)
+  "Evaluation bar: Red's share at the bottom": ["评估条：底部为红方的份额", "評估條：底部為紅方的份額"],
+  Hint: ["提示", "提示"],
+  "The search's best move here": ["搜索给出的此处最佳着法", "搜尋給出的此處最佳著法"],
+  Evaluation: ["评估", "評估"],
+  Analysis: ["分析", "分析"],
+  "Analyse this game": ["分析本局", "分析本局"],
+  "Analysis board": ["分析棋盘", "分析棋盤"],
+  "Every move evaluated, with inaccuracies (?!), mistakes (?) and blunders (??) marked.": [
+    "逐步评估，标出欠佳（?!）、错着（?）和败着（??）。", "逐步評估，標出欠佳（?!）、錯著（?）和敗著（??）。"],
+  "Close the analysis": ["关闭分析", "關閉分析"],
+  "Evaluation bar": ["评估条", "評估條"],
+  "First position": ["第一个局面", "第一個局面"],
+  "Previous move": ["上一步", "上一步"],
+  "Next move": ["下一步", "下一步"],
+  "Last position": ["最后局面", "最後局面"],
+  "Paste a FEN or a PGN game:": ["粘贴 FEN 或 PGN 棋谱：", "貼上 FEN 或 PGN 棋譜："],
+  Analyse: ["分析", "分析"],
+  Nodes: ["节点数", "節點數"],
+  "Evaluation graph: Red's expected score over the game": ["评估曲线：红方全局的期望得分", "評估曲線：紅方全局的期望得分"],
+  "Evaluation {score} · Red {red}% · draw {draw}% · Black {black}%": [
+    "评估 {score} · 红胜 {red}% · 和 {draw}% · 黑胜 {black}%", "評估 {score} · 紅勝 {red}% · 和 {draw}% · 黑勝 {black}%"],
+  "Best line: {line}": ["最佳变着：{line}", "最佳變著：{line}"],
+  "No move to hint: the game is over.": ["对局已结束，没有提示。", "對局已結束，沒有提示。"],
+  "Still thinking…": ["还在思考…", "還在思考…"],
+  "Hint: {move}": ["提示：{move}", "提示：{move}"],
+  "Red: {red} · Black: {black}": ["红方：{red} · 黑方：{black}", "紅方：{red} · 黑方：{black}"],
+  blunder: ["败着", "敗著"],
+  mistake: ["错着", "錯著"],
+  inaccuracy: ["欠佳", "欠佳"],
+  "Analysing… {done}/{total} positions": ["分析中… {done}/{total} 个局面", "分析中… {done}/{total} 個局面"],
   // levels (names and the server's descriptions)
   beginner: ["入门", "入門"],
   casual: ["休闲", "休閒"],
@@ -176,6 +208,15 @@ export function chineseScript(text) {
 
 function pieceName(color, english) {
   return language === "en" ? english : chineseScript(PIECES[color][english] || english);
+}
+
+const LETTERS = { k: "general", a: "advisor", b: "elephant", n: "horse", r: "chariot", c: "cannon", p: "soldier" };
+
+/** Words for a square's content (a FEN piece letter or null) for the board's screen-reader label. */
+export function describeSquare(letter) {
+  if (!letter) return t("empty");
+  const color = letter === letter.toUpperCase() ? "red" : "black";
+  return t(`${color} {piece}`, { piece: pieceName(color, LETTERS[letter.toLowerCase()]) });
 }
 
 /** The server's wording of a game's ending (e.g. "Black loses by perpetually chasing the red
