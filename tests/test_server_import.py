@@ -120,6 +120,7 @@ def test_bad_files_give_the_readers_reason(client):
 def test_malformed_requests(client):
     r = client.post("/api/games/import", json={"data": "not base64!", "name": "x.xqf"})
     assert_error(r, 422, "base64")
+    assert_error(client.post("/api/games/import", json={"data": "象棋"}), 422, "base64", "ASCII")
     assert_error(client.post("/api/games/import", json={"name": "x.xqf"}), 422, "pgn", "data")
     both = {"pgn": "1. h2e2 *", "data": ""}
     assert_error(client.post("/api/games/import", json=both), 422, "one of the two")
