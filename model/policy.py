@@ -91,6 +91,8 @@ class Policy:
         mirror = bool(inference_options(directory).get("mirror_average", False))
         return cls(model, device, mirror_average=mirror)
 
+    from_pretrained = load  # the Hugging Face name
+
     def clear_cache(self) -> None:
         """Forget the KV caches of the games seen so far."""
         with self._lock:

@@ -82,7 +82,7 @@ def test_damaged_shipped_weights_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match=damaged):
         Ensemble.from_pretrained(copy)
     with pytest.raises(ModelLoadError, match="does not match the sha256"):
-        Policy.load(copy)
+        Policy.from_pretrained(copy)
 
 
 def tamper(directory: Path) -> None:
