@@ -46,15 +46,17 @@ def test_card_metadata() -> None:
     assert meta["library_name"] and "xiangqi" in meta["tags"] and meta["datasets"]
     for section in ("## Intended use", "## Loading", "## Evaluation", "## Limits", "## Training"):
         assert section in body
-    accuracy, strength = meta["model-index"][0]["results"]
-    assert accuracy["dataset"]["split"] == "test"
-    values = {m["name"]: m["value"] for m in accuracy["metrics"]}
-    shipped = bench_row("| history, mirror-averaged, two models + legality net (as shipped)")
-    top1, top5, legal, loss = (float(x) for x in shipped[1:5])
-    assert values["top-1 accuracy"] == pytest.approx(top1 / 100)
-    assert values["top-5 accuracy"] == pytest.approx(top5 / 100)
-    assert values["unmasked argmax legal"] == pytest.approx(legal / 100)
-    assert values["cross-entropy (nats a move)"] == pytest.approx(loss)
+    clean, old, strength = meta["model-index"][0]["results"]
+    rows = [(clean, bench_row("| none of whose copies it was trained on (clean)")[3:7]),
+            (old, bench_row("| history, mirror-averaged, two models + legality net (as shipped)")[1:5])]
+    for result, cells in rows:
+        assert result["dataset"]["split"] == "test"
+        values = {m["name"]: m["value"] for m in result["metrics"]}
+        top1, top5, legal, loss = (float(x) for x in cells)
+        assert values["top-1 accuracy"] == pytest.approx(top1 / 100)
+        assert values["top-5 accuracy"] == pytest.approx(top5 / 100)
+        assert values["unmasked argmax legal"] == pytest.approx(legal / 100)
+        assert values["cross-entropy (nats a move)"] == pytest.approx(loss)
     scores = {m["name"]: m["value"] for m in strength["metrics"]}
     assert scores["master vs random"] == float(bench_row("| model:master | random | +20")[-1])
     assert scores["master vs greedy"] == float(bench_row("| model:master | greedy | +20")[-1])
