@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import threading
+from typing import TextIO
 
 from xiangqi import STARTING_FEN, Board, Move, XiangqiError
 from xiangqi.engine import Dialect, move_to_text, parse_move_text
@@ -46,7 +47,7 @@ GO_NUMBERS = ("depth", "nodes", "time", "movestogo", "increment")
 class UcciEngine(UciEngine):
     """The UCCI state on top of the UCI one: time unit, banned moves, a draw offer."""
 
-    def __init__(self, model_dir: str | None, level: str, out, value_dir: str | None = None) -> None:
+    def __init__(self, model_dir: str | None, level: str, out: TextIO, value_dir: str | None = None) -> None:
         super().__init__(model_dir, level, out, value_dir)
         self.millisec = False
         self.banned: set[Move] = set()
