@@ -27,6 +27,12 @@ function html(tag, attrs, parent, text = "") {
 /** Red's expected score (0..1) of an analysis. */
 export const redScore = (a) => a.wdl[0] + a.wdl[1] / 2;
 
+/** The best move as an arrow labelled with the expected score of the side to move. */
+function bestArrow(a) {
+  const best = a.lines[0].move;
+  return { from: best.slice(0, 2), to: best.slice(2), p: a.turn === "red" ? redScore(a) : 1 - redScore(a) };
+}
+
 /** "+0.35", "-1.20", "#3" (Red mates), "#-2" (Black mates), or the result of a finished game. */
 export function scoreText(a) {
   if (a.score.mate !== null) return `#${a.score.mate}`;
@@ -115,7 +121,7 @@ function showHint() {
   const best = a.lines[0];
   $("hint-text").textContent = t("Hint: {move}", { move: moveText(best) });
   $("hint-text").dataset.move = best.move;
-  follow.board.set({ arrows: [{ from: best.move.slice(0, 2), to: best.move.slice(2), p: 1 }] });
+  follow.board.set({ arrows: [bestArrow(a)] });
 }
 
 // ---------------------------------------------------------------- the analysis view
@@ -173,8 +179,8 @@ function renderView() {
     ? t("Analysing… {done}/{total} positions", { done, total: view.moves.length + 1 }) : summaryText();
   if (a) {
     const last = view.ply ? view.moves[view.ply - 1].iccs : null;
-    view.board.set({ fen: a.fen, lastMove: last && [last.slice(0, 2), last.slice(2)], arrows:
-      a.lines.length ? [{ from: a.lines[0].move.slice(0, 2), to: a.lines[0].move.slice(2), p: 0.8 }] : [] });
+    view.board.set({ fen: a.fen, lastMove: last && [last.slice(0, 2), last.slice(2)],
+      arrows: a.lines.length ? [bestArrow(a)] : [] });
     setBar($("an-bar"), a);
     $("an-score").textContent = scoreText(a);
     $("an-line").textContent = a.lines.length ? t("Best line: {line}", { line: lineText(a.lines[0]) }) : a.result;
