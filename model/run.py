@@ -1,6 +1,7 @@
 """What both trainers share: the learning-rate schedule and a run's metrics log.
 
-:mod:`model.train` (the move model) and :mod:`model.train_legality` (the legality net) both step a
+:mod:`model.train` (the move model), :mod:`model.train_legality` (the legality net) and
+:mod:`model.train_value` (the value net) all step a
 cosine schedule with linear warm-up, append one JSON record a line to ``OUT/metrics.jsonl`` and
 draw it with :func:`model.plots.plot_curves`.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
 METRICS = "metrics.jsonl"
@@ -22,6 +24,17 @@ def get_lr(step: int, lr: float, min_lr: float, warmup: int, max_steps: int) -> 
         return lr * (step + 1) / warmup
     progress = min(1.0, (step - warmup) / max(1, max_steps - warmup))
     return min_lr + 0.5 * (lr - min_lr) * (1 + math.cos(math.pi * progress))
+
+
+def set_lr(optimizer, lr: float) -> None:
+    """Set the learning rate of every parameter group of ``optimizer``."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def out_of_time(started: float, max_minutes: float | None) -> bool:
+    """Whether a run begun at ``started`` (``time.time()``) has used up ``max_minutes`` (none: never)."""
+    return bool(max_minutes) and time.time() - started > max_minutes * 60
 
 
 class MetricsLog:

@@ -32,7 +32,7 @@ from .accuracy import evaluate_games, load_games
 from .network import ModelConfig, MoveGPT, load_model, save_model
 from .options import TrainConfig
 from .plots import MOVE_MODEL, plot_curves
-from .run import CURVES, MetricsLog, get_lr
+from .run import CURVES, MetricsLog, get_lr, set_lr
 from .tokenizer import get_tokenizer
 
 CHECKPOINT = "checkpoint.pt"
@@ -194,8 +194,7 @@ def train(config: TrainConfig) -> dict:
     while step < max_steps:
         # one optimizer step over grad_accum micro-batches (DDP syncs gradients on the last)
         lr = get_lr(step, config.lr, config.min_lr, config.warmup, max_steps)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        set_lr(optimizer, lr)
         model.train()
         train_loss = torch.zeros((), device=device)
         for micro in range(config.grad_accum):

@@ -22,7 +22,7 @@ from xiangqi.encoding import red_to_move
 from .legality import LegalityConfig, LegalityNet, save_legality
 from .options import LegalityTrainConfig
 from .plots import LEGALITY_NET, plot_curves
-from .run import CURVES, MetricsLog, get_lr
+from .run import CURVES, MetricsLog, get_lr, out_of_time, set_lr
 
 WARMUP = 100  # warm-up steps
 
@@ -87,8 +87,7 @@ def train_legality(config: LegalityTrainConfig) -> dict:
     record: dict = {}
     for step in tqdm(range(config.max_steps), desc="legality", unit="step"):
         lr = get_lr(step, config.lr, 0.0, WARMUP, config.max_steps)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        set_lr(optimizer, lr)
         idx = np.sort(rng.integers(0, len(train_sides), config.batch_size))
         moves = torch.from_numpy(rng.choice(VOCAB_SIZE, config.moves_per_step, replace=False))
         boards, sides = torch.from_numpy(np.asarray(train["boards"][idx])), torch.from_numpy(train_sides[idx])
@@ -101,14 +100,14 @@ def train_legality(config: LegalityTrainConfig) -> dict:
 
         # eval and save: every eval_every steps, at the end and when out of time
         done = step + 1
-        out_of_time = bool(config.max_minutes) and time.time() - started > config.max_minutes * 60
-        if done % config.eval_every == 0 or done == config.max_steps or out_of_time:
+        expired = out_of_time(started, config.max_minutes)
+        if done % config.eval_every == 0 or done == config.max_steps or expired:
             record = {"step": done, "minutes": (time.time() - started) / 60, "train_loss": loss.item(),
                       **legality_metrics(net, val_boards, val_sides, val_legal)}
             log.write(record)
             save_legality(net, out, extra={"train": asdict(config), "val": record})
             plot_curves(log.records(), out / CURVES, LEGALITY_NET)
             tqdm.write(json.dumps(record))
-        if out_of_time:
+        if expired:
             break
     return record

@@ -35,7 +35,7 @@ from xiangqi.encoding import MIRROR_SQUARES, red_to_move
 
 from .options import ValueTrainConfig
 from .plots import Curves, plot_curves
-from .run import CURVES, MetricsLog, get_lr
+from .run import CURVES, MetricsLog, get_lr, out_of_time, set_lr
 from .value import (
     DRAW,
     LOSS,
@@ -204,8 +204,7 @@ def train_value(config: ValueTrainConfig) -> dict:
     record: dict = {}
     for step in tqdm(range(config.max_steps), desc="value", unit="step"):
         lr = get_lr(step, config.lr, config.lr / 10, config.warmup, config.max_steps)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        set_lr(optimizer, lr)
         idx = np.sort(rng.integers(0, len(train_boards), config.batch_size))
         boards = to_move_view(train_boards[idx], train_red[idx])
         flip = rng.random(len(idx)) < config.mirror
@@ -219,8 +218,8 @@ def train_value(config: ValueTrainConfig) -> dict:
 
         # eval and save: every eval_every steps, at the end and when out of time
         done = step + 1
-        out_of_time = bool(config.max_minutes) and time.time() - started > config.max_minutes * 60
-        if done % config.eval_every == 0 or done == config.max_steps or out_of_time:
+        expired = out_of_time(started, config.max_minutes)
+        if done % config.eval_every == 0 or done == config.max_steps or expired:
             logits_val, wdl_val = predict(net, val[0])
             val_loss = value_loss(*map(torch.from_numpy, (logits_val, val[1], val[2])),
                                   config.target, config.result_weight).item()
@@ -232,7 +231,7 @@ def train_value(config: ValueTrainConfig) -> dict:
             save_value(net, out, extra={"train": asdict(config), "val": record})
             plot_curves(log.records(), out / CURVES, VALUE_NET)
             tqdm.write(json.dumps(record))
-        if out_of_time:
+        if expired:
             break
 
     # test: the measures and the calibration plot on the labelled test positions
