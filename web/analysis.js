@@ -77,10 +77,19 @@ function judgement(before, after, played) {
 
 // ---------------------------------------------------------------- beside the game
 
-const follow = { key: null, analysis: null, board: null, game: null };
+const follow = { key: null, analysis: null, painted: null, board: null, game: null };
 
 function positionKey(game) {
   return `${game.start_fen}|${game.moves.map((m) => m.iccs).join(" ")}`;
+}
+
+/** Paint an analysis in the bar, the score and the best line, in the page's language. */
+function paintFollowed(a, plies) {
+  follow.painted = { a, plies };
+  setBar($("eval-bar"), a);
+  $("eval-bar").dataset.plies = plies;
+  $("eval-score").textContent = scoreText(a);
+  $("best-line").textContent = a.lines.length ? t("Best line: {line}", { line: lineText(a.lines[0]) }) : "";
 }
 
 /** Keep the evaluation bar, score and best line on the position of `game` (called on each render). */
@@ -98,10 +107,7 @@ export async function followGame(game, board) {
     const a = await api.analyse({ fen: game.start_fen, moves: game.moves.map((m) => m.iccs), nodes: FOLLOW_NODES });
     if (follow.key !== key) return;  // the game moved on meanwhile
     follow.analysis = a;
-    setBar($("eval-bar"), a);
-    $("eval-bar").dataset.plies = game.moves.length;
-    $("eval-score").textContent = scoreText(a);
-    $("best-line").textContent = a.lines.length ? t("Best line: {line}", { line: lineText(a.lines[0]) }) : "";
+    paintFollowed(a, game.moves.length);
     $("engine").dataset.state = "ready";
   } catch (err) {
     if (follow.key === key) {
@@ -285,7 +291,7 @@ $("analysis-view").addEventListener("keydown", (event) => {
 });
 // The words of the bar, the line and the view follow the page's language (i18n.js).
 onLanguageChange(() => {
-  follow.key = null;
-  followGame(follow.game, follow.board);
+  // What is shown (the last analysis, also while the next is thinking) again, in the new words.
+  if (follow.painted) paintFollowed(follow.painted.a, follow.painted.plies);
   if (view.board) renderView();
 });
