@@ -40,6 +40,28 @@ class LegalityConfig:
     hidden: int = 256   # hidden units of the per-move head
 
 
+def line_convolutions(c_in: int, c: int, layers: int) -> tuple[nn.ModuleList, nn.ModuleList, nn.ModuleList]:
+    """The rank (1 x 17), file (19 x 1) and local (3 x 3) convolutions of ``layers`` layers, from
+    ``c_in`` input planes to ``c`` channels: along whole lines every square sees the rest of its rank
+    and file (clear paths, cannon screens) in one layer."""
+    rank, file, local = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
+    for i in range(layers):
+        planes = c_in if i == 0 else c
+        rank.append(nn.Conv2d(planes, c, (1, 17), padding=(0, 8)))
+        file.append(nn.Conv2d(planes, c, (19, 1), padding=(9, 0), bias=False))
+        local.append(nn.Conv2d(planes, c, 3, padding=1, bias=False))
+    return rank, file, local
+
+
+def apply_line_convolutions(h: torch.Tensor, rank: nn.ModuleList, file: nn.ModuleList,
+                            local: nn.ModuleList) -> torch.Tensor:
+    """[N, c_in, 10, 9] -> [N, c, 10, 9] through :func:`line_convolutions` (residual after the first)."""
+    for i, (r, f, loc) in enumerate(zip(rank, file, local, strict=True)):
+        y = torch.relu(r(h) + f(h) + loc(h))
+        h = y if i == 0 else h + y
+    return h
+
+
 class LegalityNet(nn.Module):
     """Board -> one logit per vocabulary move: is it legal?
 
@@ -52,14 +74,7 @@ class LegalityNet(nn.Module):
         super().__init__()
         self.config = config
         c, inputs = config.channels, BOARD_CODES + 1  # pieces and the side to move
-        self.rank = nn.ModuleList()
-        self.file = nn.ModuleList()
-        self.local = nn.ModuleList()
-        for i in range(config.layers):
-            c_in = inputs if i == 0 else c
-            self.rank.append(nn.Conv2d(c_in, c, (1, 17), padding=(0, 8)))
-            self.file.append(nn.Conv2d(c_in, c, (19, 1), padding=(9, 0), bias=False))
-            self.local.append(nn.Conv2d(c_in, c, 3, padding=1, bias=False))
+        self.rank, self.file, self.local = line_convolutions(inputs, c, config.layers)
         self.from_proj = nn.Linear(inputs + c, config.hidden)
         self.to_proj = nn.Linear(inputs + c, config.hidden, bias=False)
         self.move_bias = nn.Parameter(torch.zeros(VOCAB_SIZE, config.hidden))
@@ -77,10 +92,7 @@ class LegalityNet(nn.Module):
         one_hot = nn.functional.one_hot(boards.reshape(-1, 90).long(), BOARD_CODES).float()
         side = sides.reshape(-1, 1, 1).float().expand(-1, 90, 1)
         x0 = torch.cat([one_hot, side], -1).permute(0, 2, 1).reshape(-1, BOARD_CODES + 1, 10, 9)
-        h = x0
-        for i, (rank, file, local) in enumerate(zip(self.rank, self.file, self.local, strict=True)):
-            y = torch.relu(rank(h) + file(h) + local(h))
-            h = y if i == 0 else h + y
+        h = apply_line_convolutions(x0, self.rank, self.file, self.local)
         squares = torch.cat([x0, h], 1).flatten(2).transpose(1, 2)  # [N, 90, features]
         if moves is None:
             moves = torch.arange(VOCAB_SIZE, device=boards.device)

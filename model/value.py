@@ -32,6 +32,7 @@ from torch import nn
 from xiangqi import Board
 from xiangqi.encoding import codes_array, side_code
 
+from .legality import apply_line_convolutions, line_convolutions
 from .network import BOARD_CODES, CONFIG_FILE, MODEL_FILE, ModelLoadError
 
 CP_SCALE = 1 / 0.00368208
@@ -90,14 +91,7 @@ class ValueNet(nn.Module):
         super().__init__()
         self.config = config
         c = config.channels
-        self.rank = nn.ModuleList()
-        self.file = nn.ModuleList()
-        self.local = nn.ModuleList()
-        for i in range(config.layers):
-            c_in = BOARD_CODES if i == 0 else c
-            self.rank.append(nn.Conv2d(c_in, c, (1, 17), padding=(0, 8)))
-            self.file.append(nn.Conv2d(c_in, c, (19, 1), padding=(9, 0), bias=False))
-            self.local.append(nn.Conv2d(c_in, c, 3, padding=1, bias=False))
+        self.rank, self.file, self.local = line_convolutions(BOARD_CODES, c, config.layers)
         self.squeeze = nn.Conv2d(c if config.layers else BOARD_CODES, config.head, 1)
         self.hidden = nn.Linear(90 * config.head, config.hidden)
         self.out = nn.Linear(config.hidden, 3)
@@ -107,9 +101,7 @@ class ValueNet(nn.Module):
         logits [N, 3] of win, draw, loss for the side to move."""
         h = nn.functional.one_hot(boards.long(), BOARD_CODES).float()
         h = h.permute(0, 2, 1).reshape(-1, BOARD_CODES, 10, 9)
-        for i, (rank, file, local) in enumerate(zip(self.rank, self.file, self.local, strict=True)):
-            y = torch.relu(rank(h) + file(h) + local(h))
-            h = y if i == 0 else h + y
+        h = apply_line_convolutions(h, self.rank, self.file, self.local)
         h = torch.relu(self.squeeze(h)).flatten(1)
         return self.out(torch.relu(self.hidden(h)))
 
