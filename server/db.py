@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event, func, select, update
+from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event, func, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
@@ -115,6 +115,21 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+_SCHEMA_LOCK = 0x7871677074  # PostgreSQL advisory lock key ("xqgpt") held while creating tables
+
+
+def _create_tables(engine: Engine) -> None:
+    """Create missing tables in one transaction. Several server processes may start at once: they
+    take turns (PostgreSQL: an advisory lock; SQLite: a write lock taken before the tables are looked
+    up), so none fails on a table another is creating."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+        elif conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        Base.metadata.create_all(conn)
+
+
 class GameStore:
     """Create, read, update and list games; each call is one short transaction.
 
@@ -127,7 +142,7 @@ class GameStore:
         self.url = url
         try:
             self.engine = make_engine(url)
-            Base.metadata.create_all(self.engine)
+            _create_tables(self.engine)
         except (ArgumentError, ModuleNotFoundError, OperationalError) as e:
             shown = make_url(url).render_as_string(hide_password=True) if "://" in url else url
             raise ValueError(f"cannot open database {shown}: {e}") from e

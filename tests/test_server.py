@@ -346,6 +346,25 @@ def test_store_rejects_a_stale_write(db_url):
     store.close()
 
 
+def test_stores_opened_at_once_on_an_empty_database_all_work(db_url):
+    """Server processes starting together each create the tables: none may fail on another's."""
+    start = threading.Barrier(6)
+
+    def open_and_create(_: int) -> int:
+        start.wait()
+        store = GameStore(db_url)
+        try:
+            return store.create(start_fen=STARTING_FEN, moves=[], human_side="red", level="club").id
+        finally:
+            store.close()
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(6) as pool:
+        ids = list(pool.map(open_and_create, range(6)))
+    assert len(set(ids)) == 6
+
+
 def test_default_database_is_in_the_user_data_dir(shipped_policy, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     with TestClient(create_app(shipped_policy)) as c:
