@@ -449,9 +449,34 @@ class Board:
         b[to] = captured
         return safe
 
+    def _exposing_squares(self) -> set[Square]:
+        """The squares where a move of the side to move, not in check, may expose its general:
+        the general's own, the lines from it to an enemy chariot, cannon or general, and the legs
+        of the enemy horses that would attack it. (Soldiers' attacks never change, and a move
+        touching none of these squares opens no line and no horse leg.)"""
+        b = self._board
+        king = self._kings[self.turn]
+        sign = -1 if self.turn == RED else 1
+        sliders = (CHARIOT * sign, CANNON * sign, GENERAL * sign)
+        out = {king}
+        for ray in ROOK_RAYS[king]:
+            if any(b[s] in sliders for s in ray):
+                out.update(ray)
+        horse = HORSE * sign
+        for frm, leg in HORSE_ATTACKERS[king]:
+            if b[frm] == horse:
+                out.add(leg)
+        return out
+
     def _legal_move_ints(self) -> list[int]:
+        """Legal moves as ``from * 90 + to`` integers; out of check, only the moves touching
+        :meth:`_exposing_squares` are tested."""
         safe = self._leaves_king_safe
-        return [m for m in self._pseudo_moves() if safe(m)]
+        if self.is_check():
+            return [m for m in self._pseudo_moves() if safe(m)]
+        risky = self._exposing_squares()
+        return [m for m in self._pseudo_moves()
+                if not (m // 90 in risky or m % 90 in risky) or safe(m)]
 
     @property
     def legal_moves(self) -> list[Move]:
