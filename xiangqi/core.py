@@ -59,6 +59,11 @@ ZOBRIST_PIECE = {code: tuple(_rng.getrandbits(64) for _ in SQUARES)
 ZOBRIST_BLACK_TO_MOVE = _rng.getrandbits(64)
 RULES = ("asian", "check-only")
 MAX_FEN_COUNTER = 999_999  # largest halfmove clock and move number a FEN may give
+# KING_LINES[k][sq]: whether ``sq`` is on the rank or file of a general on ``k`` or diagonally next
+# to it; a move between two other squares cannot expose a general that is not in check.
+KING_LINES = tuple(tuple(sq % 9 == k % 9 or sq // 9 == k // 9 or (abs(sq % 9 - k % 9) == 1
+                                                                   and abs(sq // 9 - k // 9) == 1)
+                         for sq in SQUARES) for k in SQUARES)
 
 
 def _fen_counter(text: str) -> int:
@@ -494,7 +499,11 @@ class Board:
         targets: list[int] = []
         self._piece_moves(frm, targets)
         m = frm * 90 + to
-        return m in targets and self._leaves_king_safe(m)
+        if m not in targets:
+            return False
+        lines = KING_LINES[self._kings[self.turn]]
+        in_check = self._check_history[-1]  # kept by push, pop and set_fen
+        return not (in_check or lines[frm] or lines[to]) or self._leaves_king_safe(m)
 
     def is_check(self) -> bool:
         """Whether the side to move is in check."""
