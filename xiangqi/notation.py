@@ -126,7 +126,8 @@ def _describe(board: Board, move: Move) -> tuple[PieceType, str, int | None, int
         raise IllegalMoveError(f"no piece of the side to move on {move.uci()[:2]}")
     color, t = piece.color, piece.piece_type
     frm, to = move.from_square, move.to_square
-    same_file = [sq for sq in board.pieces(t, color) if square_file(sq) == square_file(frm)]
+    code = board.piece_code_at(frm)
+    same_file = [sq for sq in range(square_file(frm), 90, 9) if board.piece_code_at(sq) == code]
     same_file.sort(key=lambda sq: -_advancement(color, sq))
     dr = (square_rank(to) - square_rank(frm)) * _forward(color)
     if dr == 0:
