@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import base64
 import random
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from model.sampling import sample_move, with_temperature
 from play.levels import THINKING_SECONDS, choose_move
-from xiangqi import BLACK, RED, Board, Color, Move, Outcome
+from xiangqi import BLACK, RED, Board, Color, Move, Outcome, XiangqiError
 from xiangqi.notation import to_chinese, to_wxf
-from xiangqi.pgn import Game, PgnError, write_game
+from xiangqi.pgn import Game, PgnError, replay, write_game
 from xiangqi.records import read_any
 
 from .db import StoredGame
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from model.policy import Policy
 
 N_CANDIDATES = 5
+CACHED_GAMES = 256  # games whose board and move records are kept (about 60 kB a game of 100 plies)
 SIDES: dict[Color, str] = {RED: "red", BLACK: "black"}
 # Results that were not reached on the board: no move can be played or taken back after them.
 OFF_BOARD_ENDINGS = ("resignation", "recorded_result")
@@ -159,13 +162,96 @@ def legal_response(board: Board) -> LegalResponse:
 # ---------------------------------------------------------------- stored games
 
 
+@dataclass(frozen=True)
+class _Served:
+    """A game as last served: its start position and ICCS moves, the board after them (never handed
+    out) and the record of each move."""
+
+    start_fen: str
+    moves: list[str]
+    board: Board
+    records: tuple[MoveRecord, ...]
+
+
+class GameCache:
+    """The boards and move records of the games served last, by game id, so that a request
+    replays and describes only the moves its game gained since (one or two), not the whole game.
+
+    An entry counts only as far as its start position and moves agree with the game asked about,
+    so an entry that is stale (a take-back, a write that was rolled back, another server process)
+    or from another database costs time, never a wrong answer.
+    """
+
+    def __init__(self, size: int = CACHED_GAMES) -> None:
+        self.size = size
+        self._entries: OrderedDict[int, _Served] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _lookup(self, game_id: int, start_fen: str, moves: list[str]) -> tuple[_Served | None, int]:
+        """The game's entry, if it has the same start position, and how many first moves it shares
+        with ``moves``."""
+        with self._lock:
+            entry = self._entries.get(game_id)
+            if entry is not None:
+                self._entries.move_to_end(game_id)
+        if entry is None or entry.start_fen != start_fen:
+            return None, 0
+        shared = 0
+        for a, b in zip(entry.moves, moves, strict=False):
+            if a != b:
+                break
+            shared += 1
+        return entry, shared
+
+    def board(self, game: StoredGame) -> Board:
+        """The board after the game's moves, with the moves on its stack; like
+        :func:`xiangqi.pgn.replay`, a bad move raises its :class:`XiangqiError` naming it as
+        ``moves[i]``."""
+        entry, shared = self._lookup(game.id, game.start_fen, game.moves)
+        if entry is None or shared == 0:
+            return replay(game.start_fen, game.moves)
+        board = entry.board.copy()
+        while len(board.move_stack) > shared:
+            board.pop()
+        for i in range(shared, len(game.moves)):
+            try:
+                board.push(Move.from_uci(game.moves[i]))
+            except XiangqiError as e:
+                raise type(e)(f"moves[{i}]: {e}") from None
+        return board
+
+    def records(self, game: StoredGame, board: Board) -> list[MoveRecord]:
+        """The record of each move on ``board``'s stack, played from the game's start position;
+        the board and records are kept for the game's next request."""
+        moves = [m.uci() for m in board.move_stack]
+        entry, shared = self._lookup(game.id, game.start_fen, moves)
+        records = list(entry.records[:shared]) if entry else []
+        walk = board.copy()
+        while len(walk.move_stack) > len(records):
+            walk.pop()
+        for move in board.move_stack[len(records):]:
+            records.append(move_record(walk, move))
+            walk.push(move)
+        with self._lock:
+            self._entries[game.id] = _Served(game.start_fen, moves, walk, tuple(records))
+            self._entries.move_to_end(game.id)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return records
+
+
+GAMES = GameCache()
+
+
+def replayed(game: StoredGame) -> Board:
+    """The board after a stored game's moves (from :data:`GAMES` when it served the game last)."""
+    return GAMES.board(game)
+
+
 def game_state(game: StoredGame, board: Board) -> GameState:
-    """The API view of a stored game whose moves have been replayed on ``board``."""
-    records = []
-    walk = board.root()
-    for move in board.move_stack:
-        records.append(move_record(walk, move))
-        walk.push(move)
+    """The API view of a stored game whose moves have been replayed on ``board`` (from its start
+    position)."""
+    records = GAMES.records(game, board)
     finished = game.termination is not None
     outcome = board.outcome() if finished else None
     by_rule = outcome is not None and outcome.termination.value == game.termination

@@ -15,7 +15,6 @@ from fastapi.responses import PlainTextResponse
 from play.levels import check_level
 from xiangqi import STARTING_FEN, Board
 from xiangqi.notation import parse_move
-from xiangqi.pgn import replay
 
 from .. import play
 from ..db import StoredGame
@@ -36,7 +35,7 @@ router = APIRouter(prefix="/api/games", tags=["games"])
 
 
 def _replayed(game: StoredGame) -> Board:
-    return replay(game.start_fen, game.moves)
+    return play.replayed(game)
 
 
 def _store_moves(store: Store, game: StoredGame, board: Board) -> GameState:
