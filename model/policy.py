@@ -105,6 +105,16 @@ class Policy:
         if self._batcher is None:
             self._batcher = Batcher(self._scores, max_batch, max_wait)
 
+    def light(self) -> Policy:
+        """The same weights answering at a fraction of the cost, for a search's many leaves: the
+        first ensemble member alone, without the legality net and the mirror image (a pass costs
+        about a quarter; bench/README.md, "Search"). It batches its calls when this policy does."""
+        model = self.model.members[0] if isinstance(self.model, Ensemble) else self.model
+        light = Policy(model, self.device, mirror_average=False)
+        if self._batcher is not None:
+            light.batch_calls(self._batcher.max_batch, self._batcher.max_wait)
+        return light
+
     def _score(self, requests: list[tuple[Board, int | None]]) -> list[np.ndarray]:
         return self._batcher.submit(requests) if self._batcher else self._scores(requests)
 

@@ -74,6 +74,37 @@ def to_move_view(boards: np.ndarray, red: np.ndarray) -> np.ndarray:
     return out
 
 
+_MATERIAL = np.array([0, 0, 2, 2, 4, 9, 4.5, 1, 0, -2, -2, -4, -9, -4.5, -1], dtype=np.float64)
+"""Material of a board code (1..7 Red general, advisor, elephant, horse, chariot, cannon, soldier;
+8..14 Black), in soldiers: the values of :data:`play.levels.PIECE_VALUES`."""
+
+
+def material_balance(boards: np.ndarray, red: np.ndarray) -> np.ndarray:
+    """Material of the side to move minus its opponent's, in soldiers, of board codes [n, 90]
+    with Red to move where ``red`` [n] is true."""
+    balance = _MATERIAL[np.asarray(boards, dtype=np.int64)].sum(-1)
+    return np.where(np.asarray(red, dtype=bool), balance, -balance)
+
+
+@dataclass
+class MaterialBlend:
+    """A correction of the net's expected score E by the material balance M (side to move):
+    ``logit E' = net * logit E + material * M + bias``, fitted to engine scores of positions
+    from real games, including the lopsided ones of engine matches that master games lack
+    (``scripts/fit_value_blend.py``). The draw probability is kept where E' allows it."""
+
+    net: float
+    material: float
+    bias: float
+
+    def apply(self, wdl: np.ndarray, material: np.ndarray) -> np.ndarray:
+        e = np.clip(expected_score(wdl), 1e-4, 1 - 1e-4)
+        e = 1 / (1 + np.exp(-(self.net * np.log(e / (1 - e)) + self.material * material + self.bias)))
+        draw = np.minimum(wdl[:, DRAW], 2 * np.minimum(e, 1 - e))
+        win = e - draw / 2
+        return np.stack([win, draw, 1 - win - draw], -1).astype(np.float32)
+
+
 @dataclass
 class ValueConfig:
     """Size of a :class:`ValueNet`."""
@@ -90,6 +121,7 @@ class ValueNet(nn.Module):
     def __init__(self, config: ValueConfig) -> None:
         super().__init__()
         self.config = config
+        self.blend: MaterialBlend | None = None  # set by load_value when the directory has one
         c = config.channels
         self.rank, self.file, self.local = line_convolutions(BOARD_CODES, c, config.layers)
         self.squeeze = nn.Conv2d(c if config.layers else BOARD_CODES, config.head, 1)
@@ -112,7 +144,8 @@ class ValueNet(nn.Module):
         if len(boards) == 0:
             return np.zeros((0, 3), dtype=np.float32)
         x = torch.from_numpy(to_move_view(boards, red))
-        return torch.softmax(self(x).float(), -1).numpy()
+        wdl = torch.softmax(self(x).float(), -1).numpy()
+        return self.blend.apply(wdl, material_balance(boards, red)) if self.blend else wdl
 
     def evaluate(self, boards: list[Board]) -> np.ndarray:
         """Win, draw, loss probabilities [n, 3] for the side to move of each board, as one batch."""
@@ -147,14 +180,17 @@ def load_value(directory: str | Path | None = None) -> ValueNet:
     if not (d / CONFIG_FILE).is_file() or not (d / MODEL_FILE).is_file():
         raise ModelLoadError(f"{d} is not a value-net directory (needs {CONFIG_FILE} and {MODEL_FILE})")
     try:
-        net = ValueNet(ValueConfig(**json.loads((d / CONFIG_FILE).read_text())["value"]))
+        config = json.loads((d / CONFIG_FILE).read_text())
+        net = ValueNet(ValueConfig(**config["value"]))
         net.load_state_dict(load_file(str(d / MODEL_FILE)))
+        if "material_blend" in config:
+            net.blend = MaterialBlend(**config["material_blend"])
     except Exception as e:
         raise ModelLoadError(f"cannot load value net from {d}: {e}") from e
     return net.eval()
 
 
-__all__ = ["ValueNet", "ValueConfig", "load_value", "save_value", "default_value_dir",
+__all__ = ["ValueNet", "ValueConfig", "MaterialBlend", "material_balance", "load_value", "save_value", "default_value_dir",
            "win_probability_from_cp", "cp_from_win_probability", "expected_score", "to_move_view",
            "CP_SCALE", "WIN", "DRAW", "LOSS"]
 

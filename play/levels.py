@@ -115,6 +115,19 @@ def safe_move(board: Board, candidates: list[tuple[Move, float]], k: int = MASTE
     return max(verdicts, key=lambda v: v.key(squeeze)).move
 
 
+def unsafe_moves(board: Board) -> set[Move]:
+    """The legal moves that the 2-ply check (:func:`verdict_of`) finds less safe than the safest:
+    they allow a mate in one (or a loss by the rules) while another move does not, or they lose
+    material to an immediate capture while another move loses less (or none)."""
+    verdicts = [verdict_of(board, m) for m in board.legal_moves]
+
+    def safety(v: Verdict) -> tuple[bool, float]:
+        return not v.allows_mate, min(v.balance, 0.0) if v.balance < 1 else 0.0
+
+    best = max((safety(v) for v in verdicts), default=(True, 0.0))
+    return {v.move for v in verdicts if safety(v) < best}
+
+
 def verdict_of(board: Board, move: Move, prob: float = 0.0) -> Verdict:
     """Search ``move`` two plies deep: game end, mate in one against us, the best capture back."""
     us = board.turn

@@ -1,7 +1,7 @@
 """Players for the arena: the model at a level, random, greedy and any UCI engine.
 
 A player spec is text: ``model[:level]`` (optionally ``model:level@DIR`` for another model
-directory), ``model:search?nodes=N|movetime=MS|depth=N[&value=DIR][@DIR]`` (the tree search of
+directory), ``model:search?nodes=N|movetime=MS|depth=N[&value=DIR][&leaves=light|full][@DIR]`` (the tree search of
 :mod:`play.search` with that budget a move, e.g. ``model:search?nodes=800``), ``random``,
 ``greedy`` or ``uci:COMMAND[?Option=value&...]``.
 """
@@ -103,7 +103,8 @@ class ModelPlayer:
         pass
 
 
-SEARCH_KEYS = ("nodes", "movetime", "depth", "value")
+SEARCH_KEYS = ("nodes", "movetime", "depth", "value", "leaves")
+BUDGET_KEYS = ("nodes", "movetime", "depth")
 
 
 def search_options(query: str) -> dict[str, str]:
@@ -114,8 +115,10 @@ def search_options(query: str) -> dict[str, str]:
         key, eq, value = item.partition("=")
         if key not in SEARCH_KEYS or not eq or not value:
             raise ValueError(f"bad search option {item!r}: use {'=..., '.join(SEARCH_KEYS)}=...")
-        if key != "value" and not (value.isdigit() and int(value) > 0):
+        if key in BUDGET_KEYS and not (value.isdigit() and int(value) > 0):
             raise ValueError(f"search option {key} must be a positive integer, not {value!r}")
+        if key == "leaves" and value not in ("light", "full"):
+            raise ValueError(f"search option leaves must be light or full, not {value!r}")
         options[key] = value
     if not {"nodes", "movetime", "depth"} & options.keys():
         raise ValueError("model:search needs a budget: ?nodes=N, ?movetime=MS or ?depth=N")
@@ -129,14 +132,15 @@ class SearchPlayer:
     def __init__(self, query: str, model_dir: str | None = None) -> None:
         from model.value import load_value
 
-        from .search import Limits, Search
+        from .search import Limits, Search, SearchConfig
 
         options = search_options(query)
         self.name = f"model:search?{query}"
         self.limits = Limits(nodes=int(options["nodes"]) if "nodes" in options else None,
                              movetime=int(options["movetime"]) / 1000 if "movetime" in options else None,
                              depth=int(options["depth"]) if "depth" in options else None)
-        self.search = Search(load_policy(model_dir), load_value(options.get("value")))
+        config = SearchConfig(light_leaves=options.get("leaves", "light") == "light")
+        self.search = Search(load_policy(model_dir), load_value(options.get("value")), config)
 
     def new_game(self, seed: int) -> None:
         self.search.clear()

@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING
 from model.value import cp_from_win_probability
 from xiangqi import Board, Move
 
+from .levels import unsafe_moves
+
 if TYPE_CHECKING:
     from model.policy import Policy
     from model.value import ValueNet
@@ -53,6 +55,8 @@ class SearchConfig:
     fpu: float = 0.3          # an unvisited move's Q: the parent's Q minus fpu * sqrt(visited prior mass)
     batch: int = 16           # leaves evaluated together
     history: int = 2          # positions of the game the policy reads at a leaf
+    light_leaves: bool = True  # leaves read Policy.light() (a quarter of the cost), the root the full policy
+    unsafe_prior: float = 0.1  # root moves play.levels.unsafe_moves flags get this share of their prior (1: off)
     policy_temperature: float = 1.0
 
 
@@ -159,10 +163,12 @@ class Search:
         self.policy = policy
         self.value = value
         self.config = config or SearchConfig()
+        self.leaf_policy = policy.light() if self.config.light_leaves else policy
         self.root: Node | None = None
         self.root_board: Board | None = None
         self.stop = threading.Event()
         self._lock = threading.Lock()
+        self._checked_root: Node | None = None  # the root whose priors the safety check has scaled
 
     def clear(self) -> None:
         """Forget the tree (a new game)."""
@@ -211,6 +217,9 @@ class Search:
         root = self.root
         if root.children is None:
             self._expand_root(root, board)
+        if root is not self._checked_root and self.config.unsafe_prior < 1:
+            self._discount_unsafe(root, board)
+            self._checked_root = root
         stats = _Stats()
         last_info = stats.started
         forced = len(root.children or []) == 1 and not limits.infinite  # nothing to choose
@@ -254,6 +263,18 @@ class Search:
     def _expand_root(self, root: Node, board: Board) -> None:
         cands = self.policy.candidates(board, temperature=self.config.policy_temperature)
         root.children = [Node(m, p, root) for m, p in cands]
+
+    def _discount_unsafe(self, root: Node, board: Board) -> None:
+        """Scale down the priors of the root moves that hang material or allow a mate in one
+        (:func:`play.levels.unsafe_moves`) and give no check: the value net misjudges lopsided
+        material. Checks keep their prior, so the sacrifices that mate are still searched."""
+        unsafe = unsafe_moves(board)
+        for child in root.children or []:
+            if child.move in unsafe and not board.gives_check(child.move):
+                child.prior *= self.config.unsafe_prior
+        total = sum(c.prior for c in root.children or []) or 1.0
+        for child in root.children or []:
+            child.prior /= total
 
     def _select(self, node: Node) -> Node:
         """The child of an expanded node with the highest PUCT score (proven wins first)."""
@@ -316,7 +337,7 @@ class Search:
             return
         boards = [b for _, b in leaves]
         wdl = self.value.evaluate(boards)
-        priors = self.policy.candidates_many(boards, history=self.config.history)
+        priors = self.leaf_policy.candidates_many(boards, history=self.config.history)
         temperature = self.config.policy_temperature
         for (node, _), row, cands in zip(leaves, wdl, priors, strict=True):
             if temperature != 1.0:

@@ -52,6 +52,9 @@ class Level(BaseModel):
     description: str
     thinking_ms: int | None = Field(None, description="the longest the level thinks about a move (searching "
                                     "levels only)")
+    rating: int | None = Field(None, description="measured Elo on Fairy-Stockfish's UCI_Elo scale "
+                               "(bench/README.md, \"Elo ladder\"); null when not measured")
+    rating_95: tuple[int, int] | None = Field(None, description="95% interval of the rating")
 
 
 class LevelList(BaseModel):

@@ -7,7 +7,16 @@ import random
 import pytest
 
 from play.arena import run_match, summarize
-from play.levels import DEFAULT_LEVEL, LEVELS, MATE, THINKING_SECONDS, choose_move, safe_move, verdict_of
+from play.levels import (
+    DEFAULT_LEVEL,
+    LEVELS,
+    MATE,
+    THINKING_SECONDS,
+    choose_move,
+    safe_move,
+    unsafe_moves,
+    verdict_of,
+)
 from xiangqi import Board, Move
 
 # Red chariot a4 is attacked by the black horse b6; the soldier move i3i4 leaves it hanging.
@@ -108,3 +117,13 @@ def test_argmax_levels_are_deterministic(shipped_policy) -> None:
 def test_default_level_beats_random_in_the_arena() -> None:
     records = run_match(f"model:{DEFAULT_LEVEL}", "random", 4, openings=2, seed=0, workers=1, progress=False)
     assert summarize(records, "model", "random")["score"] >= 0.75
+
+
+def test_unsafe_moves_are_those_the_2_ply_check_finds_worse_than_the_safest() -> None:
+    board = Board(HANGING)  # the red chariot on a4 is attacked by the horse on b6
+    unsafe = unsafe_moves(board)
+    # leaving the chariot where it is, or moving it to a8 or c4, where the horse also attacks it
+    assert {m.uci() for m in unsafe} == {"i3i4", "d0d1", "a4a8", "a4c4"}
+    # from the start: a cannon that takes a horse is lost for it, and a corner chariot that steps
+    # up leaves its horse to the cannon behind the screen
+    assert {m.uci() for m in unsafe_moves(Board())} == {"b2b9", "h2h9", "a0a1", "a0a2", "i0i1", "i0i2"}

@@ -123,3 +123,26 @@ def test_serving_imports_no_training_code():
     training = ("model.train", "model.plots", "model.run", "model.accuracy", "model.options")
     loaded = [m for m in modules if m.split(".")[0] in ("matplotlib", "data") or m.startswith(training)]
     assert loaded == []
+
+
+def test_the_light_policy_shares_the_weights_and_mostly_agrees(shipped_policy, fixture_games):
+    """Policy.light() (a search's leaves): the first member alone, no legality net, no mirror
+    image, on the same tensors; its top move is the full policy's on most fixture positions."""
+    light = shipped_policy.light()
+    full_params = {p.data_ptr() for p in shipped_policy.model.parameters()}
+    full_params |= {b.data_ptr() for b in shipped_policy.model.buffers()}
+    assert all(t.data_ptr() in full_params for t in [*light.model.parameters(), *light.model.buffers()])
+    assert not light.mirror_average
+    boards = []
+    for game in fixture_games[:8]:
+        board = game.board()
+        for ply, move in enumerate(game.moves[:60]):
+            board.push(move)
+            if ply % 12 == 11:
+                boards.append(board.copy())
+    full = shipped_policy.candidates_many(boards, history=2)
+    cheap = light.candidates_many(boards, history=2)
+    for cands in cheap:
+        assert sum(p for _, p in cands) == pytest.approx(1.0, abs=1e-4)
+    agree = np.mean([a[0][0] == b[0][0] for a, b in zip(full, cheap, strict=True)])
+    assert agree >= 0.75, agree

@@ -282,3 +282,23 @@ def test_expert_level_mates_with_the_shipped_nets(shipped_policy) -> None:
         board = Board(fen, strict=False)
         board.push(choose_move(shipped_policy, board, "expert"))
         assert board.is_checkmate()
+
+
+def test_the_root_discounts_moves_that_hang_material() -> None:
+    """Untrained networks rate every move alike; the root's safety check (play.levels.unsafe_moves)
+    makes the search keep the attacked chariot, and with the check off its prior is the policy's."""
+    from play.levels import unsafe_moves
+    from play.search import SearchConfig
+
+    board = Board("4k4/9/9/1n7/9/R8/8P/9/9/3K5 w - - 0 1")  # the horse on b6 attacks the chariot on a4
+    unsafe = unsafe_moves(board)
+    checked = Search(small_policy(), small_value())
+    result = checked.run(board, Limits(nodes=64))
+    assert result.best not in unsafe
+    priors = {c.move: c.prior for c in checked.root.children}
+    plain = Search(small_policy(), small_value(), SearchConfig(unsafe_prior=1.0))
+    plain.run(board, Limits(nodes=16))
+    plain_priors = {c.move: c.prior for c in plain.root.children}
+    for move in unsafe:
+        assert priors[move] < plain_priors[move] * 0.2
+    assert sum(priors.values()) == pytest.approx(1.0)

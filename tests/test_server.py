@@ -59,6 +59,13 @@ def test_health_and_levels(client):
     levels = client.get("/api/levels").json()
     names = [lv["name"] for lv in levels["levels"]]
     assert levels["default"] in names and len(names) >= 2
+    from play.ratings import level_ratings
+
+    measured = level_ratings()  # the ladder's file: every level the picker lists shows its rating
+    for lv in levels["levels"]:
+        r = measured.get(lv["name"])
+        assert lv["rating"] == (r["elo"] if r else None)
+        assert lv["rating_95"] == ([r["low"], r["high"]] if r else None)
 
 
 def test_move_from_start_position(client):

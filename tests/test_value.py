@@ -169,3 +169,21 @@ def test_value_module_imports_no_training_code():
             "'data.dataset', 'matplotlib') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_material_blend_knows_a_chariot_is_worth_a_game() -> None:
+    """The shipped value net, fitted on master games, thinks a side a chariot down is nearly even;
+    its material blend (fitted on engine-match positions) does not, for either side to move."""
+    from model.value import expected_score, load_value
+
+    no_chariot = "1nbakabnr/9/1c5c1/p1p1p1p1p/9/9/P1P1P1P1P/1C5C1/9/RNBAKABNR"
+    boards = [Board(f"{no_chariot} w - - 0 1"), Board(f"{no_chariot} b - - 0 1")]
+    value = load_value()
+    assert value.blend is not None
+    blended = expected_score(value.evaluate(boards))
+    value.blend = None
+    alone = expected_score(value.evaluate(boards))
+    assert blended[0] > 0.85 and blended[1] < 0.25  # Red, a chariot up, wins; Black, a chariot down, loses
+    assert blended[0] > alone[0] and blended[1] < alone[1]
+    wdl = load_value().evaluate(boards)
+    assert np.allclose(wdl.sum(1), 1) and (wdl >= 0).all()

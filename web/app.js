@@ -311,10 +311,13 @@ function renderLevels() {
   const select = $("level");
   const seconds = (level) => level.thinking_ms / 1000;
   const about = (level) => [t(level.description),
-    level.thinking_ms ? t("thinks up to {s} s a move", { s: seconds(level) }) : ""].filter(Boolean);
+    level.thinking_ms ? t("thinks up to {s} s a move", { s: seconds(level) }) : "",
+    level.rating ? t("rated {elo} ({low}–{high}) against Fairy-Stockfish",
+      { elo: level.rating, low: level.rating_95[0], high: level.rating_95[1] }) : ""].filter(Boolean);
   for (const option of select.options) {
     const level = state.levels.find((l) => l.name === option.value);
-    const name = t(level.name);
+    let name = t(level.name);
+    if (level.rating) name = t("{name} · Elo {elo}", { name, elo: level.rating });
     option.textContent = level.thinking_ms ? t("{name} (≤ {s} s)", { name, s: seconds(level) }) : name;
     option.title = about(level).join("; ");
   }

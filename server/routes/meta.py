@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from play.levels import DEFAULT_LEVEL, LEVELS, THINKING_SECONDS
+from play.ratings import level_ratings
 
 from ..deps import Model, Store
 from ..schemas import Health, Level, LevelList
@@ -20,7 +21,11 @@ async def health(model: Model, store: Store) -> Health:
 
 @router.get("/levels", response_model=LevelList)
 async def levels() -> LevelList:
-    """Playing levels of the model."""
+    """Playing levels of the model, with their measured ratings."""
     thinking = {k: round(seconds * 1000) for k, seconds in THINKING_SECONDS.items()}
-    levels = [Level(name=k, description=v, thinking_ms=thinking.get(k)) for k, v in LEVELS.items()]
+    ratings = level_ratings()
+    levels = [Level(name=k, description=v, thinking_ms=thinking.get(k),
+                    rating=ratings[k]["elo"] if k in ratings else None,
+                    rating_95=(ratings[k]["low"], ratings[k]["high"]) if k in ratings else None)
+              for k, v in LEVELS.items()]
     return LevelList(levels=levels, default=DEFAULT_LEVEL)
