@@ -190,7 +190,8 @@ def load_value(directory: str | Path | None = None) -> ValueNet:
     return net.eval()
 
 
-__all__ = ["ValueNet", "ValueConfig", "MaterialBlend", "material_balance", "load_value", "save_value", "default_value_dir",
+__all__ = ["ValueNet", "ValueConfig", "MaterialBlend", "material_balance", "load_value", "save_value",
+           "default_value_dir",
            "win_probability_from_cp", "cp_from_win_probability", "expected_score", "to_move_view",
            "CP_SCALE", "WIN", "DRAW", "LOSS"]
 

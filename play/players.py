@@ -1,9 +1,9 @@
 """Players for the arena: the model at a level, random, greedy and any UCI engine.
 
 A player spec is text: ``model[:level]`` (optionally ``model:level@DIR`` for another model
-directory), ``model:search?nodes=N|movetime=MS|depth=N[&value=DIR][&leaves=light|full][@DIR]`` (the tree search of
-:mod:`play.search` with that budget a move, e.g. ``model:search?nodes=800``), ``random``,
-``greedy`` or ``uci:COMMAND[?Option=value&...]``.
+directory), ``model:search?nodes=N|movetime=MS|depth=N[&value=DIR][&leaves=light|full][@DIR]``
+(the tree search of :mod:`play.search` with that budget a move, e.g. ``model:search?nodes=800``),
+``random``, ``greedy`` or ``uci:COMMAND[?Option=value&...]``.
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ class SearchConfig:
     batch: int = 16           # leaves evaluated together
     history: int = 2          # positions of the game the policy reads at a leaf
     light_leaves: bool = True  # leaves read Policy.light() (a quarter of the cost), the root the full policy
-    unsafe_prior: float = 0.1  # root moves play.levels.unsafe_moves flags get this share of their prior (1: off)
+    unsafe_prior: float = 0.1  # share of its prior a root move in play.levels.unsafe_moves keeps (1: off)
     policy_temperature: float = 1.0
 
 

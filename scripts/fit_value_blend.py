@@ -91,7 +91,8 @@ def fit(sets: list[tuple[np.ndarray, np.ndarray, np.ndarray]], steps: int = 5000
             p = 1 / (1 + np.exp(-x @ w))
             grad += x.T @ (p - target) / len(target)
         w -= 0.05 * grad / len(sets)
-    return MaterialBlend(net=round(float(w[0]), 4), material=round(float(w[1]), 4), bias=round(float(w[2]), 4))
+    a, b, c = (round(float(x), 4) for x in w)
+    return MaterialBlend(net=a, material=b, bias=c)
 
 
 def brier(net, blend: MaterialBlend | None, codes, red, target) -> float:
@@ -104,7 +105,8 @@ def brier(net, blend: MaterialBlend | None, codes, red, target) -> float:
 
 def label_arrays(labels: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     cp = np.where(labels["mate"] != 0, np.sign(labels["score"]) * MATE_CP, labels["score"])
-    return labels["boards"], labels["red"].astype(bool), win_probability_from_cp(np.clip(cp, -MATE_CP, MATE_CP))
+    target = win_probability_from_cp(np.clip(cp, -MATE_CP, MATE_CP))
+    return labels["boards"], labels["red"].astype(bool), target
 
 
 def game_arrays(games: list[list[tuple[str, float]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
