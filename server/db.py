@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event, func, select, text, update
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine, Row, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -46,6 +46,9 @@ class GameRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
+# A move request reads and updates one game through SQLAlchemy Core on this table: several times
+# less Python per request than the ORM's session.
+GAME_TABLE = GameRow.__table__
 T = TypeVar("T")
 
 
@@ -86,7 +89,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _stored(row: GameRow) -> StoredGame:
+def _stored(row: GameRow | Row) -> StoredGame:
     def aware(t: datetime) -> datetime:  # SQLite drops the time zone; times are stored in UTC
         return t if t.tzinfo else t.replace(tzinfo=UTC)
 
@@ -163,22 +166,22 @@ class GameStore:
             return then(_stored(row))
 
     def get(self, game_id: int) -> StoredGame:
-        with self._session() as s:
-            row = s.get(GameRow, game_id)
-            if row is None:
-                raise GameNotFound(f"game {game_id} not found")
-            return _stored(row)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(GAME_TABLE).where(GAME_TABLE.c.id == game_id)).one_or_none()
+        if row is None:
+            raise GameNotFound(f"game {game_id} not found")
+        return _stored(row)
 
     def update(self, game: StoredGame, *, moves: list[str], result: str, termination: str | None,
                then: Callable[[StoredGame], T] = lambda game: game) -> T:
         """Write new moves and result if the stored game is still at ``game.version``;
         ``then(new game)`` runs before the commit (see the class docstring)."""
         now = _now()
-        with self._session.begin() as s:
-            res = s.execute(update(GameRow)
-                            .where(GameRow.id == game.id, GameRow.version == game.version)
-                            .values(moves=" ".join(moves), result=result, termination=termination,
-                                    updated_at=now, version=game.version + 1))
+        with self.engine.begin() as conn:
+            res = conn.execute(update(GAME_TABLE)
+                               .where(GAME_TABLE.c.id == game.id, GAME_TABLE.c.version == game.version)
+                               .values(moves=" ".join(moves), result=result, termination=termination,
+                                       updated_at=now, version=game.version + 1))
             if res.rowcount != 1:
                 raise GameConflict(f"game {game.id} was changed by another request; reload it")
             return then(replace(game, updated_at=now, moves=list(moves), result=result,
