@@ -509,6 +509,15 @@ class Board:
         """Whether the side to move is in check."""
         return self._is_attacked(self._kings[self.turn], not self.turn)
 
+    def _gave_check(self, frm: Square, to: Square) -> bool:
+        """Whether the move just made from ``frm`` to ``to`` checks the side now to move. That side
+        was not in check before it, so only a horse's move or one that starts or ends on its
+        general's :data:`KING_LINES` can check."""
+        lines = KING_LINES[self._kings[self.turn]]
+        if lines[frm] or lines[to] or abs(self._board[to]) == HORSE:
+            return self.is_check()
+        return False
+
     def gives_check(self, move: Move) -> bool:
         self._make(move.from_square * 90 + move.to_square)
         check = self.is_check()
@@ -560,10 +569,11 @@ class Board:
         """Play a legal move; raises :class:`IllegalMoveError` otherwise."""
         if not self.is_legal(move):
             raise IllegalMoveError(f"illegal move {move.uci()} in {self.fen()}")
-        self._make(move.from_square * 90 + move.to_square)
+        frm, to = move.from_square, move.to_square
+        self._make(frm * 90 + to)
         self.move_stack.append(move)
         self._hash_history.append(self._hash)
-        self._check_history.append(self.is_check())
+        self._check_history.append(self._gave_check(frm, to))
 
     def push_uci(self, text: str) -> Move:
         """Parse ICCS/UCI text and play it."""
