@@ -456,17 +456,27 @@ class Board:
 
     def _exposing_squares(self) -> set[Square]:
         """The squares where a move of the side to move, not in check, may expose its general:
-        the general's own, the lines from it to an enemy chariot, cannon or general, and the legs
-        of the enemy horses that would attack it. (Soldiers' attacks never change, and a move
-        touching none of these squares opens no line and no horse leg.)"""
+        the general's own, each ray from it up to an enemy chariot or general that is the first or
+        second piece on the ray or an enemy cannon among the first three (one move shifts the
+        enemy pieces on a ray by at most one place), and the legs of the enemy horses that would
+        attack it. Soldiers' attacks never change."""
         b = self._board
         king = self._kings[self.turn]
         sign = -1 if self.turn == RED else 1
-        sliders = (CHARIOT * sign, CANNON * sign, GENERAL * sign)
+        chariot, cannon, general = CHARIOT * sign, CANNON * sign, GENERAL * sign
         out = {king}
         for ray in ROOK_RAYS[king]:
-            if any(b[s] in sliders for s in ray):
-                out.update(ray)
+            pieces, end = 0, 0
+            for i, s in enumerate(ray):
+                c = b[s]
+                if c == 0:
+                    continue
+                pieces += 1
+                if c == cannon or (pieces <= 2 and (c == chariot or c == general)):
+                    end = i + 1
+                if pieces == 3:
+                    break
+            out.update(ray[:end])
         horse = HORSE * sign
         for frm, leg in HORSE_ATTACKERS[king]:
             if b[frm] == horse:
