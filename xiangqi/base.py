@@ -112,7 +112,11 @@ class Piece:
 
     @classmethod
     def from_code(cls, code: int) -> Piece:
-        return cls(abs(code), code > 0)
+        """The piece of a signed code (Red positive): one shared instance per code."""
+        return _PIECES_BY_CODE[code]
+
+
+_PIECES_BY_CODE = {code: Piece(abs(code), code > 0) for code in range(-SOLDIER, SOLDIER + 1)}
 
 
 @dataclass(frozen=True, slots=True)
