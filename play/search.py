@@ -56,7 +56,7 @@ class SearchConfig:
     batch: int = 16           # leaves evaluated together
     history: int = 2          # positions of the game the policy reads at a leaf
     light_leaves: bool = True  # leaves read Policy.light() (a quarter of the cost), the root the full policy
-    unsafe_prior: float = 0.1  # share of its prior a root move in play.levels.unsafe_moves keeps (1: off)
+    safe_root: bool = True    # leave out the root moves play.levels.unsafe_moves flags (checks excepted)
     policy_temperature: float = 1.0
 
 
@@ -168,7 +168,7 @@ class Search:
         self.root_board: Board | None = None
         self.stop = threading.Event()
         self._lock = threading.Lock()
-        self._checked_root: Node | None = None  # the root whose priors the safety check has scaled
+        self._checked_root: Node | None = None  # the root whose moves the safety check has seen
 
     def clear(self) -> None:
         """Forget the tree (a new game)."""
@@ -217,8 +217,8 @@ class Search:
         root = self.root
         if root.children is None:
             self._expand_root(root, board)
-        if root is not self._checked_root and self.config.unsafe_prior < 1:
-            self._discount_unsafe(root, board)
+        if root is not self._checked_root and self.config.safe_root:
+            self._drop_unsafe(root, board)
             self._checked_root = root
         stats = _Stats()
         last_info = stats.started
@@ -264,17 +264,18 @@ class Search:
         cands = self.policy.candidates(board, temperature=self.config.policy_temperature)
         root.children = [Node(m, p, root) for m, p in cands]
 
-    def _discount_unsafe(self, root: Node, board: Board) -> None:
-        """Scale down the priors of the root moves that hang material or allow a mate in one
-        (:func:`play.levels.unsafe_moves`) and give no check: the value net misjudges lopsided
-        material. Checks keep their prior, so the sacrifices that mate are still searched."""
+    def _drop_unsafe(self, root: Node, board: Board) -> None:
+        """Leave out the root moves that hang material or allow a mate in one while another move
+        does not (:func:`play.levels.unsafe_moves`), unless they give check: the value net
+        misjudges lopsided material, and a few hundred playouts miss a quiet refutation. What the
+        ``master`` level would never play, the search does not either; checks stay, so the
+        sacrifices that mate are still found."""
         unsafe = unsafe_moves(board)
-        for child in root.children or []:
-            if child.move in unsafe and not board.gives_check(child.move):
-                child.prior *= self.config.unsafe_prior
-        total = sum(c.prior for c in root.children or []) or 1.0
-        for child in root.children or []:
+        kept = [c for c in root.children or [] if c.move not in unsafe or board.gives_check(c.move)]
+        total = sum(c.prior for c in kept) or 1.0
+        for child in kept:
             child.prior /= total
+        root.children = kept
 
     def _select(self, node: Node) -> Node:
         """The child of an expanded node with the highest PUCT score (proven wins first)."""
