@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             levels[level] = {"elo": round(r), "low": round(r - half), "high": round(r + half), "games": games}
     args.out.write_text(json.dumps({
         "scale": "Fairy-Stockfish UCI_Elo (Debian's fairy-stockfish, xiangqi, movetime 50 ms)",
-        "command": "bench/ladder.py; the matches are listed in bench/README.md, \"Elo ladder\"",
+        "command": "bench/ladder.py bench/ladder_matches.jsonl",
         "levels": levels}, indent=2) + "\n", encoding="utf-8")
     plot(ratings, args.png)
     print(f"\nwrote {args.out} and {args.png}", file=sys.stderr)

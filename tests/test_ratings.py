@@ -50,4 +50,16 @@ def test_every_level_has_a_measured_rating_in_order() -> None:
     assert set(ratings) == set(LEVELS)
     for r in ratings.values():
         assert r["low"] <= r["elo"] <= r["high"] and r["games"] >= 20
-    assert ratings["expert"]["elo"] > ratings["master"]["elo"] > ratings["beginner"]["elo"]
+    assert ratings["master"]["elo"] > max(ratings[level]["elo"] for level in ("beginner", "casual", "club"))
+
+
+def test_the_shipped_ratings_are_the_fit_of_the_recorded_matches() -> None:
+    """play/ratings.json is what bench/ladder.py makes of bench/ladder_matches.jsonl."""
+    from pathlib import Path
+
+    from play.ratings import level_of, read_matches
+
+    matches = read_matches([Path(__file__).resolve().parents[1] / "bench" / "ladder_matches.jsonl"])
+    fitted = {level_of(p): r for p, r in fit(matches).items() if level_of(p)}
+    for level, shipped in level_ratings().items():
+        assert round(fitted[level][0]) == shipped["elo"]
