@@ -225,7 +225,8 @@ class Search:
         forced = len(root.children or []) == 1 and not limits.infinite  # nothing to choose
         while not self.stop.is_set() and not forced:
             if root.result is None:
-                self._playout_batch(root, board, stats)
+                left = limits.nodes - stats.playouts if limits.nodes is not None else self.config.batch
+                self._playout_batch(root, board, stats, min(self.config.batch, left))
             else:
                 self.stop.wait(0.05)  # proven (under ``infinite``): nothing left to search
             now = time.monotonic()
@@ -299,10 +300,10 @@ class Search:
                 best, best_score = c, score
         return best
 
-    def _playout_batch(self, root: Node, board: Board, stats: _Stats) -> None:
-        """Gather up to ``batch`` leaves, evaluate them together, back their values up."""
+    def _playout_batch(self, root: Node, board: Board, stats: _Stats, size: int) -> None:
+        """Gather up to ``size`` leaves, evaluate them together, back their values up."""
         leaves: list[tuple[Node, Board]] = []
-        for _ in range(self.config.batch):
+        for _ in range(size):
             node, depth = root, 0
             while node.children:
                 node = self._select(node)
