@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 FORMATS = FIXTURES / "formats"
 # Words that stay as they are in every language: names, formats, notations, the language's own name.
 KEPT = {"Xiangqi", "GPT", "PGN", "FEN", "WXF", "ICCS", "XQF", "CBR", "CBL", "CBF", "DhtmlXQ", "PUCT", "Esc",
-        "Enter", "English"}
+        "Enter", "English", "Fairy", "Stockfish", "Elo"}  # names: the engine the ratings are measured against
 # Data of the imported games (their headers), not text of the page.
 DATA = ["World Xiangqi Championships 1997", "LE Thien Vi", "BI BingJian"]
 
