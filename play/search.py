@@ -220,6 +220,7 @@ class Search:
         if root is not self._checked_root and self.config.safe_root:
             self._drop_unsafe(root, board)
             self._checked_root = root
+        _mark_wins(root, board)
         stats = _Stats()
         last_info = stats.started
         forced = len(root.children or []) == 1 and not limits.infinite  # nothing to choose
@@ -407,6 +408,19 @@ def _mate(node: Node) -> int | None:
     if node.result == LOSS:
         return -((node.plies + 2) // 2)
     return None
+
+
+def _mark_wins(root: Node, board: Board) -> None:
+    """Prove the root moves that win at once (mate, or a loss of the opponent by the rules), so
+    that a mate in one is played and reported whatever the budget."""
+    for child in root.children or []:
+        if child.result is None and child.children is None:
+            board.push(child.move)
+            outcome = board.outcome()
+            board.pop()
+            if outcome is not None and outcome.winner == board.turn:
+                child.children, child.result, child.plies = [], WIN, 0
+    _prove(root)
 
 
 def _prove(node: Node) -> None:
