@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import random
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -296,6 +297,8 @@ def main(args: argparse.Namespace) -> int:
             import readline  # noqa: F401  (line editing and history for input())
         except ImportError:
             pass
+    # Ctrl-C leaves the game even when started from a shell that ignores SIGINT (a background job)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     print("Loading the model...", flush=True)
     try:
         from model.policy import Policy
