@@ -121,8 +121,9 @@ def unsafe_moves(board: Board) -> set[Move]:
     material to an immediate capture while another move loses less (or none)."""
     verdicts = [verdict_of(board, m) for m in board.legal_moves]
 
-    def safety(v: Verdict) -> tuple[bool, float]:
-        return not v.allows_mate, min(v.balance, 0.0) if v.balance < 1 else 0.0
+    def safety(v: Verdict) -> tuple[bool, float]:  # Verdict.key's first two terms, gains counted as none
+        no_mate, material = v.key()[:2]
+        return no_mate, min(material, 0.0)
 
     best = max((safety(v) for v in verdicts), default=(True, 0.0))
     return {v.move for v in verdicts if safety(v) < best}

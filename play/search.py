@@ -317,12 +317,7 @@ class Search:
             stats.seldepth = max(stats.seldepth, depth)
             stats.playouts += 1
             if node.result is None and node.children is None:
-                outcome = board.outcome()
-                if outcome is not None:
-                    node.children = []
-                    mover_won = outcome.winner == (not board.turn)
-                    node.result = DRAW if outcome.winner is None else WIN if mover_won else LOSS
-                    node.plies = 0
+                _close_if_over(node, board)
             if node.result is not None:
                 self._backup(node, *_exact_wdl(node.result))
             elif node.virtual > 1:  # already gathered in this batch: a wasted playout, undone
@@ -416,11 +411,22 @@ def _mark_wins(root: Node, board: Board) -> None:
     for child in root.children or []:
         if child.result is None and child.children is None:
             board.push(child.move)
-            outcome = board.outcome()
+            _close_if_over(child, board, wins_only=True)
             board.pop()
-            if outcome is not None and outcome.winner == board.turn:
-                child.children, child.result, child.plies = [], WIN, 0
     _prove(root)
+
+
+def _close_if_over(node: Node, board: Board, wins_only: bool = False) -> None:
+    """Make ``node`` (whose position is ``board``) a proven leaf when the game is over there: its
+    result for the side that moved into it, no children; with ``wins_only``, only when that side won."""
+    outcome = board.outcome()
+    if outcome is None:
+        return
+    mover_won = outcome.winner == (not board.turn)
+    if wins_only and not mover_won:
+        return
+    node.children, node.plies = [], 0
+    node.result = DRAW if outcome.winner is None else WIN if mover_won else LOSS
 
 
 def _prove(node: Node) -> None:
