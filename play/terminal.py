@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import random
+import select
 import signal
 import sys
 from collections.abc import Callable
@@ -286,6 +288,39 @@ class TerminalGame:
         return code
 
 
+class PipedLines:
+    """``input``-like reader of lines from a pipe that Ctrl-C always interrupts.
+
+    ``input()`` on a pipe can miss a SIGINT that arrives just before it blocks in ``read`` (the Python
+    handler runs only between bytecodes), or one that the kernel hands to a torch thread. Here the
+    signal also writes to a wake-up pipe, and the wait is a ``select`` on both pipes.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = b""
+        self.wake_read, wake_write = os.pipe()
+        os.set_blocking(wake_write, False)
+        signal.set_wakeup_fd(wake_write)
+
+    def __call__(self, prompt: str) -> str:
+        sys.stdout.write(prompt)
+        sys.stdout.flush()
+        while b"\n" not in self.buffer:
+            ready, _, _ = select.select([self.fd, self.wake_read], [], [])
+            if self.wake_read in ready:
+                os.read(self.wake_read, 512)  # the signal's handler runs as soon as this returns
+            if self.fd in ready:
+                chunk = os.read(self.fd, 65536)
+                if not chunk:
+                    if not self.buffer:
+                        raise EOFError
+                    self.buffer += b"\n"
+                self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line.decode("utf-8", errors="replace").rstrip("\r")
+
+
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``xqgpt play``."""
     level = check_level(args.level)
@@ -308,5 +343,5 @@ def main(args: argparse.Namespace) -> int:
         return 130
     game = TerminalGame(policy, side=RED if args.side == "red" else BLACK, level=level,
                         start_fen=start_fen, chinese=chinese, out=sys.stdout, pgn_path=args.pgn)
-    return game.run(input, echo=not interactive)
+    return game.run(input if interactive else PipedLines(sys.stdin.fileno()), echo=not interactive)
 
