@@ -138,19 +138,25 @@ class ValueNet(nn.Module):
         return self.out(torch.relu(self.hidden(h)))
 
     @torch.inference_mode()
-    def wdl(self, boards: np.ndarray, red: np.ndarray) -> np.ndarray:
+    def wdl(self, boards: np.ndarray, red: np.ndarray, gains: np.ndarray | None = None) -> np.ndarray:
         """Win, draw, loss probabilities [n, 3] for the side to move of board codes [n, 90] with
-        Red to move where ``red`` [n] is true."""
+        Red to move where ``red`` [n] is true. ``gains`` [n] (soldiers) is material the side to move
+        is about to win, added to the balance that the material blend reads."""
         if len(boards) == 0:
             return np.zeros((0, 3), dtype=np.float32)
         x = torch.from_numpy(to_move_view(boards, red))
         wdl = torch.softmax(self(x).float(), -1).numpy()
-        return self.blend.apply(wdl, material_balance(boards, red)) if self.blend else wdl
+        if self.blend is None:
+            return wdl
+        material = material_balance(boards, red)
+        return self.blend.apply(wdl, material if gains is None else material + gains)
 
-    def evaluate(self, boards: list[Board]) -> np.ndarray:
-        """Win, draw, loss probabilities [n, 3] for the side to move of each board, as one batch."""
+    def evaluate(self, boards: list[Board], gains: list[float] | None = None) -> np.ndarray:
+        """Win, draw, loss probabilities [n, 3] for the side to move of each board, as one batch
+        (``gains`` as for :meth:`wdl`)."""
         codes = np.stack([codes_array(b) for b in boards]) if boards else np.zeros((0, 90), np.uint8)
-        return self.wdl(codes, np.array([side_code(b) for b in boards], dtype=bool))
+        return self.wdl(codes, np.array([side_code(b) for b in boards], dtype=bool),
+                        None if gains is None else np.asarray(gains, dtype=np.float64))
 
     def configure_optimizers(self, learning_rate: float, weight_decay: float) -> torch.optim.AdamW:
         """AdamW with weight decay on the weight matrices and convolution kernels only."""

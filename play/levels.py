@@ -115,18 +115,18 @@ def safe_move(board: Board, candidates: list[tuple[Move, float]], k: int = MASTE
     return max(verdicts, key=lambda v: v.key(squeeze)).move
 
 
-def unsafe_moves(board: Board) -> set[Move]:
+def unsafe_moves(board: Board, margin: float = 0.0) -> set[Move]:
     """The legal moves that the 2-ply check (:func:`verdict_of`) finds less safe than the safest:
     they allow a mate in one (or a loss by the rules) while another move does not, or they lose
-    material to an immediate capture while another move loses less (or none)."""
+    more than ``margin`` soldiers more material to an immediate capture than another move does."""
     verdicts = [verdict_of(board, m) for m in board.legal_moves]
 
     def safety(v: Verdict) -> tuple[bool, float]:  # Verdict.key's first two terms, gains counted as none
         no_mate, material = v.key()[:2]
         return no_mate, min(material, 0.0)
 
-    best = max((safety(v) for v in verdicts), default=(True, 0.0))
-    return {v.move for v in verdicts if safety(v) < best}
+    no_mate, material = max((safety(v) for v in verdicts), default=(True, 0.0))
+    return {v.move for v in verdicts if safety(v) < (no_mate, material - margin)}
 
 
 def verdict_of(board: Board, move: Move, prob: float = 0.0) -> Verdict:
@@ -171,6 +171,24 @@ def verdict_of(board: Board, move: Move, prob: float = 0.0) -> Verdict:
         return Verdict(move, prob, gain - loss, allows_mate, repeats, len(replies))
     finally:
         board.pop()
+
+
+def capture_gain(board: Board) -> float:
+    """The most material the side to move wins with one capture: the captured piece's value, less
+    the capturing piece's when the opponent can take back on that square (pins count); 0 when no
+    capture gains. A one-move exchange, for the search's leaves (:mod:`play.search`)."""
+    best = 0.0
+    for move in board.legal_moves:
+        victim = board.piece_at(move.to_square)
+        if victim is None or PIECE_VALUES[victim.piece_type] <= best:
+            continue
+        gain = PIECE_VALUES[victim.piece_type]
+        board.push(move)
+        if any(reply.to_square == move.to_square for reply in board.legal_moves):
+            gain -= PIECE_VALUES[board.piece_at(move.to_square).piece_type]
+        board.pop()
+        best = max(best, gain)
+    return best
 
 
 def lead(board: Board, color: Color) -> float:

@@ -4,7 +4,9 @@ and Leela Chess Zero do), with the rules of :mod:`xiangqi` inside the tree.
 Each playout walks from the root to a leaf by PUCT, ``Q + c * P * sqrt(N) / (1 + n)``; leaves
 are gathered in batches (up to :attr:`SearchConfig.batch`, with a virtual loss on the paths
 already taken so that one batch spreads over the tree) and evaluated together: the value net
-gives their win/draw/loss for the side to move, the policy (:meth:`~model.policy.Policy.candidates_many`,
+gives their win/draw/loss for the side to move (its material blend counting what the side to
+move wins with one capture, :func:`play.levels.capture_gain`, so that a leaf in the middle of an
+exchange is not judged as if the exchange were over), the policy (:meth:`~model.policy.Policy.candidates_many`,
 a window of the last positions) the priors of their moves. The root's priors come from the
 policy with the whole game (:meth:`~model.policy.Policy.candidates`).
 
@@ -37,7 +39,7 @@ from typing import TYPE_CHECKING
 from model.value import cp_from_win_probability
 from xiangqi import Board, Move
 
-from .levels import unsafe_moves
+from .levels import capture_gain, unsafe_moves
 
 if TYPE_CHECKING:
     from model.policy import Policy
@@ -57,6 +59,8 @@ class SearchConfig:
     history: int = 2          # positions of the game the policy reads at a leaf
     light_leaves: bool = True  # leaves read Policy.light() (a quarter of the cost), the root the full policy
     safe_root: bool = True    # leave out the root moves play.levels.unsafe_moves flags (checks excepted)
+    safe_margin: float = 2.0  # material (soldiers) a root move may lose beyond the safest and stay
+    exchange: float = 1.0     # weight of a leaf's capture gain (play.levels.capture_gain) in its material
     policy_temperature: float = 1.0
 
 
@@ -267,12 +271,13 @@ class Search:
         root.children = [Node(m, p, root) for m, p in cands]
 
     def _drop_unsafe(self, root: Node, board: Board) -> None:
-        """Leave out the root moves that hang material or allow a mate in one while another move
-        does not (:func:`play.levels.unsafe_moves`), unless they give check: the value net
-        misjudges lopsided material, and a few hundred playouts miss a quiet refutation. What the
-        ``master`` level would never play, the search does not either; checks stay, so the
-        sacrifices that mate are still found."""
-        unsafe = unsafe_moves(board)
+        """Leave out the root moves that allow a mate in one, or lose more than
+        :attr:`SearchConfig.safe_margin` soldiers beyond the safest move to an immediate capture
+        (:func:`play.levels.unsafe_moves`), unless they give check: a few hundred playouts miss a
+        quiet refutation. The margin keeps the pawn sacrifices and the cannon-for-horse trades
+        that strong players make (with no margin the engine's best move was left out of the root
+        in a third of its worst moves); checks stay, so the sacrifices that mate are still found."""
+        unsafe = unsafe_moves(board, self.config.safe_margin)
         kept = [c for c in root.children or [] if c.move not in unsafe or board.gives_check(c.move)]
         total = sum(c.prior for c in kept) or 1.0
         for child in kept:
@@ -334,7 +339,8 @@ class Search:
         if not leaves:
             return
         boards = [b for _, b in leaves]
-        wdl = self.value.evaluate(boards)
+        weight = self.config.exchange
+        wdl = self.value.evaluate(boards, [weight * capture_gain(b) for b in boards] if weight else None)
         priors = self.leaf_policy.candidates_many(boards, history=self.config.history)
         temperature = self.config.policy_temperature
         for (node, _), row, cands in zip(leaves, wdl, priors, strict=True):

@@ -12,6 +12,7 @@ from play.levels import (
     LEVELS,
     MATE,
     THINKING_SECONDS,
+    capture_gain,
     choose_move,
     safe_move,
     unsafe_moves,
@@ -127,3 +128,18 @@ def test_unsafe_moves_are_those_the_2_ply_check_finds_worse_than_the_safest() ->
     # from the start: a cannon that takes a horse is lost for it, and a corner chariot that steps
     # up leaves its horse to the cannon behind the screen
     assert {m.uci() for m in unsafe_moves(Board())} == {"b2b9", "h2h9", "a0a1", "a0a2", "i0i1", "i0i2"}
+
+
+def test_unsafe_moves_within_a_margin() -> None:
+    """With a margin of two soldiers, a cannon traded for a horse (half a soldier lost) is no longer
+    unsafe, while a chariot left to a horse or a horse left to a cannon still is."""
+    assert {m.uci() for m in unsafe_moves(Board(HANGING), margin=2.0)} == {"i3i4", "d0d1", "a4a8", "a4c4"}
+    assert {m.uci() for m in unsafe_moves(Board(), margin=2.0)} == {"a0a1", "a0a2", "i0i1", "i0i2"}
+
+
+def test_capture_gain_is_a_one_move_exchange() -> None:
+    assert capture_gain(Board(HANGING.replace(" w ", " b "))) == 9.0  # the horse takes the chariot
+    assert capture_gain(Board(FREE_PAWN)) == 1.0  # the chariot takes the soldier
+    assert capture_gain(Board(DEFENDED_PAWN)) == 0.0  # 1 - 9: the horse would take the chariot back
+    assert capture_gain(Board(HANGING)) == 0.0  # nothing to take
+    assert capture_gain(Board()) == 0.0  # a cannon takes a horse (4) and is taken by a chariot (4.5)

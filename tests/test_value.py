@@ -171,6 +171,19 @@ def test_value_module_imports_no_training_code():
     assert out.strip() == "[]"
 
 
+def test_material_about_to_be_won_moves_the_blended_value() -> None:
+    """The search passes a leaf's capture gain (play.levels.capture_gain) to the blend: a chariot
+    about to be won is worth nearly as much as one already won."""
+    net = load_value()
+    board = Board()
+    even = float(expected_score(net.evaluate([board]))[0])
+    about_to_win = float(expected_score(net.evaluate([board], [9.0]))[0])
+    assert about_to_win > even + 0.2
+    net.blend = None  # without a blend the net reads the board alone
+    assert float(expected_score(net.evaluate([board], [9.0]))[0]) == pytest.approx(
+        float(expected_score(net.evaluate([board]))[0]))
+
+
 def test_the_material_blend_knows_a_chariot_is_worth_a_game() -> None:
     """The shipped value net, fitted on master games, thinks a side a chariot down is nearly even;
     its material blend (fitted on engine-match positions) does not, for either side to move."""
