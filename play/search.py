@@ -6,8 +6,8 @@ are gathered in batches (up to :attr:`SearchConfig.batch`, with a virtual loss o
 already taken so that one batch spreads over the tree) and evaluated together: the value net
 gives their win/draw/loss for the side to move (its material blend counting what the side to
 move wins with one capture, :func:`play.levels.capture_gain`, so that a leaf in the middle of an
-exchange is not judged as if the exchange were over), the policy (:meth:`~model.policy.Policy.candidates_many`,
-a window of the last positions) the priors of their moves. The root's priors come from the
+exchange is not judged as if the exchange were over), the policy
+(:meth:`~model.policy.Policy.candidates_many`, a window of the last positions) the priors of their moves. The root's priors come from the
 policy with the whole game (:meth:`~model.policy.Policy.candidates`).
 
 Positions that end the game are exact: no legal move loses (checkmate and stalemate), and inside
