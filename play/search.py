@@ -7,8 +7,9 @@ already taken so that one batch spreads over the tree) and evaluated together: t
 gives their win/draw/loss for the side to move (its material blend counting what the side to
 move wins with one capture, :func:`play.levels.capture_gain`, so that a leaf in the middle of an
 exchange is not judged as if the exchange were over), the policy
-(:meth:`~model.policy.Policy.candidates_many`, a window of the last positions) the priors of their moves. The root's priors come from the
-policy with the whole game (:meth:`~model.policy.Policy.candidates`).
+(:meth:`~model.policy.Policy.candidates_many`, a window of the last positions) the priors of
+their moves. The root's priors come from the policy with the whole game
+(:meth:`~model.policy.Policy.candidates`).
 
 Positions that end the game are exact: no legal move loses (checkmate and stalemate), and inside
 the tree a position that repeats once is judged by :meth:`Board.outcome` as a finished cycle
