@@ -1,8 +1,10 @@
 """Players for the arena: the model at a level, random, greedy and any UCI engine.
 
 A player spec is text: ``model[:level]`` (optionally ``model:level@DIR`` for another model
-directory), ``model:search?nodes=N|movetime=MS|depth=N[&value=DIR][&leaves=light|full][@DIR]``
-(the tree search of :mod:`play.search` with that budget a move, e.g. ``model:search?nodes=800``),
+directory),
+``model:search?nodes=N|movetime=MS|depth=N[&value=DIR][&leaves=light|full][&margin=X][&exchange=X][@DIR]``
+(the tree search of :mod:`play.search` with that budget a move, e.g. ``model:search?nodes=800``;
+``margin`` and ``exchange`` set :class:`~play.search.SearchConfig`'s ``safe_margin`` and ``exchange``),
 ``random``, ``greedy`` or ``uci:COMMAND[?Option=value&...]``.
 """
 
@@ -103,8 +105,9 @@ class ModelPlayer:
         pass
 
 
-SEARCH_KEYS = ("nodes", "movetime", "depth", "value", "leaves")
+SEARCH_KEYS = ("nodes", "movetime", "depth", "value", "leaves", "margin", "exchange")
 BUDGET_KEYS = ("nodes", "movetime", "depth")
+WEIGHT_KEYS = ("margin", "exchange")
 
 
 def search_options(query: str) -> dict[str, str]:
@@ -117,12 +120,21 @@ def search_options(query: str) -> dict[str, str]:
             raise ValueError(f"bad search option {item!r}: use {'=..., '.join(SEARCH_KEYS)}=...")
         if key in BUDGET_KEYS and not (value.isdigit() and int(value) > 0):
             raise ValueError(f"search option {key} must be a positive integer, not {value!r}")
+        if key in WEIGHT_KEYS and not _non_negative_number(value):
+            raise ValueError(f"search option {key} must be a number >= 0, not {value!r}")
         if key == "leaves" and value not in ("light", "full"):
             raise ValueError(f"search option leaves must be light or full, not {value!r}")
         options[key] = value
     if not {"nodes", "movetime", "depth"} & options.keys():
         raise ValueError("model:search needs a budget: ?nodes=N, ?movetime=MS or ?depth=N")
     return options
+
+
+def _non_negative_number(text: str) -> bool:
+    try:
+        return 0 <= float(text) < float("inf")
+    except ValueError:
+        return False
 
 
 class SearchPlayer:
@@ -140,6 +152,9 @@ class SearchPlayer:
                              movetime=int(options["movetime"]) / 1000 if "movetime" in options else None,
                              depth=int(options["depth"]) if "depth" in options else None)
         config = SearchConfig(light_leaves=options.get("leaves", "light") == "light")
+        for key, field in (("margin", "safe_margin"), ("exchange", "exchange")):
+            if key in options:
+                setattr(config, field, float(options[key]))
         self.search = Search(load_policy(model_dir), load_value(options.get("value")), config)
 
     def new_game(self, seed: int) -> None:
