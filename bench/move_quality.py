@@ -30,7 +30,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from play.players import make_player  # noqa: E402
 from xiangqi import Board  # noqa: E402
-from xiangqi.engine import Cp, EngineSpec, Limit, UciClient  # noqa: E402
+from xiangqi.engine import EngineSpec, Limit, UciClient  # noqa: E402
 from xiangqi.pgn import read_pgn_file  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -73,7 +73,7 @@ class Judge:
                 cp = 0 if outcome.winner is None else MATE_CP if outcome.winner == board.turn else -MATE_CP
             else:
                 score, _ = self.engine.analyse(board, Limit(depth=self.depth))
-                cp = score.cp if isinstance(score, Cp) else MATE_CP if score.moves > 0 else -MATE_CP
+                cp = score.score(MATE_CP)
             self.scores[fen] = float(cp)
         return self.scores[fen]
 
@@ -106,7 +106,8 @@ def main() -> int:
     judge = Judge(args.depth, args.cache)
     losses: dict[str, np.ndarray] = {}
     print(f"{len(boards)} positions, Fairy-Stockfish depth {args.depth}\n")
-    print("| player | mean loss (cp) | median | > 100 cp | > 300 cp | s a move |\n|---|---:|---:|---:|---:|---:|")
+    print("| player | mean loss (cp) | median | > 100 cp | > 300 cp | s a move |")
+    print("|---|---:|---:|---:|---:|---:|")
     try:
         for spec in specs:
             player = make_player(spec)

@@ -38,15 +38,14 @@ from model.value import (  # noqa: E402
 )
 from xiangqi import Board  # noqa: E402
 from xiangqi.encoding import codes_array, side_code  # noqa: E402
-from xiangqi.engine import Cp, EngineSpec, Limit, UciClient  # noqa: E402
+from xiangqi.engine import EngineSpec, Limit, UciClient  # noqa: E402
 from xiangqi.pgn import read_pgn_file  # noqa: E402
 
 MATE_CP = 3000  # a mate counts as this many centipawns
 
 
 def engine_cp(score) -> float:
-    return float(np.clip(score.cp, -MATE_CP, MATE_CP)) if isinstance(score, Cp) else float(
-        MATE_CP if score.moves > 0 else -MATE_CP)
+    return float(np.clip(score.score(MATE_CP), -MATE_CP, MATE_CP))
 
 
 def label_games(pgns: list[Path], engine: str, depth: int) -> list[list[tuple[str, float]]]:

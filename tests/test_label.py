@@ -29,6 +29,8 @@ def test_parse_score():
     assert parse_score(["cp", "12", "lowerbound"]) == Cp(12)
     assert parse_score(["wdl", "1", "2", "3"]) is None
     assert parse_score(["cp"]) is None
+    assert Cp(35).score(3000) == 35
+    assert (Mate(2).score(3000), Mate(-1).score(3000), Mate(0).score(3000)) == (3000, -3000, -3000)
 
 
 @needs_fairy

@@ -82,6 +82,10 @@ class Cp:
 
     cp: int
 
+    def score(self, mate_score: int) -> int:
+        """Centipawns (``mate_score`` is for :meth:`Mate.score`)."""
+        return self.cp
+
 
 @dataclass(frozen=True)
 class Mate:
@@ -89,6 +93,10 @@ class Mate:
     mated in ``-moves`` (< 0), or is mated now (0)."""
 
     moves: int
+
+    def score(self, mate_score: int) -> int:
+        """``mate_score`` centipawns when the side to move mates, ``-mate_score`` when it is mated."""
+        return mate_score if self.moves > 0 else -mate_score
 
 
 Score = Cp | Mate
