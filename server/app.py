@@ -61,10 +61,14 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
 
 def app_from_env() -> FastAPI:
     """The app of one ``xqgpt serve`` worker process (a uvicorn app factory), set up by the
-    environment: ``XQGPT_MODEL`` (model directory), ``XQGPT_DB`` (database URL) and
-    ``XQGPT_BATCHING`` (``0`` turns batching off)."""
+    environment: ``XQGPT_MODEL`` (model directory), ``XQGPT_DB`` (database URL),
+    ``XQGPT_BATCHING`` (``0`` turns batching off) and ``XQGPT_THREADS`` (PyTorch threads)."""
+    import torch
+
     from model.policy import Policy
 
+    if os.environ.get("XQGPT_THREADS"):
+        torch.set_num_threads(int(os.environ["XQGPT_THREADS"]))
     model_path = os.environ.get("XQGPT_MODEL") or None
     policy = Policy.load(model_path)
     if os.environ.get("XQGPT_BATCHING", "1") != "0":
@@ -72,10 +76,18 @@ def app_from_env() -> FastAPI:
     return create_app(policy, os.environ.get("XQGPT_DB"), model_path=model_path)
 
 
+def threads_per_worker(workers: int) -> int:
+    """PyTorch threads for each of ``workers`` server processes: this machine's cores shared out
+    (at least one). PyTorch's default, a thread per core in every process, oversubscribes the cores."""
+    return max(1, len(os.sched_getaffinity(0)) // workers)
+
+
 def main(args: argparse.Namespace) -> int:
     """``xqgpt serve``: serve the API and the board with uvicorn; with ``--workers N``, N
-    processes, each with its own copy of the model, sharing the database. Concurrent requests
-    share the model's forward passes (:meth:`Policy.batch_calls`) unless ``--no-batching``."""
+    processes, each with its own copy of the model, sharing the database and the cores (each
+    process gets :func:`threads_per_worker` PyTorch threads, so that N processes do not fight
+    over the cores). Concurrent requests share the model's forward passes
+    (:meth:`Policy.batch_calls`) unless ``--no-batching``."""
     import uvicorn
 
     from model.policy import Policy
@@ -94,7 +106,8 @@ def main(args: argparse.Namespace) -> int:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", http=JsonErrorsH11)
         return 0
     del policy
-    os.environ.update(XQGPT_DB=db_url, XQGPT_MODEL=args.model or "", XQGPT_BATCHING="1" if batching else "0")
+    os.environ.update(XQGPT_DB=db_url, XQGPT_MODEL=args.model or "", XQGPT_BATCHING="1" if batching else "0",
+                      XQGPT_THREADS=str(threads_per_worker(args.workers)))
     # A worker answers uvicorn's health checks only once it has loaded the model: allow for a slow start.
     uvicorn.run("server.app:app_from_env", factory=True, workers=args.workers, host=args.host,
                 port=args.port, log_level="info", http=JsonErrorsH11, timeout_worker_healthcheck=120)

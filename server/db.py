@@ -103,8 +103,10 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL mode and cross-thread use for the server's threadpool."""
     if url.startswith("sqlite"):
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               poolclass=StaticPool if in_memory else None)
+        # A file keeps a connection for each of the threadpool's threads (AnyIO's 40), rather than
+        # SQLAlchemy's default 5 (+10 reopened on every use) that the server outgrows at once.
+        pooling = {"poolclass": StaticPool} if in_memory else {"pool_size": 40, "max_overflow": 10}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pooling)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:

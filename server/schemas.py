@@ -45,6 +45,8 @@ class Health(BaseModel):
     status: Literal["ok"]
     model: str = Field(description="where the model was loaded from")
     database: str = Field(description="database dialect, e.g. sqlite or postgresql")
+    threads: int = Field(description="PyTorch threads of the process that answered (with --workers N, "
+                         "the cores shared out)")
 
 
 class Level(BaseModel):

@@ -16,6 +16,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from server import create_app
+from server.app import threads_per_worker
 
 
 def test_games_survive_a_new_app(shipped_policy, db_url):
@@ -125,6 +126,8 @@ def test_server_processes_on_one_database_never_fork_a_game(db_url):
         assert [m["iccs"] for m in stored["moves"]][0] == "h2e2" and len(stored["moves"]) == 2
         for base in bases * 2:  # each worker behind the first port, probably
             assert httpx.get(f"{base}/api/games/{game['id']}").json() == stored
+        for _ in range(4):  # the two workers share the cores out
+            assert httpx.get(f"{bases[0]}/api/health").json()["threads"] == threads_per_worker(2)
     finally:
         for proc in procs:
             _stop(proc)

@@ -278,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="model directory (default: the shipped model)")
     p.add_argument("--db", default=None, help="database URL (default: SQLite in the user data dir)")
     p.add_argument("--workers", type=_int_in(1, 64), default=1,
-                   help="server processes, each with its own copy of the model (use PostgreSQL for several)")
+                   help="server processes, each with its own copy of the model and its share of the cores")
     p.add_argument("--no-batching", action="store_true",
                    help="one forward pass per request instead of batching concurrent requests")
     p.set_defaults(func=cmd_serve)

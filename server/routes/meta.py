@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from fastapi import APIRouter
 
 from play.levels import DEFAULT_LEVEL, LEVELS, THINKING_SECONDS
@@ -16,7 +17,8 @@ router = APIRouter(prefix="/api", tags=["meta"])
 @router.get("/health", response_model=Health)
 async def health(model: Model, store: Store) -> Health:
     """The server is up and the model is loaded."""
-    return Health(status="ok", model=model.source, database=store.engine.dialect.name)
+    return Health(status="ok", model=model.source, database=store.engine.dialect.name,
+                  threads=torch.get_num_threads())
 
 
 @router.get("/levels", response_model=LevelList)
