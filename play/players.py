@@ -2,9 +2,10 @@
 
 A player spec is text: ``model[:level]`` (optionally ``model:level@DIR`` for another model
 directory),
-``model:search?nodes=N|movetime=MS|depth=N[&value=DIR][&leaves=light|full][&margin=X][&exchange=X][@DIR]``
+``model:search?nodes=N|movetime=MS|depth=N[&value=DIR][&leaves=light|full][&margin=X][&exchange=X][&tactics=N][@DIR]``
 (the tree search of :mod:`play.search` with that budget a move, e.g. ``model:search?nodes=800``;
-``margin`` and ``exchange`` set :class:`~play.search.SearchConfig`'s ``safe_margin`` and ``exchange``),
+``margin``, ``exchange`` and ``tactics`` set :class:`~play.search.SearchConfig`'s ``safe_margin``,
+``exchange`` and ``tactics``),
 ``random``, ``greedy`` or ``uci:COMMAND[?Option=value&...]``.
 """
 
@@ -105,7 +106,7 @@ class ModelPlayer:
         pass
 
 
-SEARCH_KEYS = ("nodes", "movetime", "depth", "value", "leaves", "margin", "exchange")
+SEARCH_KEYS = ("nodes", "movetime", "depth", "value", "leaves", "margin", "exchange", "tactics")
 BUDGET_KEYS = ("nodes", "movetime", "depth")
 WEIGHT_KEYS = ("margin", "exchange")
 
@@ -122,6 +123,8 @@ def search_options(query: str) -> dict[str, str]:
             raise ValueError(f"search option {key} must be a positive integer, not {value!r}")
         if key in WEIGHT_KEYS and not _non_negative_number(value):
             raise ValueError(f"search option {key} must be a number >= 0, not {value!r}")
+        if key == "tactics" and not value.isdigit():
+            raise ValueError(f"search option tactics must be an integer >= 0, not {value!r}")
         if key == "leaves" and value not in ("light", "full"):
             raise ValueError(f"search option leaves must be light or full, not {value!r}")
         options[key] = value
@@ -155,6 +158,8 @@ class SearchPlayer:
         for key, field in (("margin", "safe_margin"), ("exchange", "exchange")):
             if key in options:
                 setattr(config, field, float(options[key]))
+        if "tactics" in options:
+            config.tactics = int(options["tactics"])
         self.search = Search(load_policy(model_dir), load_value(options.get("value")), config)
 
     def new_game(self, seed: int) -> None:

@@ -18,6 +18,10 @@ lost repetition; the move limit draws. Exact results are propagated up the tree 
 position lost for the opponent wins; a position whose moves all lose is lost), so a forced mate
 the tree holds is proven, played by its shortest line and reported as ``mate N``.
 
+Before the playouts the root drops the moves that lose material (:meth:`Search._drop_unsafe`):
+the 2-ply check of :func:`play.levels.unsafe_moves` and the material search of
+:mod:`play.tactics` a few plies deeper; their time counts against ``movetime``.
+
 The tree is kept between moves: when the next position extends the last one's moves, its
 subtree becomes the new root.
 
@@ -41,6 +45,7 @@ from model.value import cp_from_win_probability
 from xiangqi import Board, Move
 
 from .levels import capture_gain, unsafe_moves
+from .tactics import tactically_unsafe
 
 if TYPE_CHECKING:
     from model.policy import Policy
@@ -61,6 +66,8 @@ class SearchConfig:
     light_leaves: bool = True  # leaves read Policy.light() (a quarter of the cost), the root the full policy
     safe_root: bool = True    # leave out the root moves play.levels.unsafe_moves flags (checks excepted)
     safe_margin: float = 2.0  # material (soldiers) a root move may lose beyond the safest and stay
+    tactics: int = 2          # plies play.tactics searches beyond each root move (0: the 2-ply check only)
+    tactics_nodes: int = 20_000  # positions play.tactics may visit (it falls back to a shallower depth)
     exchange: float = 1.0     # weight of a leaf's capture gain (play.levels.capture_gain) in its material
     policy_temperature: float = 1.0
 
@@ -220,13 +227,13 @@ class Search:
         self.root = self._reuse(board)
         self.root_board = board.copy()
         root = self.root
+        stats = _Stats()  # the clock runs from here: the root's checks count against movetime
         if root.children is None:
             self._expand_root(root, board)
         if root is not self._checked_root and self.config.safe_root:
             self._drop_unsafe(root, board)
             self._checked_root = root
         _mark_wins(root, board)
-        stats = _Stats()
         last_info = stats.started
         forced = len(root.children or []) == 1 and not limits.infinite  # nothing to choose
         while not self.stop.is_set() and not forced:
@@ -274,12 +281,21 @@ class Search:
     def _drop_unsafe(self, root: Node, board: Board) -> None:
         """Leave out the root moves that allow a mate in one, or lose more than
         :attr:`SearchConfig.safe_margin` soldiers beyond the safest move to an immediate capture
-        (:func:`play.levels.unsafe_moves`), unless they give check: a few hundred playouts miss a
-        quiet refutation. The margin keeps the pawn sacrifices and the cannon-for-horse trades
-        that strong players make (with no margin the engine's best move was left out of the root
-        in a third of its worst moves); checks stay, so the sacrifices that mate are still found."""
+        (:func:`play.levels.unsafe_moves`), or, with :attr:`SearchConfig.tactics`, within that many
+        plies more and the captures that follow (:func:`play.tactics.tactically_unsafe`), unless
+        they give check: a few hundred playouts miss a quiet refutation. The margin keeps the pawn
+        sacrifices and the cannon-for-horse trades that strong players make (with no margin the
+        engine's best move was left out of the root in a third of its worst moves); checks stay,
+        so the sacrifices that mate are still found. When the two checks together leave no move,
+        the 2-ply check alone decides."""
         unsafe = unsafe_moves(board, self.config.safe_margin)
-        kept = [c for c in root.children or [] if c.move not in unsafe or board.gives_check(c.move)]
+        children = root.children or []
+        if self.config.tactics:
+            deeper = unsafe | tactically_unsafe(board, self.config.tactics, self.config.safe_margin,
+                                                self.config.tactics_nodes)
+            if any(c.move not in deeper for c in children):
+                unsafe = deeper
+        kept = [c for c in children if c.move not in unsafe or board.gives_check(c.move)]
         total = sum(c.prior for c in kept) or 1.0
         for child in kept:
             child.prior /= total

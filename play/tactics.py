@@ -1,0 +1,137 @@
+"""Tactics: a material alpha-beta search with quiescence, to check the tree search's root moves.
+
+A few hundred playouts of :mod:`play.search` miss quiet refutations a few plies deep (a fork, a
+discovered attack, a piece that falls two moves on), and the 2-ply check of
+:func:`play.levels.unsafe_moves` sees only the immediate capture. :func:`tactical_scores`
+searches every root move ``depth`` plies further, all moves, then captures only (every evasion
+when in check) until the position is quiet, and scores material (:data:`play.levels.PIECE_VALUES`)
+for the side to move at the root; no legal move loses (checkmate and stalemate), sooner worse.
+The rules of repetition are not applied: this judges material, the tree judges the rest.
+
+>>> board = Board("4k4/9/9/9/9/9/9/9/4C4/R2K5 w - - 0 1")
+>>> scores = tactical_scores(board, board.legal_moves, depth=1)
+"""
+
+from __future__ import annotations
+
+from xiangqi import Board, Move
+
+from .levels import PIECE_VALUES
+
+_VALUE = [0.0] * 8  # by piece type (the absolute piece code)
+for _type, _value in PIECE_VALUES.items():
+    _VALUE[_type] = _value
+MATE = 1000.0
+_EPSILON = 1e-6
+QUIESCENCE_PLIES = 8  # captures followed at most this deep beyond the full-width plies
+
+
+class NodeBudgetExceeded(Exception):
+    """The search visited more positions than its budget."""
+
+
+class _Searcher:
+    def __init__(self, board: Board, max_nodes: int | None) -> None:
+        self.board = board
+        self.squares = board._board
+        self.nodes = 0
+        self.max_nodes = max_nodes
+
+    def _visit(self) -> None:
+        self.nodes += 1
+        if self.max_nodes is not None and self.nodes > self.max_nodes:
+            raise NodeBudgetExceeded
+
+    def _ordered(self, moves: list[int]) -> list[int]:
+        """Captures first, the most valuable victim by the least valuable attacker."""
+        sq = self.squares
+        return sorted(moves, key=lambda m: _VALUE[abs(sq[m // 90])] - 10 * _VALUE[abs(sq[m % 90])]
+                      if sq[m % 90] else 100.0)
+
+    def quiesce(self, alpha: float, beta: float, material: float, plies: int, ply: int) -> float:
+        """Captures only (all evasions in check), standing pat on ``material`` when not in check."""
+        self._visit()
+        board, sq = self.board, self.squares
+        if board.is_check():
+            moves = board._legal_move_ints()
+            if not moves:
+                return -MATE + ply
+            best = -MATE + ply
+        else:
+            if material >= beta or plies == 0:
+                return material
+            best, alpha = material, max(alpha, material)
+            moves = [m for m in board._pseudo_moves() if sq[m % 90] and board._leaves_king_safe(m)]
+        for m in self._ordered(moves):
+            gain = _VALUE[abs(sq[m % 90])]
+            board._make(m)
+            score = -self.quiesce(-beta, -alpha, -(material + gain), plies - 1, ply + 1)
+            board._unmake()
+            if score > best:
+                best = score
+                if score > alpha:
+                    alpha = score
+                    if score >= beta:
+                        break
+        return best
+
+    def negamax(self, depth: int, alpha: float, beta: float, material: float, ply: int) -> float:
+        """Every move ``depth`` plies deep, then :meth:`quiesce`."""
+        if depth <= 0:
+            return self.quiesce(alpha, beta, material, QUIESCENCE_PLIES, ply)
+        self._visit()
+        board, sq = self.board, self.squares
+        moves = board._legal_move_ints()
+        if not moves:
+            return -MATE + ply
+        best = -MATE
+        for m in self._ordered(moves):
+            gain = _VALUE[abs(sq[m % 90])]
+            board._make(m)
+            score = -self.negamax(depth - 1, -beta, -alpha, -(material + gain), ply + 1)
+            board._unmake()
+            if score > best:
+                best = score
+                if score > alpha:
+                    alpha = score
+                    if score >= beta:
+                        break
+        return best
+
+
+def tactical_scores(board: Board, moves: list[Move], depth: int, margin: float = 0.0,
+                    max_nodes: int | None = None) -> dict[Move, float]:
+    """The material balance (soldiers, for the side to move) after each of ``moves`` (legal) and
+    ``depth`` more plies and the captures that follow. Scores within ``margin`` of the best are
+    exact; below that a score is an upper bound (the search proves only that the move is worse).
+    Raises :class:`NodeBudgetExceeded` beyond ``max_nodes`` positions."""
+    board = board.copy()  # a search stopped by the budget leaves its moves on the board
+    searcher = _Searcher(board, max_nodes)
+    sq = board._board
+    material = sum(_VALUE[abs(c)] * (1 if (c > 0) == board.turn else -1) for c in sq if c)
+    best, scores = -MATE, {}
+    for move in moves:
+        m = move.from_square * 90 + move.to_square
+        gain = _VALUE[abs(sq[move.to_square])]
+        board._make(m)
+        # a window just below best - margin: a refutation found proves the move worse than that
+        scores[move] = -searcher.negamax(depth, -MATE - 1, margin - best + _EPSILON, -(material + gain), 1)
+        board._unmake()
+        best = max(best, scores[move])
+    return scores
+
+
+def tactically_unsafe(board: Board, depth: int, margin: float, max_nodes: int) -> set[Move]:
+    """The legal moves that lose more than ``margin`` soldiers of material beyond the best move
+    within ``depth`` more plies (:func:`tactical_scores`), from the deepest search that fits in
+    ``max_nodes`` positions (depth 1 first; none when not even that fits)."""
+    moves = board.legal_moves
+    unsafe: set[Move] = set()
+    for d in range(1, depth + 1):
+        try:
+            scores = tactical_scores(board, moves, d, margin, max_nodes)
+        except NodeBudgetExceeded:
+            break
+        best = max(scores.values())
+        unsafe = {m for m, s in scores.items() if s < best - margin}
+    return unsafe

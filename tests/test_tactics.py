@@ -1,0 +1,143 @@
+"""The material search of play.tactics: alpha-beta equals plain minimax, and it sees what the
+2-ply check does not."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from play.levels import PIECE_VALUES, unsafe_moves
+from play.tactics import MATE, NodeBudgetExceeded, tactical_scores, tactically_unsafe
+from xiangqi import Board, Move
+from xiangqi.pgn import read_pgn_file
+
+ENGINE_GAMES = Path(__file__).resolve().parents[1] / "bench" / "engine_games.pgn"
+
+
+def _positions(count: int, pieces: int = 32) -> list[Board]:
+    """Positions of the search's games against Fairy-Stockfish from ply 12 on, with at most
+    ``pieces`` pieces."""
+    found = []
+    for game in read_pgn_file(str(ENGINE_GAMES)):
+        board = game.board()
+        for ply, move in enumerate(game.moves):
+            if ply >= 12 and ply % 9 == 0 and len(list(board.squares())) <= pieces:
+                found.append(board.copy())
+            board.push(move)
+    random.Random(1).shuffle(found)
+    return found[:count]
+
+
+def _material(board: Board) -> float:
+    return sum(PIECE_VALUES[p.piece_type] * (1 if p.color == board.turn else -1) for _, p in board.squares())
+
+
+def _minimax(board: Board, depth: int, ply: int) -> float:
+    """The same score as play.tactics, without pruning: every move ``depth`` plies, then
+    captures (every move in check) with standing pat, no more than 8 plies."""
+    return _full(board, depth, ply) if depth > 0 else _quiet(board, 8, ply)
+
+
+def _full(board: Board, depth: int, ply: int) -> float:
+    moves = board.legal_moves
+    if not moves:
+        return -MATE + ply
+    scores = []
+    for move in moves:
+        board.push(move)
+        scores.append(-_minimax(board, depth - 1, ply + 1))
+        board.pop()
+    return max(scores)
+
+
+def _quiet(board: Board, plies: int, ply: int) -> float:
+    in_check = board.is_check()
+    moves = board.legal_moves
+    if in_check and not moves:
+        return -MATE + ply
+    stand = -MATE + ply if in_check else _material(board)
+    if not in_check and plies == 0:
+        return stand
+    best = stand
+    for move in moves:
+        if not in_check and not board.is_capture(move):
+            continue
+        board.push(move)
+        best = max(best, -_quiet(board, plies - 1, ply + 1))
+        board.pop()
+    return best
+
+
+CASES = [(0, b) for b in _positions(3, 24)] + [(1, b) for b in _positions(3, 12)]
+
+
+@pytest.mark.parametrize(("depth", "board"), CASES,
+                         ids=lambda x: x.fen() if isinstance(x, Board) else f"depth {x}")
+def test_scores_equal_plain_minimax_within_the_margin(depth: int, board: Board) -> None:
+    """Exact within the margin of the best move; below it an upper bound that is still below."""
+    margin = 2.0
+    scores = tactical_scores(board, board.legal_moves, depth=depth, margin=margin)
+    exact = {}
+    for move in board.legal_moves:
+        board.push(move)
+        exact[move] = -_minimax(board, depth, 1) + 0.0
+        board.pop()
+    best = max(exact.values())
+    assert max(scores.values()) == best
+    for move, score in scores.items():
+        if exact[move] >= best - margin:
+            assert score == exact[move], move
+        else:
+            assert exact[move] <= score < best - margin, move
+
+
+# Black to move (a game of the search against Fairy-Stockfish): i6i5 lets Red mate in two
+# (Fairy-Stockfish: "score mate 2" after it), which neither the 2-ply check nor one more ply sees.
+MATE_IN_TWO_AFTER = "2baka3/4n4/5R3/p3R3p/9/P3P4/5C2P/9/9/c2K5 b - - 0 28"
+
+
+def test_a_mate_two_moves_on_is_seen_by_the_deeper_search() -> None:
+    board = Board(MATE_IN_TWO_AFTER)
+    blunder = Move.from_uci("i6i5")
+    assert blunder not in unsafe_moves(board, 2.0)
+    assert blunder not in tactically_unsafe(board, 1, 2.0, 10**6)
+    assert blunder in tactically_unsafe(board, 2, 2.0, 10**6)
+    assert tactical_scores(board, [blunder], depth=2)[blunder] <= -MATE + 10
+
+
+def _fits(board: Board, depth: int, budget: int) -> bool:
+    try:
+        tactical_scores(board, board.legal_moves, depth, 2.0, budget)
+    except NodeBudgetExceeded:
+        return False
+    return True
+
+
+def test_a_budget_too_small_falls_back_to_the_shallower_depth() -> None:
+    board = Board(MATE_IN_TWO_AFTER)
+    budget = next(n for n in (250, 500, 1000, 2000, 4000, 8000, 16000)
+                  if _fits(board, 1, n) and not _fits(board, 2, n))
+    assert tactically_unsafe(board, 2, 2.0, budget) == tactically_unsafe(board, 1, 2.0, 10**6)
+    assert Move.from_uci("i6i5") not in tactically_unsafe(board, 2, 2.0, budget)
+    assert tactically_unsafe(board, 2, 2.0, max_nodes=10) == set()  # not even depth 1 fits
+
+
+def test_mate_is_worse_than_any_material() -> None:
+    """Black to move: the advisor move e8f9 lets Red mate with h2h8, which the material search
+    scores as a mate, below every loss of material."""
+    board = Board("9/4ak3/4br3/p8/9/2P2np2/P4p3/B6R1/3r5/4K4 b - - 5 58")
+    scores = tactical_scores(board, board.legal_moves, depth=1)
+    mated = Move.from_uci("e8f9")
+    assert scores[mated] == -MATE + 2 and min(scores.values()) == scores[mated]
+    assert mated in unsafe_moves(board) and mated in tactically_unsafe(board, 1, 2.0, 10**6)
+
+
+def test_a_stopped_search_leaves_the_board_as_it_was() -> None:
+    board = _positions(2)[1]
+    fen, moves = board.fen(), list(board.move_stack)
+    with pytest.raises(NodeBudgetExceeded):
+        tactical_scores(board, board.legal_moves, depth=3, max_nodes=500)
+    assert board.fen() == fen and board.move_stack == moves
+    assert all(board.gives_check(m) in (True, False) for m in board.legal_moves)
