@@ -7,9 +7,12 @@ searches every root move ``depth`` plies further, all moves, then captures only 
 when in check) until the position is quiet, and scores material (:data:`play.levels.PIECE_VALUES`)
 for the side to move at the root; no legal move loses (checkmate and stalemate), sooner worse.
 The rules of repetition are not applied: this judges material, the tree judges the rest.
+For speed it walks the board's move integers and make/unmake, without the history that
+:meth:`Board.push` keeps (about 65,000 positions a second here).
 
->>> board = Board("4k4/9/9/9/9/9/9/9/4C4/R2K5 w - - 0 1")
->>> scores = tactical_scores(board, board.legal_moves, depth=1)
+>>> board = Board("9/4ak3/4br3/p8/9/2P2np2/P4p3/B6R1/3r5/4K4 b - - 5 58")
+>>> tactical_scores(board, board.legal_moves, depth=1)[Move.from_uci("e8f9")]  # Red mates: h2h8
+-998.0
 """
 
 from __future__ import annotations
