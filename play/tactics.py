@@ -26,7 +26,7 @@ for _type, _value in PIECE_VALUES.items():
     _VALUE[_type] = _value
 MATE = 1000.0
 _EPSILON = 1e-6
-QUIESCENCE_PLIES = 8  # captures followed at most this deep beyond the full-width plies
+QUIESCENCE_PLIES = 8  # captures and evasions followed at most this deep beyond the full-width plies
 
 
 class NodeBudgetExceeded(Exception):
@@ -52,13 +52,16 @@ class _Searcher:
                       if sq[m % 90] else 100.0)
 
     def quiesce(self, alpha: float, beta: float, material: float, plies: int, ply: int) -> float:
-        """Captures only (all evasions in check), standing pat on ``material`` when not in check."""
+        """Captures only (all evasions in check), standing pat on ``material`` when not in check,
+        at most ``plies`` deep (a checkmate found at the last ply still counts)."""
         self._visit()
         board, sq = self.board, self.squares
         if board.is_check():
             moves = board._legal_move_ints()
             if not moves:
                 return -MATE + ply
+            if plies == 0:  # checks and counter-checks may go on for ever: stop here too
+                return material
             best = -MATE + ply
         else:
             if material >= beta or plies == 0:

@@ -36,7 +36,8 @@ def _material(board: Board) -> float:
 
 def _minimax(board: Board, depth: int, ply: int) -> float:
     """The same score as play.tactics, without pruning: every move ``depth`` plies, then
-    captures (every move in check) with standing pat, no more than 8 plies."""
+    captures (every move in check) with standing pat, no more than 8 plies (checkmate at the
+    last ply still counts)."""
     return _full(board, depth, ply) if depth > 0 else _quiet(board, 8, ply)
 
 
@@ -57,9 +58,9 @@ def _quiet(board: Board, plies: int, ply: int) -> float:
     moves = board.legal_moves
     if in_check and not moves:
         return -MATE + ply
+    if plies == 0:
+        return _material(board)
     stand = -MATE + ply if in_check else _material(board)
-    if not in_check and plies == 0:
-        return stand
     best = stand
     for move in moves:
         if not in_check and not board.is_capture(move):
