@@ -17,6 +17,8 @@ For speed it walks the board's move integers and make/unmake, without the histor
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from xiangqi import Board, Move
 
 from .levels import PIECE_VALUES
@@ -68,33 +70,29 @@ class _Searcher:
                 return material
             best, alpha = material, max(alpha, material)
             moves = [m for m in board._pseudo_moves() if sq[m % 90] and board._leaves_king_safe(m)]
-        for m in self._ordered(moves):
-            gain = _VALUE[abs(sq[m % 90])]
-            board._make(m)
-            score = -self.quiesce(-beta, -alpha, -(material + gain), plies - 1, ply + 1)
-            board._unmake()
-            if score > best:
-                best = score
-                if score > alpha:
-                    alpha = score
-                    if score >= beta:
-                        break
-        return best
+        return self._best(moves, best, alpha, beta, material,
+                          lambda a, b, mat: self.quiesce(a, b, mat, plies - 1, ply + 1))
 
     def negamax(self, depth: int, alpha: float, beta: float, material: float, ply: int) -> float:
         """Every move ``depth`` plies deep, then :meth:`quiesce`."""
         if depth <= 0:
             return self.quiesce(alpha, beta, material, QUIESCENCE_PLIES, ply)
         self._visit()
-        board, sq = self.board, self.squares
-        moves = board._legal_move_ints()
+        moves = self.board._legal_move_ints()
         if not moves:
             return -MATE + ply
-        best = -MATE
+        return self._best(moves, -MATE, alpha, beta, material,
+                          lambda a, b, mat: self.negamax(depth - 1, a, b, mat, ply + 1))
+
+    def _best(self, moves: list[int], best: float, alpha: float, beta: float, material: float,
+              child: Callable[[float, float, float], float]) -> float:
+        """The best of ``best`` and the scores of ``moves`` (fail-soft alpha-beta), each scored
+        by ``child(alpha, beta, material)`` for the side to move after it."""
+        board, sq = self.board, self.squares
         for m in self._ordered(moves):
             gain = _VALUE[abs(sq[m % 90])]
             board._make(m)
-            score = -self.negamax(depth - 1, -beta, -alpha, -(material + gain), ply + 1)
+            score = -child(-beta, -alpha, -(material + gain))
             board._unmake()
             if score > best:
                 best = score
