@@ -84,7 +84,8 @@ def test_every_string_is_translated_and_the_language_is_remembered(browser, base
     page.wait_for_selector("#banner:not([hidden])")
     page.fill("#pgn-text", MATE_PGN)
     page.click("#import")
-    page.wait_for_selector("#banner:not([hidden])")
+    # the banner still shows the first game: wait for the second (a page that is busy ignores clicks)
+    page.wait_for_function("document.querySelector('#status').textContent.startsWith('Checkmate')")
     page.click("#new")
     wait_idle(page)
     page.focus("#board")  # C2=5 by keyboard, from the cursor on e0

@@ -225,6 +225,8 @@ async function showStart(fen = null) {
   });
 }
 
+// An action's last step shows its game (setGame), so that the page never shows a finished
+// action (a game over banner, say) while it is still busy and would ignore the next click.
 async function run(action) {
   if (state.busy) return;
   state.busy = true;
@@ -244,8 +246,8 @@ async function run(action) {
 function newGame() {
   return run(async () => {
     const game = await api.newGame($("side").value, $("level").value);
-    setGame(game, game.reply ? game.reply.candidates : []);
     await loadGames();
+    setGame(game, game.reply ? game.reply.candidates : []);
   });
 }
 
@@ -256,11 +258,11 @@ function playMove(move) {
       state.game = await api.newGame(state.game.human_side, $("level").value, state.game.start_fen);
     }
     const res = await api.playMove(state.game.id, move);
+    await loadGames();
     setGame(res.game, res.reply ? res.reply.candidates : []);
     const reply = res.reply;
     state.note = reply && (() => t("the model played {move}",
       { move: `${i18n.chineseScript(reply.chinese)} (${reply.wxf})` }));
-    await loadGames();
   });
 }
 
@@ -345,9 +347,10 @@ function importPgn() {
     return;
   }
   return run(async () => {
-    setGame(await api.importPgn(pgn, $("level").value));
+    const game = await api.importPgn(pgn, $("level").value);
     $("pgn-text").value = "";
     await loadGames();
+    setGame(game);
   });
 }
 
@@ -359,9 +362,10 @@ function importFile(file) {
     return;
   }
   return run(async () => {
-    setGame(await api.importFile(file.name, await base64Of(file), $("level").value));
-    state.note = () => t("Imported {name}.", { name: file.name });
+    const game = await api.importFile(file.name, await base64Of(file), $("level").value);
     await loadGames();
+    setGame(game);
+    state.note = () => t("Imported {name}.", { name: file.name });
   });
 }
 
@@ -399,12 +403,14 @@ $("banner-close").addEventListener("click", () => {
   renderBanner();
 });
 $("undo").addEventListener("click", () => run(async () => {
-  setGame(await api.undo(state.game.id));
+  const game = await api.undo(state.game.id);
   await loadGames();
+  setGame(game);
 }));
 $("resign").addEventListener("click", () => run(async () => {
-  setGame(await api.resign(state.game.id));
+  const game = await api.resign(state.game.id);
   await loadGames();
+  setGame(game);
 }));
 $("flip").addEventListener("click", () => board.toggleOrientation());
 $("show-candidates").addEventListener("change", () => {
