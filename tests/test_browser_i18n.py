@@ -87,10 +87,17 @@ def test_every_string_is_translated_and_the_language_is_remembered(browser, base
     # the banner still shows the first game: wait for the second (a page that is busy ignores clicks)
     page.wait_for_function("document.querySelector('#status').textContent.startsWith('Checkmate')")
     page.click("#new")
+    # the new game is shown last, when the page takes keys again (the finished game's status
+    # is not "thinking", so waiting for idle alone may press the keys on the old game)
+    page.wait_for_function("document.querySelectorAll('#moves .mv').length === 0")
     wait_idle(page)
     page.focus("#board")  # C2=5 by keyboard, from the cursor on e0
-    for key in ["ArrowRight"] * 3 + ["ArrowUp"] * 2 + ["Enter"] + ["ArrowLeft"] * 3 + ["Enter"]:
-        page.keyboard.press(key)
+    for keys, square in [(["ArrowRight"] * 3 + ["ArrowUp"] * 2, "h2"), (["Enter"] + ["ArrowLeft"] * 3, "e2")]:
+        for key in keys:
+            page.keyboard.press(key)
+        # the board names the cursor's square (as a screen reader hears it) before the next key
+        page.wait_for_function(f"document.activeElement.getAttribute('aria-label').startsWith('{square}:')")
+    page.keyboard.press("Enter")
     page.wait_for_function("document.querySelectorAll('#moves .mv').length === 2")
     wait_idle(page)
     english = page_words(page)
