@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from xiangqi import Board, Move
 
-from .levels import PIECE_VALUES
+from .levels import PIECE_VALUES, lead
 
 _VALUE = [0.0] * 8  # by piece type (the absolute piece code)
 for _type, _value in PIECE_VALUES.items():
@@ -112,7 +112,7 @@ def tactical_scores(board: Board, moves: list[Move], depth: int, margin: float =
     board = board.copy()  # a search stopped by the budget leaves its moves on the board
     searcher = _Searcher(board, max_nodes)
     sq = board._board
-    material = sum(_VALUE[abs(c)] * (1 if (c > 0) == board.turn else -1) for c in sq if c)
+    material = lead(board, board.turn)
     best, scores = -MATE, {}
     for move in moves:
         m = move.from_square * 90 + move.to_square

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from play.levels import PIECE_VALUES, unsafe_moves
+from play.levels import lead, unsafe_moves
 from play.tactics import MATE, NodeBudgetExceeded, tactical_scores, tactically_unsafe
 from xiangqi import Board, Move
 from xiangqi.pgn import read_pgn_file
@@ -28,10 +28,6 @@ def _positions(count: int, pieces: int = 32) -> list[Board]:
             board.push(move)
     random.Random(1).shuffle(found)
     return found[:count]
-
-
-def _material(board: Board) -> float:
-    return sum(PIECE_VALUES[p.piece_type] * (1 if p.color == board.turn else -1) for _, p in board.squares())
 
 
 def _minimax(board: Board, depth: int, ply: int) -> float:
@@ -59,8 +55,8 @@ def _quiet(board: Board, plies: int, ply: int) -> float:
     if in_check and not moves:
         return -MATE + ply
     if plies == 0:
-        return _material(board)
-    stand = -MATE + ply if in_check else _material(board)
+        return lead(board, board.turn)
+    stand = -MATE + ply if in_check else lead(board, board.turn)
     best = stand
     for move in moves:
         if not in_check and not board.is_capture(move):
