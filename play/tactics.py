@@ -42,17 +42,25 @@ class _Searcher:
         self.squares = board._board
         self.nodes = 0
         self.max_nodes = max_nodes
+        self.killers: dict[int, list[int]] = {}  # by ply: the last two quiet moves that caused a cutoff
 
     def _visit(self) -> None:
         self.nodes += 1
         if self.max_nodes is not None and self.nodes > self.max_nodes:
             raise NodeBudgetExceeded
 
-    def _ordered(self, moves: list[int]) -> list[int]:
-        """Captures first, the most valuable victim by the least valuable attacker."""
+    def _ordered(self, moves: list[int], ply: int) -> list[int]:
+        """Captures first, the most valuable victim by the least valuable attacker, then the
+        quiet moves that refuted a sibling (killer moves), then the rest."""
         sq = self.squares
-        return sorted(moves, key=lambda m: _VALUE[abs(sq[m // 90])] - 10 * _VALUE[abs(sq[m % 90])]
-                      if sq[m % 90] else 100.0)
+        killers = self.killers.get(ply, ())
+
+        def key(m: int) -> float:
+            if sq[m % 90]:
+                return _VALUE[abs(sq[m // 90])] - 10 * _VALUE[abs(sq[m % 90])]
+            return 99.0 if m in killers else 100.0
+
+        return sorted(moves, key=key)
 
     def quiesce(self, alpha: float, beta: float, material: float, plies: int, ply: int) -> float:
         """Captures only (all evasions in check), standing pat on ``material`` when not in check,
@@ -70,8 +78,8 @@ class _Searcher:
             if material >= beta or plies == 0:
                 return material
             best, alpha = material, max(alpha, material)
-            moves = [m for m in board._pseudo_moves() if sq[m % 90] and board._leaves_king_safe(m)]
-        return self._best(moves, best, alpha, beta, material,
+            moves = board._capture_ints()
+        return self._best(moves, best, alpha, beta, material, ply,
                           lambda a, b, mat: self.quiesce(a, b, mat, plies - 1, ply + 1))
 
     def negamax(self, depth: int, alpha: float, beta: float, material: float, ply: int) -> float:
@@ -82,15 +90,15 @@ class _Searcher:
         moves = self.board._legal_move_ints()
         if not moves:
             return -MATE + ply
-        return self._best(moves, -MATE, alpha, beta, material,
+        return self._best(moves, -MATE, alpha, beta, material, ply,
                           lambda a, b, mat: self.negamax(depth - 1, a, b, mat, ply + 1))
 
-    def _best(self, moves: list[int], best: float, alpha: float, beta: float, material: float,
+    def _best(self, moves: list[int], best: float, alpha: float, beta: float, material: float, ply: int,
               child: Callable[[float, float, float], float]) -> float:
         """The best of ``best`` and the scores of ``moves`` (fail-soft alpha-beta), each scored
         by ``child(alpha, beta, material)`` for the side to move after it."""
         board, sq = self.board, self.squares
-        for m in self._ordered(moves):
+        for m in self._ordered(moves, ply):
             gain = _VALUE[abs(sq[m % 90])]
             board._make(m)
             score = -child(-beta, -alpha, -(material + gain))
@@ -100,6 +108,10 @@ class _Searcher:
                 if score > alpha:
                     alpha = score
                     if score >= beta:
+                        if not gain:
+                            killers = self.killers.setdefault(ply, [])
+                            if m not in killers:
+                                killers[:] = [m, *killers[:1]]
                         break
         return best
 
@@ -114,15 +126,22 @@ def tactical_scores(board: Board, moves: list[Move], depth: int, margin: float =
     searcher = _Searcher(board, max_nodes)
     sq = board._board
     material = lead(board, board.turn)
-    best, scores = -MATE, {}
+    best, scores = None, {}
     for move in moves:
         m = move.from_square * 90 + move.to_square
-        gain = _VALUE[abs(sq[move.to_square])]
+        child_material = -(material + _VALUE[abs(sq[move.to_square])])
         board._make(m)
-        # a window just below best - margin: a refutation found proves the move worse than that
-        scores[move] = -searcher.negamax(depth, -MATE - 1, margin - best + _EPSILON, -(material + gain), 1)
+        if best is None:  # the first move (the best of a shallower search, as ordered): exact
+            score = -searcher.negamax(depth, -MATE - 1, MATE + 1, child_material, 1)
+        else:
+            # a window from just below best - margin (a refutation found proves the move worse
+            # than that) to just above best (a move found better is searched again, upwards)
+            score = -searcher.negamax(depth, -best - _EPSILON, margin - best + _EPSILON, child_material, 1)
+            if score >= best + _EPSILON:
+                score = -searcher.negamax(depth, -MATE - 1, -best, child_material, 1)
         board._unmake()
-        best = max(best, scores[move])
+        scores[move] = score
+        best = score if best is None else max(best, score)
     return scores
 
 
@@ -139,4 +158,5 @@ def tactically_unsafe(board: Board, depth: int, margin: float, max_nodes: int) -
             break
         best = max(scores.values())
         unsafe = {m for m, s in scores.items() if s < best - margin}
+        moves = sorted(moves, key=scores.__getitem__, reverse=True)  # the best first: narrow windows sooner
     return unsafe

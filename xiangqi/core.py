@@ -493,6 +493,55 @@ class Board:
         return [m for m in self._pseudo_moves()
                 if not (m // 90 in risky or m % 90 in risky) or safe(m)]
 
+    def _capture_ints(self) -> list[int]:
+        """Legal captures of the side to move, which must not be in check, as ``from * 90 + to``
+        integers (a quiescence search's moves; faster than filtering :meth:`_legal_move_ints`)."""
+        b = self._board
+        red = self.turn == RED
+        color = self.turn
+        out: list[int] = []
+        append = out.append
+        for frm in SQUARES:
+            c = b[frm]
+            if c == 0 or (c > 0) != red:
+                continue
+            base = frm * 90
+            t = c if red else -c
+            if t == CHARIOT or t == CANNON:
+                for ray in ROOK_RAYS[frm]:
+                    screen = t == CHARIOT  # a chariot takes the first piece, a cannon the second
+                    for s in ray:
+                        x = b[s]
+                        if x:
+                            if screen:
+                                if (x > 0) != red:
+                                    append(base + s)
+                                break
+                            screen = True
+            elif t == HORSE:
+                for leg, s in HORSE_MOVES[frm]:
+                    x = b[s]
+                    if x and (x > 0) != red and b[leg] == 0:
+                        append(base + s)
+            else:
+                if t == SOLDIER:
+                    targets = PAWN_MOVES[color][frm]
+                elif t == GENERAL:
+                    targets = KING_MOVES[color][frm]
+                elif t == ADVISOR:
+                    targets = ADVISOR_MOVES[color][frm]
+                else:
+                    targets = [s for eye, s in ELEPHANT_MOVES[color][frm] if b[eye] == 0]
+                for s in targets:
+                    x = b[s]
+                    if x and (x > 0) != red:
+                        append(base + s)
+        if not out:
+            return out
+        risky = self._exposing_squares()
+        safe = self._leaves_king_safe
+        return [m for m in out if not (m // 90 in risky or m % 90 in risky) or safe(m)]
+
     @property
     def legal_moves(self) -> list[Move]:
         """All legal moves of the side to move."""
