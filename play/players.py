@@ -106,7 +106,7 @@ class ModelPlayer:
         pass
 
 
-SEARCH_KEYS = ("nodes", "movetime", "depth", "value", "leaves", "margin", "exchange", "tactics")
+SEARCH_KEYS = ("nodes", "movetime", "depth", "value", "leaves", "margin", "exchange", "tactics", "mates")
 BUDGET_KEYS = ("nodes", "movetime", "depth")
 WEIGHT_KEYS = ("margin", "exchange")
 
@@ -123,8 +123,8 @@ def search_options(query: str) -> dict[str, str]:
             raise ValueError(f"search option {key} must be a positive integer, not {value!r}")
         if key in WEIGHT_KEYS and not _non_negative_number(value):
             raise ValueError(f"search option {key} must be a number >= 0, not {value!r}")
-        if key == "tactics" and not value.isdigit():
-            raise ValueError(f"search option tactics must be an integer >= 0, not {value!r}")
+        if key in ("tactics", "mates") and not value.isdigit():
+            raise ValueError(f"search option {key} must be an integer >= 0, not {value!r}")
         if key == "leaves" and value not in ("light", "full"):
             raise ValueError(f"search option leaves must be light or full, not {value!r}")
         options[key] = value
@@ -158,8 +158,9 @@ class SearchPlayer:
         for key, field in (("margin", "safe_margin"), ("exchange", "exchange")):
             if key in options:
                 setattr(config, field, float(options[key]))
-        if "tactics" in options:
-            config.tactics = int(options["tactics"])
+        for key in ("tactics", "mates"):
+            if key in options:
+                setattr(config, key, int(options[key]))
         self.search = Search(load_policy(model_dir), load_value(options.get("value")), config)
 
     def new_game(self, seed: int) -> None:

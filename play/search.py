@@ -18,9 +18,11 @@ lost repetition; the move limit draws. Exact results are propagated up the tree 
 position lost for the opponent wins; a position whose moves all lose is lost), so a forced mate
 the tree holds is proven, played by its shortest line and reported as ``mate N``.
 
-Before the playouts the root drops the moves that lose material (:meth:`Search._drop_unsafe`):
+Before the playouts the root looks for a forced mate by checks (:mod:`play.mates`), proving the
+move that starts it, and else drops the moves that lose material (:meth:`Search._drop_unsafe`):
 the 2-ply check of :func:`play.levels.unsafe_moves` and the material search of
-:mod:`play.tactics` a few plies deeper; their time counts against ``movetime``.
+:mod:`play.tactics` a few plies deeper; then those that allow the opponent a mate by checks.
+Their time counts against ``movetime``.
 
 The tree is kept between moves: when the next position extends the last one's moves, its
 subtree becomes the new root.
@@ -45,7 +47,8 @@ from model.value import cp_from_win_probability
 from xiangqi import Board, Move
 
 from .levels import capture_gain, unsafe_moves
-from .tactics import tactically_unsafe
+from .mates import checking_mate, moves_allowing_mate
+from .tactics import NodeBudgetExceeded, tactically_unsafe
 
 if TYPE_CHECKING:
     from model.policy import Policy
@@ -68,6 +71,8 @@ class SearchConfig:
     safe_margin: float = 2.0  # material (soldiers) a root move may lose beyond the safest and stay
     tactics: int = 2          # plies play.tactics searches beyond each root move (0: the 2-ply check only)
     tactics_nodes: int = 20_000  # positions play.tactics may visit (it falls back to a shallower depth)
+    mates: int = 5            # moves of a mate by checks (play.mates) the root plays or avoids (0: off)
+    mates_nodes: int = 5_000  # positions each of the two mate searches may visit
     exchange: float = 1.0     # weight of a leaf's capture gain (play.levels.capture_gain) in its material
     policy_temperature: float = 1.0
 
@@ -230,9 +235,10 @@ class Search:
         stats = _Stats()  # the clock runs from here: the root's checks count against movetime
         if root.children is None:
             self._expand_root(root, board)
-        if root is not self._checked_root and self.config.safe_root:
-            self._drop_unsafe(root, board)
+        if root is not self._checked_root:
             self._checked_root = root
+            if not self._mark_checking_mate(root, board) and self.config.safe_root:
+                self._drop_unsafe(root, board)
         _mark_wins(root, board)
         last_info = stats.started
         forced = len(root.children or []) == 1 and not limits.infinite  # nothing to choose
@@ -278,6 +284,30 @@ class Search:
         cands = self.policy.candidates(board, temperature=self.config.policy_temperature)
         root.children = [Node(m, p, root) for m, p in cands]
 
+    def _mark_checking_mate(self, root: Node, board: Board) -> bool:
+        """Prove the root move that starts a forced mate by checks within
+        :attr:`SearchConfig.mates` moves (:func:`play.mates.checking_mate`), if there is one."""
+        if not self.config.mates:
+            return False
+        try:
+            line = checking_mate(board, self.config.mates, self.config.mates_nodes)
+        except NodeBudgetExceeded:
+            return False
+        child = next((c for c in root.children or [] if line and c.move == line[0]), None)
+        if child is None or line is None:
+            return False
+        # the line as a chain of proven nodes, for the PV (the defender's other replies are not
+        # in the tree: a reply off the line makes a fresh root at the next move)
+        node, result = child, WIN
+        for plies, move in zip(range(len(line) - 1, -1, -1), line[1:] + [None], strict=True):
+            node.result, node.plies = result, plies
+            if move is None:
+                node.children = []
+            else:
+                node.children = [Node(move, 1.0, node)]
+                node, result = node.children[0], -result
+        return True
+
     def _drop_unsafe(self, root: Node, board: Board) -> None:
         """Leave out the root moves that allow a mate in one, or lose more than
         :attr:`SearchConfig.safe_margin` soldiers beyond the safest move to an immediate capture
@@ -287,7 +317,9 @@ class Search:
         sacrifices and the cannon-for-horse trades that strong players make (with no margin the
         engine's best move was left out of the root in a third of its worst moves); checks stay,
         so the sacrifices that mate are still found. When the two checks together leave no move,
-        the 2-ply check alone decides."""
+        the 2-ply check alone decides. Last, with :attr:`SearchConfig.mates`, the moves after which
+        the opponent mates by checks (:func:`play.mates.moves_allowing_mate`) go, checks too,
+        unless every move left allows one."""
         unsafe = unsafe_moves(board, self.config.safe_margin)
         children = root.children or []
         if self.config.tactics:
@@ -296,6 +328,11 @@ class Search:
             if any(c.move not in deeper for c in children):
                 unsafe = deeper
         kept = [c for c in children if c.move not in unsafe or board.gives_check(c.move)]
+        if self.config.mates:
+            mated = moves_allowing_mate(board, [c.move for c in kept], self.config.mates,
+                                        self.config.mates_nodes)
+            if any(c.move not in mated for c in kept):
+                kept = [c for c in kept if c.move not in mated]
         total = sum(c.prior for c in kept) or 1.0
         for child in kept:
             child.prior /= total
@@ -411,7 +448,7 @@ def _rank(node: Node) -> tuple:
 def _pv(node: Node) -> list[Move]:
     """The line from a root move on, following the best move of each position."""
     line = [node.move]
-    while node.children and node.n > 1:
+    while node.children and (node.n > 1 or node.result is not None):
         node = max(node.children, key=_rank)
         if not node.n and node.result is None:
             break
