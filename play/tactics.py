@@ -66,7 +66,7 @@ class _Searcher:
         """Captures only (all evasions in check), standing pat on ``material`` when not in check,
         at most ``plies`` deep (a checkmate found at the last ply still counts)."""
         self._visit()
-        board, sq = self.board, self.squares
+        board = self.board
         if board.is_check():
             moves = board._legal_move_ints()
             if not moves:

@@ -179,14 +179,15 @@ def test_search_specs() -> None:
     assert search_options("nodes=800") == {"nodes": "800"}
     assert search_options("movetime=500&value=DIR") == {"movetime": "500", "value": "DIR"}
     check_spec("model:search?nodes=8")
-    check_spec("model:search?nodes=8&margin=0&exchange=1.5&tactics=0")
+    check_spec("model:search?nodes=8&margin=0&exchange=1.5&tactics=0&mates=3")
     for bad, message in [("model:search", "needs a budget"), ("model:search?nodes=0", "positive integer"),
                          ("model:search?bogus=1", "bad search option"),
                          ("model:search?nodes=8&margin=-1", "number >= 0"),
                          ("model:search?nodes=8&exchange=inf", "number >= 0"),
                          ("model:search?nodes=8&exchange=x", "number >= 0"),
                          ("model:search?nodes=8&tactics=1.5", "integer >= 0"),
-                         ("model:search?nodes=8&tactics=-1", "integer >= 0")]:
+                         ("model:search?nodes=8&tactics=-1", "integer >= 0"),
+                         ("model:search?nodes=8&mates=x", "integer >= 0")]:
         with pytest.raises(ValueError, match=message):
             check_spec(bad)
 
@@ -211,9 +212,9 @@ def test_search_player(small_dirs) -> None:
         assert board.is_legal(move)
         board.push(move)
     assert player.name == f"model:search?nodes=32&value={value_dir}"
-    tuned = make_player(f"model:search?nodes=8&value={value_dir}&margin=0&exchange=2&tactics=1@{policy_dir}")
-    assert (tuned.search.config.safe_margin, tuned.search.config.exchange, tuned.search.config.tactics) == (
-        0.0, 2.0, 1)
+    tuned = make_player(f"model:search?nodes=8&value={value_dir}&margin=0&exchange=2&tactics=1&mates=0@{policy_dir}")
+    config = tuned.search.config
+    assert (config.safe_margin, config.exchange, config.tactics, config.mates) == (0.0, 2.0, 1, 0)
 
 
 def uci_session(small_dirs, *commands: str) -> list[str]:
