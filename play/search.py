@@ -317,22 +317,24 @@ class Search:
         sacrifices and the cannon-for-horse trades that strong players make (with no margin the
         engine's best move was left out of the root in a third of its worst moves); checks stay,
         so the sacrifices that mate are still found. When the two checks together leave no move,
-        the 2-ply check alone decides. Last, with :attr:`SearchConfig.mates`, the moves after which
-        the opponent mates by checks (:func:`play.mates.moves_allowing_mate`) go, checks too,
-        unless every move left allows one."""
-        unsafe = unsafe_moves(board, self.config.safe_margin)
+        the 2-ply check alone decides. Before all that, with :attr:`SearchConfig.mates`, the moves
+        after which the opponent mates by checks (:func:`play.mates.moves_allowing_mate`) go,
+        checks too, unless every move allows one: material is given up rather than the game (in
+        the arena the search walked into such mates when only the moves that lose material
+        escaped them); when the material checks would leave none of the escapes, they all stay."""
         children = root.children or []
+        if self.config.mates:
+            mated = moves_allowing_mate(board, [c.move for c in children], self.config.mates,
+                                        self.config.mates_nodes)
+            if any(c.move not in mated for c in children):
+                children = [c for c in children if c.move not in mated]
+        unsafe = unsafe_moves(board, self.config.safe_margin)
         if self.config.tactics:
             deeper = unsafe | tactically_unsafe(board, self.config.tactics, self.config.safe_margin,
                                                 self.config.tactics_nodes)
             if any(c.move not in deeper for c in children):
                 unsafe = deeper
-        kept = [c for c in children if c.move not in unsafe or board.gives_check(c.move)]
-        if self.config.mates:
-            mated = moves_allowing_mate(board, [c.move for c in kept], self.config.mates,
-                                        self.config.mates_nodes)
-            if any(c.move not in mated for c in kept):
-                kept = [c for c in kept if c.move not in mated]
+        kept = [c for c in children if c.move not in unsafe or board.gives_check(c.move)] or children
         total = sum(c.prior for c in kept) or 1.0
         for child in kept:
             child.prior /= total
