@@ -8,7 +8,7 @@ from test_search import MATES, small_policy, small_value
 
 from play.mates import checking_mate, moves_allowing_mate
 from play.search import Limits, Search, SearchConfig
-from play.tactics import NodeBudgetExceeded
+from play.tactics import NodeBudgetExceeded, tactically_unsafe
 from xiangqi import Board, Move
 
 # From an arena game of the search against Fairy-Stockfish (Skill Level 3): Red played c2c1 here
@@ -93,3 +93,14 @@ def test_the_search_plays_a_mate_by_checks_at_once() -> None:
     result = Search(small_policy(), small_value()).run(board, Limits(nodes=3000))
     assert result.nodes == 0 and result.lines[0].score == "mate 3"
     assert [m.uci() for m in result.lines[0].pv] == [m.uci() for m in checking_mate(board, 5)]
+
+
+def test_the_search_gives_up_material_rather_than_the_game() -> None:
+    # From the search's arena games against Fairy-Stockfish (Skill Level 3): only e9e6 escapes a
+    # mate by checks, and it loses material; the search played e9e8 and was mated.
+    board = Board("2bkc1b2/3c2C2/3R5/p2R2p1p/4p4/9/P1P1r3P/N1r1B4/4A4/2BAK4 b - - 2 19")
+    escape = Move.from_uci("e9e6")
+    allowing = moves_allowing_mate(board, board.legal_moves, 5, 10**6)
+    assert [m for m in board.legal_moves if m not in allowing] == [escape]
+    assert escape in tactically_unsafe(board, 2, 2.0, 10**6)
+    assert Search(small_policy(), small_value()).run(board, Limits(nodes=16)).best == escape
