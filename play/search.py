@@ -19,10 +19,10 @@ position lost for the opponent wins; a position whose moves all lose is lost), s
 the tree holds is proven, played by its shortest line and reported as ``mate N``.
 
 Before the playouts the root looks for a forced mate by checks (:mod:`play.mates`), proving the
-move that starts it, and else drops the moves that lose material (:meth:`Search._drop_unsafe`):
-the 2-ply check of :func:`play.levels.unsafe_moves` and the material search of
-:mod:`play.tactics` a few plies deeper; then those that allow the opponent a mate by checks.
-Their time counts against ``movetime``.
+move that starts it, and else drops the moves that allow the opponent a mate by checks, then
+those that lose material (:meth:`Search._drop_unsafe`): the 2-ply check of
+:func:`play.levels.unsafe_moves` and the material search of :mod:`play.tactics` a few plies
+deeper. Their time counts against ``movetime``.
 
 The tree is kept between moves: when the next position extends the last one's moves, its
 subtree becomes the new root.
