@@ -212,7 +212,8 @@ def test_search_player(small_dirs) -> None:
         assert board.is_legal(move)
         board.push(move)
     assert player.name == f"model:search?nodes=32&value={value_dir}"
-    tuned = make_player(f"model:search?nodes=8&value={value_dir}&margin=0&exchange=2&tactics=1&mates=0@{policy_dir}")
+    options = "margin=0&exchange=2&tactics=1&mates=0"
+    tuned = make_player(f"model:search?nodes=8&value={value_dir}&{options}@{policy_dir}")
     config = tuned.search.config
     assert (config.safe_margin, config.exchange, config.tactics, config.mates) == (0.0, 2.0, 1, 0)
 
