@@ -128,6 +128,18 @@ class Outcome:
                 f"{PIECE_NAMES[piece.piece_type]} on {square_name(sq)}")
 
 
+def _step_targets(b: list[int], t: int, color: int, frm: int) -> list[int]:
+    """The squares a soldier, general, advisor or elephant (piece type ``t``) of ``color`` on
+    ``frm`` may step to on board ``b``, whatever stands there (an elephant's eye must be empty)."""
+    if t == SOLDIER:
+        return PAWN_MOVES[color][frm]
+    if t == GENERAL:
+        return KING_MOVES[color][frm]
+    if t == ADVISOR:
+        return ADVISOR_MOVES[color][frm]
+    return [s for eye, s in ELEPHANT_MOVES[color][frm] if b[eye] == 0]
+
+
 # ---------------------------------------------------------------------------
 # The board.
 
@@ -428,15 +440,7 @@ class Board:
                     if x == 0 or (x > 0) != red:
                         append(base + s)
         else:
-            if t == SOLDIER:
-                targets = PAWN_MOVES[color][frm]
-            elif t == GENERAL:
-                targets = KING_MOVES[color][frm]
-            elif t == ADVISOR:
-                targets = ADVISOR_MOVES[color][frm]
-            else:
-                targets = [s for eye, s in ELEPHANT_MOVES[color][frm] if b[eye] == 0]
-            for s in targets:
+            for s in _step_targets(b, t, color, frm):
                 x = b[s]
                 if x == 0 or (x > 0) != red:
                     append(base + s)
@@ -524,15 +528,7 @@ class Board:
                     if x and (x > 0) != red and b[leg] == 0:
                         append(base + s)
             else:
-                if t == SOLDIER:
-                    targets = PAWN_MOVES[color][frm]
-                elif t == GENERAL:
-                    targets = KING_MOVES[color][frm]
-                elif t == ADVISOR:
-                    targets = ADVISOR_MOVES[color][frm]
-                else:
-                    targets = [s for eye, s in ELEPHANT_MOVES[color][frm] if b[eye] == 0]
-                for s in targets:
+                for s in _step_targets(b, t, color, frm):
                     x = b[s]
                     if x and (x > 0) != red:
                         append(base + s)
