@@ -11,6 +11,8 @@ nothing.
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -99,6 +101,20 @@ def _stored(row: GameRow | Row) -> StoredGame:
                       headers=dict(row.headers or {}), version=row.version)
 
 
+def _enable_wal(dbapi_conn: sqlite3.Connection, timeout: float = 30.0) -> None:
+    """Switch a SQLite file to WAL mode. The switch takes an exclusive lock without waiting on the
+    busy timeout, so connections opening a new database at once retry it for up to ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            dbapi_conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL mode and cross-thread use for the server's threadpool."""
     if url.startswith("sqlite"):
@@ -110,11 +126,9 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:
-            cur = dbapi_conn.cursor()
             if not in_memory:
-                cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
+                _enable_wal(dbapi_conn)
+            dbapi_conn.execute("PRAGMA synchronous=NORMAL")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
