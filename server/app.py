@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from .db import GameStore, default_db_url
 from .errors import MAX_BODY_BYTES, BodyLimit, JsonErrorsH11, install_error_handlers
-from .play import ServedModel
+from .serving import ServedModel
 from .routes import ROUTERS
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
     app = FastAPI(title="Xiangqi-GPT", version="0.1.0", lifespan=lifespan,
                   description="Play xiangqi against a GPT-2 move model: stateless move API and saved games.")
     app.state.store = store
-    app.state.model = ServedModel(policy, model_path or "shipped default model")
+    app.state.model = ServedModel(policy, model_path or "shipped default model", model_path)
     app.state.rng = random.SystemRandom()
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)

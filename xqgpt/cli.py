@@ -178,7 +178,7 @@ def cmd_arena(args: argparse.Namespace) -> int:
 
 
 def cmd_uci(args: argparse.Namespace) -> int:
-    from play.uci_engine import main as uci_main
+    from play.protocols import main as uci_main
 
     return uci_main(args)
 

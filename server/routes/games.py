@@ -105,7 +105,7 @@ def play_move(game_id: GameId, req: PlayRequest, store: Store, model: Model, rng
     board.push(move)
     reply = None
     if board.outcome() is None:
-        answer, reply = model.reply(board, game.level, rng)
+        answer, reply = model.reply(board, game.level, rng, game.id)
         board.push(answer)
     return PlayResponse(move=human, reply=reply, game=_store_moves(store, game, board))
 
