@@ -31,9 +31,10 @@ WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 
 
 def create_app(policy: Policy | None = None, db_url: str | None = None, *,
-               model_path: str | None = None) -> FastAPI:
+               model_path: str | None = None, explorer: str | None = None) -> FastAPI:
     """The application. ``policy`` defaults to ``Policy.load(model_path)``, ``db_url`` to SQLite
-    in the user data dir (:func:`server.db.default_db_url`)."""
+    in the user data dir (:func:`server.db.default_db_url`), ``explorer`` (the opening index's
+    URL or path) to the shipped index."""
     if policy is None:
         from model.policy import Policy
 
@@ -50,6 +51,7 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
     app.state.store = store
     app.state.model = ServedModel(policy, model_path or "shipped default model", model_path)
     app.state.rng = random.SystemRandom()
+    app.state.explorer_location = explorer
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     for router in ROUTERS:
@@ -62,7 +64,8 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
 def app_from_env() -> FastAPI:
     """The app of one ``xqgpt serve`` worker process (a uvicorn app factory), set up by the
     environment: ``XQGPT_MODEL`` (model directory), ``XQGPT_DB`` (database URL),
-    ``XQGPT_BATCHING`` (``0`` turns batching off) and ``XQGPT_THREADS`` (PyTorch threads)."""
+    ``XQGPT_BATCHING`` (``0`` turns batching off), ``XQGPT_THREADS`` (PyTorch threads) and
+    ``XQGPT_EXPLORER`` (the opening index)."""
     import torch
 
     from model.policy import Policy
@@ -73,7 +76,8 @@ def app_from_env() -> FastAPI:
     policy = Policy.load(model_path)
     if os.environ.get("XQGPT_BATCHING", "1") != "0":
         policy.batch_calls()
-    return create_app(policy, os.environ.get("XQGPT_DB"), model_path=model_path)
+    return create_app(policy, os.environ.get("XQGPT_DB"), model_path=model_path,
+                      explorer=os.environ.get("XQGPT_EXPLORER") or None)
 
 
 def threads_per_worker(workers: int) -> int:
@@ -102,12 +106,13 @@ def main(args: argparse.Namespace) -> int:
     if args.workers == 1:
         if batching:
             policy.batch_calls()
-        app = create_app(policy, db_url, model_path=args.model)
+        app = create_app(policy, db_url, model_path=args.model, explorer=getattr(args, "explorer", None))
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", http=JsonErrorsH11)
         return 0
     del policy
     os.environ.update(XQGPT_DB=db_url, XQGPT_MODEL=args.model or "", XQGPT_BATCHING="1" if batching else "0",
-                      XQGPT_THREADS=str(threads_per_worker(args.workers)))
+                      XQGPT_THREADS=str(threads_per_worker(args.workers)),
+                      XQGPT_EXPLORER=getattr(args, "explorer", None) or "")
     # A worker answers uvicorn's health checks only once it has loaded the model: allow for a slow start.
     uvicorn.run("server.app:app_from_env", factory=True, workers=args.workers, host=args.host,
                 port=args.port, log_level="info", http=JsonErrorsH11, timeout_worker_healthcheck=120)

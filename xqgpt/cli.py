@@ -100,6 +100,33 @@ def cmd_data_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_explorer(args: argparse.Namespace) -> int:
+    from data.explorer_build import build_index
+
+    check_output_file(args.out, "--out")
+    summary = build_index(args.src, args.out, plies=args.plies, min_games=args.min_games,
+                          workers=args.workers)
+    _print_json(summary)
+    return 0
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    from data.explorer import Explorer, explore_text
+    from xiangqi import STARTING_FEN, Board
+
+    board = Board(STARTING_FEN if args.fen == "startpos" else args.fen)
+    for move in args.moves.replace(",", " ").split():
+        board.push_uci(move)
+    explorer = Explorer(args.index)
+    entry = explorer.lookup(board)
+    if args.json:
+        _print_json(entry.as_dict(board))
+    else:
+        print(explore_text(board, entry, args.notation))
+    explorer.close()
+    return 0
+
+
 def cmd_data_label(args: argparse.Namespace) -> int:
     from data.label import label
 
@@ -214,6 +241,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", help="PGN files, folders or .tar.gz/.zip archives")
     p.add_argument("--workers", type=_int_in(1), default=None)
     p.set_defaults(func=cmd_data_check)
+    p = dsub.add_parser("explorer", help="build an opening explorer index (SQLite) of game records")
+    p.add_argument("src", nargs="+", help="game records: files, folders or .tar.gz/.zip archives")
+    p.add_argument("--out", required=True, help="the index file to write (replaced)")
+    p.add_argument("--plies", type=_int_in(1, 200), default=30,
+                   help="positions before each of a game's first N moves (default: %(default)s)")
+    p.add_argument("--min-games", type=_int_in(1), default=3,
+                   help="keep positions that at least N games reached (default: %(default)s)")
+    p.add_argument("--workers", type=_int_in(1), default=None, help="processes (default: up to 2)")
+    p.set_defaults(func=cmd_data_explorer)
     p = dsub.add_parser("label", help="store an engine's score and best move for positions of a split "
                         "(DATA_DIR/SPLIT/labels; resumable)")
     p.add_argument("data_dir", help="dataset directory from `xqgpt data build`")
@@ -272,11 +308,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--value", default=None, help="value-net directory (default: the shipped one)")
     p.set_defaults(func=cmd_analyse)
 
+    p = sub.add_parser("explore", help="the opening explorer: the games' moves in a position, how they went")
+    p.add_argument("fen", help="a FEN, or 'startpos'")
+    p.add_argument("--moves", default="", help="ICCS moves played from the FEN, e.g. 'h2e2 h9g7'")
+    p.add_argument("--index", default=None, help="index file or database URL (default: the shipped index)")
+    p.add_argument("--notation", choices=("chinese", "wxf", "iccs"), default="wxf",
+                   help="how moves are written (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(func=cmd_explore)
+
     p = sub.add_parser("serve", help="run the web board and move API")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=_int_in(0, 65535), default=8000)
     p.add_argument("--model", default=None, help="model directory (default: the shipped model)")
     p.add_argument("--db", default=None, help="database URL (default: SQLite in the user data dir)")
+    p.add_argument("--explorer", default=None,
+                   help="opening explorer index, a file or database URL (default: the shipped index)")
     p.add_argument("--workers", type=_int_in(1, 64), default=1,
                    help="server processes, each with its own copy of the model and its share of the cores")
     p.add_argument("--no-batching", action="store_true",
