@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from play.levels import unsafe_moves
+from play.material import unsafe_moves
 from play.mates import moves_allowing_mate
 from play.tactics import tactically_unsafe
 from xiangqi import Board

@@ -34,8 +34,8 @@ import server.routes.games as games
 from model.policy import Policy
 from play.levels import choose_move
 from server.db import GameStore
-from server.play import ServedModel
 from server.schemas import NewGameRequest, PlayRequest
+from server.serving import ServedModel
 from xiangqi.pgn import replay
 
 PARTS = ("model", "safe_move", "replay", "game_state", "db")

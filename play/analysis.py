@@ -28,7 +28,7 @@ from model.value import cp_from_win_probability
 from xiangqi import RED, Board, Move
 from xiangqi.pgn import Game, Line
 
-from .search import Limits, Search
+from .search import Limits, Networks, Search
 
 if TYPE_CHECKING:
     from model.policy import Policy
@@ -147,7 +147,7 @@ class Analyser:
         one; raises :class:`~model.network.ModelLoadError` when it is missing)."""
         from model.value import load_value
 
-        return cls(Search(policy, load_value(value_dir)))
+        return cls(Search(Networks(policy, load_value(value_dir))))
 
     def position(self, board: Board, nodes: int = DEFAULT_NODES, multipv: int = 1) -> PositionAnalysis:
         """Search ``board`` (its history is used) for ``nodes`` playouts and report the
@@ -173,7 +173,7 @@ class Analyser:
         exact = Evaluation.finished(after)
         if exact is not None:
             return exact
-        win, draw, loss = self.search.value.evaluate([after])[0]  # the opponent's
+        win, draw, loss = self.search.networks.value.evaluate([after])[0]  # the opponent's
         return Evaluation.of_side((loss, draw, win), None, board.turn)
 
     def game(self, game: Game, nodes: int = DEFAULT_NODES,

@@ -6,7 +6,8 @@ position, a few evasions each. :func:`checking_mate` finds such a mate for the s
 tree search plays it at once); :func:`moves_allowing_mate` finds the moves after which the
 opponent has one (the tree search leaves them out of its root, where a few hundred playouts
 would not see a quiet move's refutation six plies on). A position in check with no legal move is
-lost. Repetition is not judged: a shortest mate has no cycle in it.
+lost. Repetition is not judged: a shortest mate has no cycle in it. Like :mod:`play.tactics` it
+walks the board's fast path (:meth:`Board.legal_move_codes`, :meth:`Board.make_code`).
 
 >>> board = Board("3k5/9/9/9/9/9/9/9/4A4/R3K4 w - - 0 1")
 >>> [m.uci() for m in checking_mate(board, 2)]
@@ -34,11 +35,11 @@ class _MateSearch:
     def _checks(self) -> list[int]:
         board = self.board
         checks = []
-        for m in board._legal_move_ints():
-            board._make(m)
+        for m in board.legal_move_codes():
+            board.make_code(m)
             if board.is_check():
                 checks.append(m)
-            board._unmake()
+            board.unmake_code()
         return checks
 
     def mating_check(self, moves: int) -> int | None:
@@ -46,9 +47,9 @@ class _MateSearch:
         self._visit()
         board = self.board
         for m in self._checks():
-            board._make(m)
+            board.make_code(m)
             mated = self.is_mated(moves)
-            board._unmake()
+            board.unmake_code()
             if mated:
                 return m
         return None
@@ -58,15 +59,15 @@ class _MateSearch:
         the check just given counting as the first."""
         self._visit()
         board = self.board
-        evasions = board._legal_move_ints()
+        evasions = board.legal_move_codes()
         if not evasions:
             return True
         if moves <= 1:
             return False
         for m in evasions:
-            board._make(m)
+            board.make_code(m)
             mate = self.mating_check(moves - 1)
-            board._unmake()
+            board.unmake_code()
             if mate is None:
                 return False
         return True
@@ -92,17 +93,17 @@ def _line(board: Board, first: int, depth: int) -> list[Move]:
     m: int | None = first
     while m is not None:
         line.append(m)
-        board._make(m)
-        evasions = board._legal_move_ints()
+        board.make_code(m)
+        evasions = board.legal_move_codes()
         if not evasions:
             break
         depth -= 1
         line.append(evasions[0])
-        board._make(evasions[0])
+        board.make_code(evasions[0])
         m = searcher.mating_check(depth)
     for _ in line:
-        board._unmake()
-    return [Move(*divmod(m, 90)) for m in line]
+        board.unmake_code()
+    return [Move.from_code(m) for m in line]
 
 
 def moves_allowing_mate(board: Board, moves: list[Move], mate_moves: int, max_nodes: int) -> set[Move]:
@@ -114,10 +115,10 @@ def moves_allowing_mate(board: Board, moves: list[Move], mate_moves: int, max_no
     allowing: set[Move] = set()
     try:
         for move in moves:
-            board._make(move.from_square * 90 + move.to_square)
+            board.make_code(move.code)
             if searcher.mating_check(mate_moves) is not None:
                 allowing.add(move)
-            board._unmake()
+            board.unmake_code()
     except NodeBudgetExceeded:
         pass
     return allowing

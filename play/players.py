@@ -4,8 +4,9 @@ A player spec is text: ``model[:level]`` (optionally ``model:level@DIR`` for ano
 directory),
 ``model:search?nodes=N|movetime=MS|depth=N[&value=DIR][&leaves=light|full][&margin=X][&exchange=X][&tactics=N][@DIR]``
 (the tree search of :mod:`play.search` with that budget a move, e.g. ``model:search?nodes=800``;
-``margin``, ``exchange`` and ``tactics`` set :class:`~play.search.SearchConfig`'s ``safe_margin``,
-``exchange`` and ``tactics``),
+``margin``, ``exchange``, ``tactics`` and ``mates`` set :class:`~play.search.SearchConfig`'s
+``safe_margin``, ``exchange``, ``tactics_plies`` and ``mate_moves``; ``movetime`` is in
+milliseconds; ``depth`` is the playouts' mean depth, :attr:`~play.search.Limits.mean_depth`),
 ``random``, ``greedy`` or ``uci:COMMAND[?Option=value&...]``.
 """
 
@@ -13,12 +14,18 @@ from __future__ import annotations
 
 import functools
 import random
-from typing import Protocol
+import sys
+from typing import TYPE_CHECKING, Protocol
 
 from xiangqi import Board, Move
 from xiangqi.engine import EngineSpec, UciClient
 
-from .levels import DEFAULT_LEVEL, PIECE_VALUES, UnknownLevel, check_level, choose_move
+from .levels import DEFAULT_LEVEL, THINKING_MS, UnknownLevel, check_level, choose_move
+from .material import PIECE_VALUES
+from .search import Limits, Networks, Search, SearchConfig, value_net_for
+
+if TYPE_CHECKING:
+    from model.policy import Policy
 
 
 class Player(Protocol):
@@ -80,27 +87,42 @@ class GreedyPlayer(RandomPlayer):
 
 
 @functools.cache
-def load_policy(model_dir: str | None):
+def load_policy(model_dir: str | None) -> Policy:
     """The model of a directory, loaded once per process (two levels in a match share it)."""
     from model.policy import Policy
 
     return Policy.load(model_dir)
 
 
+@functools.cache
+def load_networks(model_dir: str | None, value_dir: str | None = None) -> Networks:
+    """The search's networks over the model of a directory and its value net
+    (:func:`~play.search.value_net_for`, its note on stderr), loaded once per process: the players
+    of a match share them, each with its own search."""
+    value, note = value_net_for(model_dir, value_dir)
+    if note:
+        print(f"arena: {note}", file=sys.stderr)
+    return Networks(load_policy(model_dir), value)
+
+
 class ModelPlayer:
-    """The GPT-2 model at a playing level (see :mod:`play.levels`)."""
+    """The GPT-2 model at a playing level (see :mod:`play.levels`); at a level that searches, with
+    its own search, whose tree is kept between the moves of a game."""
 
     def __init__(self, level: str = DEFAULT_LEVEL, model_dir: str | None = None) -> None:
         self.level = check_level(level)
         self.name = f"model:{level}"
         self.policy = load_policy(model_dir)
+        self.search = Search(load_networks(model_dir)) if self.level in THINKING_MS else None
         self.rng = random.Random(0)
 
     def new_game(self, seed: int) -> None:
         self.rng = random.Random(seed)
+        if self.search is not None:
+            self.search.clear()
 
     def choose(self, board: Board) -> Move:
-        return choose_move(self.policy, board, self.level, self.rng)
+        return choose_move(self.policy, board, self.level, self.rng, self.search)
 
     def close(self) -> None:
         pass
@@ -145,23 +167,19 @@ class SearchPlayer:
     a move; its tree is kept between the moves of a game."""
 
     def __init__(self, query: str, model_dir: str | None = None) -> None:
-        from model.value import load_value
-
-        from .search import Limits, Search, SearchConfig
-
         options = search_options(query)
         self.name = f"model:search?{query}"
         self.limits = Limits(nodes=int(options["nodes"]) if "nodes" in options else None,
-                             movetime=int(options["movetime"]) / 1000 if "movetime" in options else None,
-                             depth=int(options["depth"]) if "depth" in options else None)
+                             movetime=int(options["movetime"]) if "movetime" in options else None,
+                             mean_depth=int(options["depth"]) if "depth" in options else None)
         config = SearchConfig(light_leaves=options.get("leaves", "light") == "light")
         for key, field in (("margin", "safe_margin"), ("exchange", "exchange")):
             if key in options:
                 setattr(config, field, float(options[key]))
-        for key in ("tactics", "mates"):
+        for key, field in (("tactics", "tactics_plies"), ("mates", "mate_moves")):
             if key in options:
-                setattr(config, key, int(options[key]))
-        self.search = Search(load_policy(model_dir), load_value(options.get("value")), config)
+                setattr(config, field, int(options[key]))
+        self.search = Search(load_networks(model_dir, options.get("value")), config)
 
     def new_game(self, seed: int) -> None:
         self.search.clear()

@@ -5,7 +5,7 @@ Each playout walks from the root to a leaf by PUCT, ``Q + c * P * sqrt(N) / (1 +
 are gathered in batches (up to :attr:`SearchConfig.batch`, with a virtual loss on the paths
 already taken so that one batch spreads over the tree) and evaluated together: the value net
 gives their win/draw/loss for the side to move (its material blend counting what the side to
-move wins with one capture, :func:`play.levels.capture_gain`, so that a leaf in the middle of an
+move wins with one capture, :func:`play.material.capture_gain`, so that a leaf in the middle of an
 exchange is not judged as if the exchange were over), the policy
 (:meth:`~model.policy.Policy.candidates_many`, a window of the last positions) the priors of
 their moves. The root's priors come from the policy with the whole game
@@ -21,17 +21,21 @@ the tree holds is proven, played by its shortest line and reported as ``mate N``
 Before the playouts the root looks for a forced mate by checks (:mod:`play.mates`), proving the
 move that starts it, and else drops the moves that allow the opponent a mate by checks, then
 those that lose material (:meth:`Search._drop_unsafe`): the 2-ply check of
-:func:`play.levels.unsafe_moves` and the material search of :mod:`play.tactics` a few plies
+:func:`play.material.unsafe_moves` and the material search of :mod:`play.tactics` a few plies
 deeper. Their time counts against ``movetime``.
 
-The tree is kept between moves: when the next position extends the last one's moves, its
-subtree becomes the new root.
+A :class:`Search` is one game's: its tree is kept between that game's moves (when the next
+position extends the last one's moves, its subtree becomes the new root), and one search runs
+at a time. The networks are not the game's: :class:`Networks` holds them for the searches of
+any number of games, and the leaf evaluations of searches running in concurrent threads share
+forward passes (the policy's after :meth:`~model.policy.Policy.batch_calls`, the value net's with
+``Networks(..., batch_values=True)``).
 
 >>> from model.policy import Policy
->>> from model.value import load_value
->>> search = Search(Policy.load(), load_value())
->>> result = search.run(Board(), Limits(nodes=200))
->>> result.best.uci(), result.lines[0].score
+>>> networks = Networks(Policy.load(), value_net_for(None)[0])
+>>> result = Search(networks).run(Board(), Limits(nodes=64))
+>>> result.best in Board().legal_moves, result.nodes
+(True, 64)
 """
 
 from __future__ import annotations
@@ -41,12 +45,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from model.batching import Batcher
 from model.value import cp_from_win_probability
 from xiangqi import Board, Move
 
-from .levels import capture_gain, unsafe_moves
+from .material import capture_gain, unsafe_moves
 from .mates import checking_mate, moves_allowing_mate
 from .tactics import NodeBudgetExceeded, tactically_unsafe
 
@@ -67,24 +75,29 @@ class SearchConfig:
     batch: int = 16           # leaves evaluated together
     history: int = 2          # positions of the game the policy reads at a leaf
     light_leaves: bool = True  # leaves read Policy.light() (a quarter of the cost), the root the full policy
-    safe_root: bool = True    # leave out the root moves play.levels.unsafe_moves flags (checks excepted)
+    safe_root: bool = True    # leave out the root moves play.material.unsafe_moves flags (checks excepted)
     safe_margin: float = 2.0  # material (soldiers) a root move may lose beyond the safest and stay
-    tactics: int = 2          # plies play.tactics searches beyond each root move (0: the 2-ply check only)
+    tactics_plies: int = 2    # plies play.tactics searches beyond each root move (0: the 2-ply check only)
     tactics_nodes: int = 20_000  # positions play.tactics may visit (it falls back to a shallower depth)
-    mates: int = 5            # moves of a mate by checks (play.mates) the root plays or avoids (0: off)
-    mates_nodes: int = 5_000  # positions each of the two mate searches may visit
-    exchange: float = 1.0     # weight of a leaf's capture gain (play.levels.capture_gain) in its material
+    mate_moves: int = 5       # moves of a mate by checks (play.mates) the root plays or avoids (0: off)
+    mate_nodes: int = 5_000   # positions each of the two mate searches may visit
+    exchange: float = 1.0     # weight of a leaf's capture gain (play.material.capture_gain) in its material
     policy_temperature: float = 1.0
 
 
 @dataclass
 class Limits:
-    """When to stop: the first budget reached (``nodes`` playouts, ``movetime`` seconds, mean
-    ``depth``); with none, and not ``infinite``, :data:`DEFAULT_NODES` playouts."""
+    """When to stop: the first budget reached; with none, and not ``infinite``,
+    :data:`DEFAULT_NODES` playouts.
+
+    ``nodes`` counts playouts, ``movetime`` is in milliseconds (as in :class:`xiangqi.engine.Limit`
+    and UCI's ``go movetime``), and ``mean_depth`` is the mean length in plies of the playouts'
+    paths from the root, the depth that :class:`SearchResult` and a UCI ``info depth`` report (a
+    tree search has no fixed depth: its paths grow where the playouts go)."""
 
     nodes: int | None = None
     movetime: float | None = None
-    depth: int | None = None
+    mean_depth: int | None = None
     infinite: bool = False
 
 
@@ -131,8 +144,9 @@ class Node:
 
 
 @dataclass
-class Line:
-    """One root move's line for ``info``: score for the side to move at the root."""
+class PvLine:
+    """One root move and its principal variation, for ``info``: score for the side to move at the
+    root."""
 
     move: Move
     pv: list[Move]
@@ -153,11 +167,11 @@ class SearchResult:
     """What a search found: the move to play and the best lines, best first."""
 
     best: Move
-    lines: list[Line]
+    lines: list[PvLine]
     nodes: int
     seconds: float
-    depth: int
-    seldepth: int
+    depth: int     # the playouts' mean depth (see Limits.mean_depth)
+    seldepth: int  # the longest playout
 
     @property
     def nps(self) -> int:
@@ -172,15 +186,53 @@ class _Stats:
     started: float = field(default_factory=time.monotonic)
 
 
-class Search:
-    """PUCT search with a kept tree. Not thread-safe: one search at a time (``stop`` may be set
-    from another thread)."""
+class Networks:
+    """The networks that searches read, shared by the searches of any number of games: ``policy``
+    for the root's priors, its light form (:meth:`~model.policy.Policy.light`, made once) for the
+    leaves' and ``value`` for the leaves' win, draw and loss. With ``batch_values`` the value net's
+    evaluations of searches in concurrent threads share forward passes (:mod:`model.batching`), as
+    the policy's do once :meth:`~model.policy.Policy.batch_calls` was called before this."""
 
-    def __init__(self, policy: Policy, value: ValueNet, config: SearchConfig | None = None) -> None:
+    def __init__(self, policy: Policy, value: ValueNet, *, batch_values: bool = False) -> None:
         self.policy = policy
         self.value = value
+        self.light = policy.light()
+        self._batcher: Batcher[tuple[Board, float], np.ndarray] | None = (
+            Batcher(self._evaluate) if batch_values else None)
+
+    def evaluate(self, boards: list[Board], gains: list[float] | None = None) -> list[np.ndarray]:
+        """Win, draw and loss of the side to move of each board (``gains`` as for
+        :meth:`model.value.ValueNet.evaluate`), one row a board."""
+        items = list(zip(boards, gains or [0.0] * len(boards), strict=True))
+        return self._batcher.submit(items) if self._batcher else self._evaluate(items)
+
+    def _evaluate(self, items: list[tuple[Board, float]]) -> list[np.ndarray]:
+        return list(self.value.evaluate([b for b, _ in items], [g for _, g in items]))
+
+
+def value_net_for(model_dir: str | Path | None,
+                  value_dir: str | Path | None = None) -> tuple[ValueNet, str | None]:
+    """The value net that a search over the model in ``model_dir`` (``None``: the shipped model)
+    reads, and a note when it is not that model's own: ``value_dir`` when given, else the model's
+    (``MODEL_DIR/value``, where the shipped model keeps its own), else the shipped value net with a
+    note saying so. Raises :class:`~model.network.ModelLoadError` when it cannot be loaded."""
+    from model.value import load_value
+
+    if value_dir is not None:
+        return load_value(value_dir), None
+    if model_dir is None or (Path(model_dir) / "value").is_dir():
+        return load_value(Path(model_dir) / "value" if model_dir else None), None
+    return load_value(), (f"{model_dir} has no value net (no value/ folder): "
+                          "the search reads the shipped one")
+
+
+class Search:
+    """PUCT search of one game, with a kept tree. Not thread-safe: one search at a time (``stop``
+    may be set from another thread); the searches of other games run beside it."""
+
+    def __init__(self, networks: Networks, config: SearchConfig | None = None) -> None:
+        self.networks = networks
         self.config = config or SearchConfig()
-        self.leaf_policy = policy.light() if self.config.light_leaves else policy
         self.root: Node | None = None
         self.root_board: Board | None = None
         self.stop = threading.Event()
@@ -223,7 +275,8 @@ class Search:
 
     def _run(self, board: Board, limits: Limits, on_info: Callable[[SearchResult], None] | None,
              info_every: float, multipv: int) -> SearchResult:
-        if limits.nodes is None and limits.movetime is None and limits.depth is None and not limits.infinite:
+        if (limits.nodes is None and limits.movetime is None and limits.mean_depth is None
+                and not limits.infinite):
             limits = Limits(nodes=DEFAULT_NODES)
         if not board.legal_moves:
             raise ValueError(f"no legal move to search in {board.fen()}")
@@ -266,31 +319,32 @@ class Search:
             return False
         if limits.nodes is not None and stats.playouts >= limits.nodes:
             return True
-        if limits.movetime is not None and now - stats.started >= limits.movetime:
+        if limits.movetime is not None and (now - stats.started) * 1000 >= limits.movetime:
             return True
-        if limits.depth is not None and stats.playouts and stats.depth_sum / stats.playouts >= limits.depth:
+        if (limits.mean_depth is not None and stats.playouts
+                and stats.depth_sum / stats.playouts >= limits.mean_depth):
             return True
         return False
 
     def _result(self, root: Node, board: Board, stats: _Stats, multipv: int) -> SearchResult:
         ranked = sorted(root.children or [], key=_rank, reverse=True)
-        lines = [Line(c.move, _pv(c), c.n, c.wdl(), _mate(c)) for c in ranked[:max(1, multipv)]]
+        lines = [PvLine(c.move, _pv(c), c.n, c.wdl(), _mate(c)) for c in ranked[:max(1, multipv)]]
         playouts = stats.playouts
         depth = max(1, round(stats.depth_sum / playouts)) if playouts else 1
         return SearchResult(ranked[0].move, lines, playouts, time.monotonic() - stats.started,
                             depth, max(depth, stats.seldepth))
 
     def _expand_root(self, root: Node, board: Board) -> None:
-        cands = self.policy.candidates(board, temperature=self.config.policy_temperature)
+        cands = self.networks.policy.candidates(board, temperature=self.config.policy_temperature)
         root.children = [Node(m, p, root) for m, p in cands]
 
     def _mark_checking_mate(self, root: Node, board: Board) -> bool:
         """Prove the root move that starts a forced mate by checks within
-        :attr:`SearchConfig.mates` moves (:func:`play.mates.checking_mate`), if there is one."""
-        if not self.config.mates:
+        :attr:`SearchConfig.mate_moves` moves (:func:`play.mates.checking_mate`), if there is one."""
+        if not self.config.mate_moves:
             return False
         try:
-            line = checking_mate(board, self.config.mates, self.config.mates_nodes)
+            line = checking_mate(board, self.config.mate_moves, self.config.mate_nodes)
         except NodeBudgetExceeded:
             return False
         child = next((c for c in root.children or [] if line and c.move == line[0]), None)
@@ -311,26 +365,26 @@ class Search:
     def _drop_unsafe(self, root: Node, board: Board) -> None:
         """Leave out the root moves that allow a mate in one, or lose more than
         :attr:`SearchConfig.safe_margin` soldiers beyond the safest move to an immediate capture
-        (:func:`play.levels.unsafe_moves`), or, with :attr:`SearchConfig.tactics`, within that many
+        (:func:`play.material.unsafe_moves`), or, with :attr:`SearchConfig.tactics_plies`, within that many
         plies more and the captures that follow (:func:`play.tactics.tactically_unsafe`), unless
         they give check: a few hundred playouts miss a quiet refutation. The margin keeps the pawn
         sacrifices and the cannon-for-horse trades that strong players make (with no margin the
         engine's best move was left out of the root in a third of its worst moves); checks stay,
         so the sacrifices that mate are still found. When the two checks together leave no move,
-        the 2-ply check alone decides. Before all that, with :attr:`SearchConfig.mates`, the moves
+        the 2-ply check alone decides. Before all that, with :attr:`SearchConfig.mate_moves`, the moves
         after which the opponent mates by checks (:func:`play.mates.moves_allowing_mate`) go,
         checks too, unless every move allows one: material is given up rather than the game (in
         the arena the search walked into such mates when only the moves that lose material
         escaped them); when the material checks would leave none of the escapes, they all stay."""
         children = root.children or []
-        if self.config.mates:
-            mated = moves_allowing_mate(board, [c.move for c in children], self.config.mates,
-                                        self.config.mates_nodes)
+        if self.config.mate_moves:
+            mated = moves_allowing_mate(board, [c.move for c in children], self.config.mate_moves,
+                                        self.config.mate_nodes)
             if any(c.move not in mated for c in children):
                 children = [c for c in children if c.move not in mated]
         unsafe = unsafe_moves(board, self.config.safe_margin)
-        if self.config.tactics:
-            deeper = unsafe | tactically_unsafe(board, self.config.tactics, self.config.safe_margin,
+        if self.config.tactics_plies:
+            deeper = unsafe | tactically_unsafe(board, self.config.tactics_plies, self.config.safe_margin,
                                                 self.config.tactics_nodes)
             if any(c.move not in deeper for c in children):
                 unsafe = deeper
@@ -396,8 +450,9 @@ class Search:
             return
         boards = [b for _, b in leaves]
         weight = self.config.exchange
-        wdl = self.value.evaluate(boards, [weight * capture_gain(b) for b in boards] if weight else None)
-        priors = self.leaf_policy.candidates_many(boards, history=self.config.history)
+        wdl = self.networks.evaluate(boards, [weight * capture_gain(b) for b in boards] if weight else None)
+        leaf_policy = self.networks.light if self.config.light_leaves else self.networks.policy
+        priors = leaf_policy.candidates_many(boards, history=self.config.history)
         temperature = self.config.policy_temperature
         for (node, _), row, cands in zip(leaves, wdl, priors, strict=True):
             if temperature != 1.0:
@@ -418,23 +473,6 @@ class Search:
                 _prove(node)
             win, loss = loss, win
             child, node = node, node.parent
-
-
-_SEARCHES: dict[int, Search] = {}
-_SEARCHES_LOCK = threading.Lock()
-
-
-def search_for(policy: Policy) -> Search:
-    """One :class:`Search` per policy with the shipped value net (loaded on first use; raises
-    :class:`~model.network.ModelLoadError` when it is missing), kept so that its tree carries
-    over between the moves of a game."""
-    with _SEARCHES_LOCK:
-        search = _SEARCHES.get(id(policy))
-        if search is None or search.policy is not policy:
-            from model.value import load_value
-
-            search = _SEARCHES[id(policy)] = Search(policy, load_value())
-        return search
 
 
 def _rank(node: Node) -> tuple:

@@ -2,12 +2,13 @@
 
 A few hundred playouts of :mod:`play.search` miss quiet refutations a few plies deep (a fork, a
 discovered attack, a piece that falls two moves on), and the 2-ply check of
-:func:`play.levels.unsafe_moves` sees only the immediate capture. :func:`tactical_scores`
+:func:`play.material.unsafe_moves` sees only the immediate capture. :func:`tactical_scores`
 searches every root move ``depth`` plies further, all moves, then captures only (every evasion
-when in check) until the position is quiet, and scores material (:data:`play.levels.PIECE_VALUES`)
+when in check) until the position is quiet, and scores material (:data:`play.material.PIECE_VALUES`)
 for the side to move at the root; no legal move loses (checkmate and stalemate), sooner worse.
 The rules of repetition are not applied: this judges material, the tree judges the rest.
-For speed it walks the board's move integers and make/unmake, without the history that
+For speed it walks the board's fast path (:meth:`Board.legal_move_codes`,
+:meth:`Board.legal_capture_codes`, :meth:`Board.make_code`), without the history that
 :meth:`Board.push` keeps (about 65,000 positions a second on the development machine, one
 timing run).
 
@@ -22,12 +23,11 @@ from collections.abc import Callable
 
 from xiangqi import Board, Move
 
-from .levels import PIECE_VALUES, lead
+from .material import MATE, PIECE_VALUES, lead
 
 _VALUE = [0.0] * 8  # by piece type (the absolute piece code)
 for _type, _value in PIECE_VALUES.items():
     _VALUE[_type] = _value
-MATE = 1000.0
 _EPSILON = 1e-6
 QUIESCENCE_PLIES = 8  # captures and evasions followed at most this deep beyond the full-width plies
 
@@ -39,7 +39,7 @@ class NodeBudgetExceeded(Exception):
 class _Searcher:
     def __init__(self, board: Board, max_nodes: int | None) -> None:
         self.board = board
-        self.squares = board._board
+        self.code_at = board.piece_code_at
         self.nodes = 0
         self.max_nodes = max_nodes
         self.killers: dict[int, list[int]] = {}  # by ply: the last two quiet moves that caused a cutoff
@@ -52,12 +52,13 @@ class _Searcher:
     def _ordered(self, moves: list[int], ply: int) -> list[int]:
         """Captures first, the most valuable victim by the least valuable attacker, then the
         quiet moves that refuted a sibling (killer moves), then the rest."""
-        sq = self.squares
+        code_at = self.code_at
         killers = self.killers.get(ply, ())
 
         def key(m: int) -> float:
-            if sq[m % 90]:
-                return _VALUE[abs(sq[m // 90])] - 10 * _VALUE[abs(sq[m % 90])]
+            victim = code_at(m % 90)
+            if victim:
+                return _VALUE[abs(code_at(m // 90))] - 10 * _VALUE[abs(victim)]
             return 99.0 if m in killers else 100.0
 
         return sorted(moves, key=key)
@@ -68,7 +69,7 @@ class _Searcher:
         self._visit()
         board = self.board
         if board.is_check():
-            moves = board._legal_move_ints()
+            moves = board.legal_move_codes()
             if not moves:
                 return -MATE + ply
             if plies == 0:  # checks and counter-checks may go on for ever: stop here too
@@ -78,7 +79,7 @@ class _Searcher:
             if material >= beta or plies == 0:
                 return material
             best, alpha = material, max(alpha, material)
-            moves = board._capture_ints()
+            moves = board.legal_capture_codes()
         return self._best(moves, best, alpha, beta, material, ply,
                           lambda a, b, mat: self.quiesce(a, b, mat, plies - 1, ply + 1))
 
@@ -87,7 +88,7 @@ class _Searcher:
         if depth <= 0:
             return self.quiesce(alpha, beta, material, QUIESCENCE_PLIES, ply)
         self._visit()
-        moves = self.board._legal_move_ints()
+        moves = self.board.legal_move_codes()
         if not moves:
             return -MATE + ply
         return self._best(moves, -MATE, alpha, beta, material, ply,
@@ -97,12 +98,12 @@ class _Searcher:
               child: Callable[[float, float, float], float]) -> float:
         """The best of ``best`` and the scores of ``moves`` (fail-soft alpha-beta), each scored
         by ``child(alpha, beta, material)`` for the side to move after it."""
-        board, sq = self.board, self.squares
+        board, code_at = self.board, self.code_at
         for m in self._ordered(moves, ply):
-            gain = _VALUE[abs(sq[m % 90])]
-            board._make(m)
+            gain = _VALUE[abs(code_at(m % 90))]
+            board.make_code(m)
             score = -child(-beta, -alpha, -(material + gain))
-            board._unmake()
+            board.unmake_code()
             if score > best:
                 best = score
                 if score > alpha:
@@ -124,13 +125,11 @@ def tactical_scores(board: Board, moves: list[Move], depth: int, margin: float =
     Raises :class:`NodeBudgetExceeded` beyond ``max_nodes`` positions."""
     board = board.copy()  # a search stopped by the budget leaves its moves on the board
     searcher = _Searcher(board, max_nodes)
-    sq = board._board
     material = lead(board, board.turn)
     best, scores = None, {}
     for move in moves:
-        m = move.from_square * 90 + move.to_square
-        child_material = -(material + _VALUE[abs(sq[move.to_square])])
-        board._make(m)
+        child_material = -(material + _VALUE[abs(board.piece_code_at(move.to_square))])
+        board.make_code(move.code)
         if best is None:  # the first move (the best of a shallower search, as ordered): exact
             score = -searcher.negamax(depth, -MATE - 1, MATE + 1, child_material, 1)
         else:
@@ -139,7 +138,7 @@ def tactical_scores(board: Board, moves: list[Move], depth: int, margin: float =
             score = -searcher.negamax(depth, -best - _EPSILON, margin - best + _EPSILON, child_material, 1)
             if score >= best + _EPSILON:
                 score = -searcher.negamax(depth, -MATE - 1, -best, child_material, 1)
-        board._unmake()
+        board.unmake_code()
         scores[move] = score
         best = score if best is None else max(best, score)
     return scores

@@ -24,7 +24,8 @@ from xiangqi.notation import parse_move, render_move
 from xiangqi.pgn import NOTATIONS, Game, write_game
 
 from .board_text import render_board
-from .levels import check_level, choose_move
+from .levels import THINKING_MS, check_level, choose_move
+from .search import Networks, Search, value_net_for
 
 if TYPE_CHECKING:
     from model.policy import Policy
@@ -50,8 +51,10 @@ class TerminalGame:
     """One person against the model: the game, its display and the commands."""
 
     def __init__(self, policy: Policy, *, side: Color, level: str, start_fen: str, chinese: bool,
-                 out: TextIO, pgn_path: str | None = None, rng: random.Random | None = None) -> None:
+                 out: TextIO, pgn_path: str | None = None, rng: random.Random | None = None,
+                 search: Search | None = None) -> None:
         self.policy = policy
+        self.search = search  # the game's own search, at a level that searches
         self.side = side
         self.level = level
         self.start_fen = start_fen
@@ -120,7 +123,7 @@ class TerminalGame:
 
     def model_move(self) -> None:
         """The model plays its move at its level and shows the candidates it weighed."""
-        move = choose_move(self.policy, self.board, self.level, self.rng)
+        move = choose_move(self.policy, self.board, self.level, self.rng, self.search)
         weighed = self.policy.candidates(self.board, k=N_CANDIDATES)
         self.say(f"Xiangqi-GPT plays {self.numbered(self.board, move)}")
         self.say("Model weighed: " + "  ".join(
@@ -189,6 +192,8 @@ class TerminalGame:
         if side is not None:
             self.side = RED if side == "red" else BLACK
         self.board = Board(self.start_fen)
+        if self.search is not None:
+            self.search.clear()
         self.flipped = self.side == BLACK
         self.resigned = False
         self.save()
@@ -339,9 +344,16 @@ def main(args: argparse.Namespace) -> int:
         from model.policy import Policy
 
         policy = Policy.load(args.model)
+        search = None
+        if level in THINKING_MS:  # the model's own value net, else the shipped one (said here)
+            value, note = value_net_for(args.model)
+            if note:
+                print(note, flush=True)
+            search = Search(Networks(policy, value))
     except KeyboardInterrupt:
         return 130
     game = TerminalGame(policy, side=RED if args.side == "red" else BLACK, level=level,
-                        start_fen=start_fen, chinese=chinese, out=sys.stdout, pgn_path=args.pgn)
+                        start_fen=start_fen, chinese=chinese, out=sys.stdout, pgn_path=args.pgn,
+                        search=search)
     return game.run(input if interactive else PipedLines(sys.stdin.fileno()), echo=not interactive)
 

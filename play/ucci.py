@@ -1,7 +1,8 @@
-"""UCCI, the Universal Chinese Chess Interface, for ``xqgpt uci`` when the GUI opens with ``ucci``.
+"""UCCI, the Universal Chinese Chess Interface, for ``xqgpt uci`` when the GUI opens with ``ucci``
+(:mod:`play.protocols` picks it).
 
 UCCI 3.0 (https://www.xqbase.com/protocol/cchess_ucci.htm) is UCI adapted by the makers of
-ElephantEye and spoken by many Chinese GUIs. :class:`UcciEngine` answers:
+ElephantEye and spoken by many Chinese GUIs. :class:`UcciSession` answers:
 
 - ``ucci``: ``id`` lines, the options ``usemillisec``, ``level`` and ``newgame``, then ``ucciok``;
 - ``setoption NAME [VALUE]``: ``usemillisec true|false`` (``go`` times in milliseconds, else
@@ -33,9 +34,9 @@ from typing import TextIO
 from xiangqi import STARTING_FEN, Board, Move, XiangqiError
 from xiangqi.engine import Dialect, move_to_text, parse_move_text
 
-from .levels import LEVELS, THINKING_SECONDS, choose_move
-from .search import Limits, Line, SearchResult
-from .uci_engine import ENGINE_NAME, UciEngine
+from .levels import LEVELS, THINKING_MS, choose_move
+from .search import Limits, PvLine, SearchResult, value_net_for
+from .uci import ENGINE_NAME, UciSession
 
 MATE_SCORE = 10000
 """A mate's score in plies from it, as ElephantEye reports it: 10000 - plies to mate."""
@@ -44,7 +45,7 @@ DRAW_ACCEPT = 0.5
 GO_NUMBERS = ("depth", "nodes", "time", "movestogo", "increment")
 
 
-class UcciEngine(UciEngine):
+class UcciSession(UciSession):
     """The UCCI state on top of the UCI one: time unit, banned moves, a draw offer."""
 
     def __init__(self, model_dir: str | None, level: str, out: TextIO, value_dir: str | None = None) -> None:
@@ -111,15 +112,16 @@ class UcciEngine(UciEngine):
                 self.info(f"unknown level {value}; levels: {' '.join(LEVELS)}")
         elif name == "newgame":
             self.wait(stop=True)
-            self.board, self.banned = Board(), set()
+            self.board, self.banned, self.bad_position = Board(), set(), False
             if self.search is not None:
                 self.search.clear()
 
     def position_ucci(self, words: list[str]) -> None:
         try:
-            self.board = read_position(words)
+            self.board, self.bad_position = read_position(words), False
         except (ValueError, XiangqiError) as e:
             self.info(f"bad position: {e}")
+            self.bad_position = True
         self.banned = set()
 
     def banmoves(self, words: list[str]) -> None:
@@ -137,12 +139,12 @@ class UcciEngine(UciEngine):
         self.draw_offered = "draw" in words
         board = self.board.copy()
         allowed = self.allowed(board)
-        if not allowed or ucci_numbers(words).get("depth") == 0:
+        if self.bad_position or not allowed or ucci_numbers(words).get("depth") == 0:
             self.send("nobestmove")
             return
         waits = "ponder" in words or "infinite" in words
-        if self.level in THINKING_SECONDS and self.searcher() is not None:
-            limits = ucci_limits(words, self.millisec, THINKING_SECONDS[self.level])
+        if self.level in THINKING_MS and self.searcher() is not None:
+            limits = ucci_limits(words, self.millisec, THINKING_MS[self.level])
             self.infinite = limits.infinite
             self.search.stop.clear()
             banned = frozenset(self.banned)
@@ -175,7 +177,7 @@ class UcciEngine(UciEngine):
             self.send(f"info depth {result.depth} score {ucci_score(line)} pv {pv}")
         self.send(f"info time {max(1, round(result.seconds * 1000))} nodes {result.nodes}")
 
-    def answer(self, board: Board, move: Move, line: Line | None = None) -> str:
+    def answer(self, board: Board, move: Move, line: PvLine | None = None) -> str:
         """``bestmove MOVE``, with ``resign`` when the search proves a mate against the engine, or
         ``draw`` when a draw is offered and the engine expects half a point or less."""
         text = f"bestmove {move_to_text(move, Dialect.RANKS_0_9)}"
@@ -185,7 +187,7 @@ class UcciEngine(UciEngine):
             return text + " draw"
         return text
 
-    def expected_score(self, board: Board, move: Move, line: Line | None) -> float:
+    def expected_score(self, board: Board, move: Move, line: PvLine | None) -> float:
         """The engine's expected score after ``move``: the search's, else the value net's (1.0,
         declining any draw, when the value net cannot be loaded)."""
         if line is not None:
@@ -195,10 +197,8 @@ class UcciEngine(UciEngine):
         if not after.legal_moves:
             return 1.0  # the opponent is mated or stalemated
         if self.value is None:
-            from model.value import load_value
-
             try:
-                self.value = load_value(self.value_dir)
+                self.value = value_net_for(self.model_dir, self.value_dir)[0]
             except ValueError as e:  # ModelLoadError
                 self.info(f"cannot judge a draw offer: {e}")
                 return 1.0
@@ -266,26 +266,27 @@ def ucci_numbers(words: list[str]) -> dict[str, float]:
     return values
 
 
-def ucci_limits(words: list[str], millisec: bool, default_seconds: float) -> Limits:
-    """The budget of a UCCI ``go`` command (times in milliseconds when ``millisec``, else seconds)."""
+def ucci_limits(words: list[str], millisec: bool, default_ms: int) -> Limits:
+    """The budget of a UCCI ``go`` command (its times in milliseconds when ``millisec``, else
+    seconds; the budget's in milliseconds); ``default_ms`` for a ``go`` with none."""
     if "ponder" in words or "infinite" in words:
         return Limits(infinite=True)
     values = ucci_numbers(words)
     movetime = None
     if "time" in values:
-        unit = 0.001 if millisec else 1.0
+        unit = 1.0 if millisec else 1000.0  # milliseconds
         clock, inc = values["time"] * unit, values.get("increment", 0.0) * unit
         share = values.get("movestogo") or 30
-        movetime = max(0.01, min(clock / share + inc * 0.75, clock * 0.9))
+        movetime = max(10.0, min(clock / share + inc * 0.75, clock * 0.9))
     nodes, depth = values.get("nodes"), values.get("depth")
-    limits = Limits(nodes=int(nodes) if nodes else None, depth=int(depth) if depth else None,
+    limits = Limits(nodes=int(nodes) if nodes else None, mean_depth=int(depth) if depth else None,
                     movetime=movetime)
-    if limits.nodes is None and limits.depth is None and limits.movetime is None:
-        limits.movetime = default_seconds
+    if limits.nodes is None and limits.mean_depth is None and limits.movetime is None:
+        limits.movetime = default_ms
     return limits
 
 
-def ucci_score(line: Line) -> int:
+def ucci_score(line: PvLine) -> int:
     """A line's score as UCCI writes it: centipawns, or ±(:data:`MATE_SCORE` - plies to mate)."""
     if line.mate is None:
         return int(line.score.split()[1])

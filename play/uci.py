@@ -1,4 +1,5 @@
-"""``xqgpt uci``: the model as a UCI engine on stdin/stdout.
+"""The UCI protocol: :class:`UciSession` answers a GUI that speaks UCI to the model (``xqgpt uci``,
+started by :mod:`play.protocols`).
 
 Commands: ``uci``, ``isready``, ``ucinewgame``, ``setoption name Level value LEVEL``,
 ``setoption name MultiPV value N``, ``position startpos|fen FEN [moves ...]``, ``go ...``,
@@ -6,37 +7,40 @@ Commands: ``uci``, ``isready``, ``ucinewgame``, ``setoption name Level value LEV
 (Fairy-Stockfish style) is read in that dialect, and the answers follow it.
 
 At the search level (``expert``, :mod:`play.search`) ``go`` searches in a background thread
-for ``movetime MS``, ``nodes N``, (mean) ``depth N``, the time of ``wtime btime winc binc``
-(a 30th of the clock plus most of the increment), until ``stop`` after ``infinite``, or
-:data:`~play.levels.THINKING_SECONDS` for a bare ``go``; it prints ``info depth … seldepth …
+for ``movetime MS``, ``nodes N``, ``depth N`` (until the playouts' mean depth, the ``info depth``
+it reports, reaches N: :attr:`~play.search.Limits.mean_depth`), the time of ``wtime btime winc
+binc`` (a 30th of the clock plus most of the increment), until ``stop`` after ``infinite``, or
+:data:`~play.levels.THINKING_MS` for a bare ``go``; it prints ``info depth … seldepth …
 multipv … score cp|mate … wdl … nodes … nps … time … pv …`` about once a second and at the
 end, then ``bestmove``. The other levels answer at once (after ``go infinite`` or ``go ponder``
 the answer waits for ``stop``).
 
-A GUI that opens with ``ucci`` instead of ``uci`` is served in UCCI (:mod:`play.ucci`).
+The search reads the value net of ``--value``, else the model's own (:func:`~play.search.value_net_for`;
+an ``info string`` says when it is the shipped one instead).
 """
 
 from __future__ import annotations
 
-import argparse
 import random
-import sys
 import threading
 from typing import TextIO
 
 from xiangqi import STARTING_FEN, Board, XiangqiError
 from xiangqi.engine import Dialect, dialect_of, move_to_text, parse_move_text
+from xiangqi.limits import parse_int
 
-from .levels import DEFAULT_LEVEL, LEVELS, THINKING_SECONDS, check_level, choose_move
-from .search import Limits, Search, SearchResult
+from .levels import LEVELS, THINKING_MS, check_level, choose_move
+from .search import Limits, Networks, Search, SearchResult, value_net_for
 
 ENGINE_NAME = "Xiangqi-GPT"
 MAX_MULTIPV = 10
 GO_NUMBERS = ("movetime", "nodes", "depth", "wtime", "btime", "winc", "binc")
+GO_NUMBER_MAX = 10 ** 12  # a go number past this (a clock of 30 years) is ignored
 
 
-class UciEngine:
-    """The protocol state: position, level, dialect and the model (loaded on first need)."""
+class UciSession:
+    """The protocol state of one GUI: position, level, dialect and the model (loaded on first
+    need), with the game's own search."""
 
     def __init__(self, model_dir: str | None, level: str, out: TextIO, value_dir: str | None = None) -> None:
         self.model_dir = model_dir
@@ -44,6 +48,7 @@ class UciEngine:
         self.level = check_level(level)
         self.out = out
         self.board = Board()
+        self.bad_position = False  # the last ``position`` could not be read: ``go`` plays no move
         self.dialect = Dialect.RANKS_0_9
         self.policy = None
         self.rng = random.Random(0)
@@ -88,7 +93,7 @@ class UciEngine:
             self.send("readyok")
         elif cmd == "ucinewgame":
             self.wait()
-            self.board = Board()
+            self.board, self.bad_position = Board(), False
             if self.search is not None:
                 self.search.clear()
         elif cmd == "setoption":
@@ -120,8 +125,8 @@ class UciEngine:
             else:
                 self.info(f"unknown level {value}; levels: {' '.join(LEVELS)}")
         elif name.lower() == "multipv":
-            if value.isdigit() and 1 <= int(value) <= MAX_MULTIPV:
-                self.multipv = int(value)
+            if (multipv := parse_int(value, 1, MAX_MULTIPV)) is not None:
+                self.multipv = multipv
             else:
                 self.info(f"MultiPV must be 1..{MAX_MULTIPV}, not {value}")
         elif name.lower() == "uci_variant" and value != "xiangqi":
@@ -147,8 +152,9 @@ class UciEngine:
                 board.push(parse_move_text(text, self.dialect))
         except (ValueError, XiangqiError) as e:
             self.info(f"bad position: {e}")
+            self.bad_position = True
             return
-        self.board = board
+        self.board, self.bad_position = board, False
 
     def wait(self, stop: bool = False) -> None:
         """Let a running search finish (stop it when ``stop`` or when it is infinite); its
@@ -165,18 +171,24 @@ class UciEngine:
         cannot be loaded (said in an ``info`` line)."""
         self.load()
         if self.search is None:
-            from model.value import load_value
-
             try:
-                self.search = Search(self.policy, load_value(self.value_dir))
+                value, note = value_net_for(self.model_dir, self.value_dir)
             except ValueError as e:  # ModelLoadError
                 self.info(f"cannot search: {e}")
+                return None
+            if note:
+                self.info(note)
+            self.search = Search(Networks(self.policy, value))
         return self.search
 
     def go(self, words: list[str]) -> None:
-        if self.level in THINKING_SECONDS and self.board.legal_moves:
+        if self.bad_position:  # no move for the position before it
+            self.info("no position: the last position command was bad")
+            self.send("bestmove (none)")
+            return
+        if self.level in THINKING_MS and self.board.legal_moves:
             if self.searcher() is not None:
-                limits = go_limits(words, self.board.turn, THINKING_SECONDS[self.level])
+                limits = go_limits(words, self.board.turn, THINKING_MS[self.level])
                 self.infinite = limits.infinite
                 self.search.stop.clear()
                 self.thread = threading.Thread(target=self.think, args=(self.board.copy(), limits))
@@ -195,7 +207,6 @@ class UciEngine:
         else:
             self.send(answer)
 
-
     def think(self, board: Board, limits: Limits) -> None:
         """The search thread: ``info`` lines while it searches, then ``bestmove``."""
         assert self.search is not None
@@ -211,12 +222,13 @@ class UciEngine:
                       f"wdl {wdl} nodes {result.nodes} nps {result.nps} time {ms} pv {pv}")
 
 
-def go_limits(words: list[str], turn: bool, default_seconds: float) -> Limits:
-    """The budget of a ``go`` command (``turn``: True when Red is to move)."""
+def go_limits(words: list[str], turn: bool, default_ms: int) -> Limits:
+    """The budget of a ``go`` command (``turn``: True when Red is to move); ``default_ms`` for a
+    ``go`` with none."""
     values: dict[str, int] = {}
     for key, value in zip(words, words[1:], strict=False):
-        if key in GO_NUMBERS and value.lstrip("-").isdigit():
-            values[key] = int(value)
+        if key in GO_NUMBERS and (number := parse_int(value, -GO_NUMBER_MAX, GO_NUMBER_MAX)) is not None:
+            values[key] = number
     if "infinite" in words or "ponder" in words:
         return Limits(infinite=True)
     clock = values.get("wtime" if turn else "btime")
@@ -225,31 +237,7 @@ def go_limits(words: list[str], turn: bool, default_seconds: float) -> Limits:
         inc = values.get("winc" if turn else "binc", 0)
         budget = min(clock / 30 + inc * 0.75, clock / 3)
         movetime = max(10, round(budget)) if movetime is None else min(movetime, max(10, round(budget)))
-    limits = Limits(nodes=values.get("nodes"), depth=values.get("depth"),
-                    movetime=movetime / 1000 if movetime is not None else None)
-    if limits.nodes is None and limits.depth is None and limits.movetime is None:
-        limits.movetime = default_seconds
+    limits = Limits(nodes=values.get("nodes"), mean_depth=values.get("depth"), movetime=movetime)
+    if limits.nodes is None and limits.mean_depth is None and limits.movetime is None:
+        limits.movetime = default_ms
     return limits
-
-
-def run(model_dir: str | None, level: str, stdin: TextIO, stdout: TextIO,
-        value_dir: str | None = None) -> int:
-    """Serve UCI commands from ``stdin`` until ``quit`` or end of input; UCCI ones (:mod:`play.ucci`)
-    when the first command is ``ucci``."""
-    engine = UciEngine(model_dir, level, stdout, value_dir)
-    for i, line in enumerate(stdin):
-        if i == 0 and line.strip() == "ucci":
-            from .ucci import UcciEngine
-
-            engine = UcciEngine(model_dir, level, stdout, value_dir)
-        if not engine.handle(line.strip()):
-            break
-    else:
-        engine.wait()
-    return 0
-
-
-def main(args: argparse.Namespace) -> int:
-    """Entry point of ``xqgpt uci``."""
-    return run(args.model, args.level or DEFAULT_LEVEL, sys.stdin, sys.stdout, getattr(args, "value", None))
-

@@ -1,62 +1,74 @@
-"""What the routes share, handed to them through FastAPI's ``Depends``: the game store, the
-served model, the random source, the analyser, and the game id path parameter."""
+"""What the routes share, handed to them through FastAPI's ``Depends``: the game store, the served
+model, the random source, the work queue, the analyser, and the game id and player secret of a
+request.
+
+Every dependency is an ``async def`` that only reads ``app.state``: FastAPI runs a plain ``def``
+dependency in its threadpool, where a route whose own work is light (``/api/health``) would wait
+behind whatever fills that pool. The heavy work goes through :class:`server.work.WorkQueue`.
+"""
 
 from __future__ import annotations
 
 import random
-import re
 import threading
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi import Path as PathParam
-from pydantic import BeforeValidator
+from starlette.datastructures import State
 
 from play.analysis import Analyser
-from play.search import Search, search_for
+from play.levels import THINKING_MS
+from play.search import Search
 
 from .db import GameStore
-from .play import ServedModel
+from .serving import ServedModel
+from .work import WorkQueue
 
-MAX_GAME_ID = 2**31 - 1
+GAME_ID_PATTERN = r"^[A-Za-z0-9_-]{12}$"
+SECRET_PATTERN = r"^[A-Za-z0-9_-]{20,100}$"
 
 
-def get_store(request: Request) -> GameStore:
+async def get_store(request: Request) -> GameStore:
     return request.app.state.store
 
 
-def get_model(request: Request) -> ServedModel:
+async def get_model(request: Request) -> ServedModel:
     return request.app.state.model
 
 
-def get_rng(request: Request) -> random.Random:
+async def get_rng(request: Request) -> random.Random:
     return request.app.state.rng
+
+
+async def get_work(request: Request) -> WorkQueue:
+    return request.app.state.work
 
 
 _ANALYSER_LOCK = threading.Lock()
 
 
-def get_analyser(request: Request) -> Analyser:
-    """The app's analyser, made on first use: its own search over the served policy, sharing the
-    value net of the playing search (:class:`~model.network.ModelLoadError` when it is missing)."""
-    state = request.app.state
+def analyser_of(state: State) -> Analyser:
+    """The app's analyser, made on first use (call it from the work queue: the first call may load
+    the value net): its own search over the networks of the games' searches
+    (:class:`~model.network.ModelLoadError` when the value net is missing)."""
     with _ANALYSER_LOCK:
         if getattr(state, "analyser", None) is None:
-            policy = state.model.policy
-            state.analyser = Analyser(Search(policy, search_for(policy).value))
+            state.analyser = Analyser(Search(state.model.networks()))
         return state.analyser
 
 
-def _plain_digits(value: object) -> object:
-    """Game ids are written in plain digits: ``' 2'``, ``'+2'`` or ``'02'`` name no game."""
-    if isinstance(value, str) and not re.fullmatch(r"[1-9][0-9]*", value):
-        raise ValueError(f"a game id is a whole number from 1 in plain digits, not {value[:20]!r}")
-    return value
+def lane_of(level: str) -> str:
+    """The work queue's lane for a move at ``level``: the searching levels take the search lane."""
+    return "search" if level in THINKING_MS else "play"
 
 
 Store = Annotated[GameStore, Depends(get_store)]
 Model = Annotated[ServedModel, Depends(get_model)]
 Rng = Annotated[random.Random, Depends(get_rng)]
-AnalyserDep = Annotated[Analyser, Depends(get_analyser)]
-GameId = Annotated[int, BeforeValidator(_plain_digits),
-                   PathParam(ge=1, le=MAX_GAME_ID, description="game id")]
+Work = Annotated[WorkQueue, Depends(get_work)]
+GameId = Annotated[str, PathParam(pattern=GAME_ID_PATTERN, description="the game's public id (12 characters "
+                                  "of A-Z a-z 0-9 _ -), as links carry it")]
+Secret = Annotated[str | None, Header(alias="X-Game-Secret", pattern=SECRET_PATTERN,
+                                      description="the player secret that created the game (returned as "
+                                      "`secret` by POST /api/games and /api/games/import)")]

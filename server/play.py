@@ -1,5 +1,5 @@
-"""Game logic between the HTTP routes and the rules engine / model: the model's moves, importing,
-playing on, taking back, resigning, the status of a game and its PGN.
+"""Game bookkeeping between the HTTP routes and the rules engine: importing, playing on, taking
+back, resigning, the status of a game and its PGN. The model's moves are :mod:`server.serving`'s.
 
 Nothing here writes to the database: the routes store what these functions computed, and build
 their answer inside the same transaction (see :class:`server.db.GameStore`).
@@ -8,14 +8,10 @@ their answer inside the same transaction (see :class:`server.db.GameStore`).
 from __future__ import annotations
 
 import base64
-import random
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from model.sampling import sample_move, with_temperature
-from play.levels import THINKING_SECONDS, choose_move
 from xiangqi import BLACK, RED, Board, Color, Move, Outcome, XiangqiError
 from xiangqi.notation import to_chinese, to_wxf
 from xiangqi.pgn import Game, PgnError, replay, write_game
@@ -23,22 +19,15 @@ from xiangqi.records import read_any
 
 from .db import StoredGame
 from .schemas import (
-    Candidate,
     GameState,
     GameSummary,
     ImportRequest,
     LegalResponse,
-    ModelReply,
     MoveRecord,
-    MoveResponse,
     Notation,
     Status,
 )
 
-if TYPE_CHECKING:
-    from model.policy import Policy
-
-N_CANDIDATES = 5
 CACHED_GAMES = 256  # games whose board and move records are kept (about 60 kB a game of 100 plies)
 SIDES: dict[Color, str] = {RED: "red", BLACK: "black"}
 # Results that were not reached on the board: no move can be played or taken back after them.
@@ -93,62 +82,6 @@ def move_record(board: Board, move: Move) -> MoveRecord:
     """Describe ``move``, legal on ``board`` (which is left unchanged)."""
     return MoveRecord(ply=len(board.move_stack), side=side_name(board.turn), iccs=move.uci(),
                       wxf=to_wxf(board, move), chinese=to_chinese(board, move))
-
-
-# ---------------------------------------------------------------- the model
-
-
-class Snapshot:
-    """The model's move distribution in one position, computed once and then reused.
-
-    It answers ``candidates(board, k, temperature)`` like the live policy, so
-    :func:`play.levels.choose_move` and the candidate list of a reply cost one model call together.
-    """
-
-    def __init__(self, policy: Policy, board: Board) -> None:
-        self.moves = policy.candidates(board)
-
-    def candidates(self, board: Board, k: int | None = None,
-                   temperature: float = 1.0) -> list[tuple[Move, float]]:
-        return with_temperature(self.moves, temperature)[:k]
-
-
-def _candidates(snapshot: Snapshot, board: Board) -> list[Candidate]:
-    return [Candidate(move=m.uci(), wxf=to_wxf(board, m), chinese=to_chinese(board, m), p=round(p, 4))
-            for m, p in snapshot.candidates(board, k=N_CANDIDATES)]
-
-
-@dataclass
-class ServedModel:
-    """The model behind the API: one shared, thread-safe policy and where it was loaded from."""
-
-    policy: Policy
-    source: str
-
-    def reply(self, board: Board, level: str, rng: random.Random) -> tuple[Move, ModelReply]:
-        """Choose the model's move at ``level`` (the board is left unchanged)."""
-        snapshot = Snapshot(self.policy, board)
-        searches = level in THINKING_SECONDS  # the search reads the live policy
-        move = choose_move(self.policy if searches else snapshot, board, level, rng=rng)
-        return move, ModelReply(move=move.uci(), wxf=to_wxf(board, move), chinese=to_chinese(board, move),
-                                candidates=_candidates(snapshot, board))
-
-    def move(self, board: Board, temperature: float, top_k: int | None,
-             rng: random.Random) -> MoveResponse:
-        """The model's move at ``temperature`` (0: the most likely) among its ``top_k`` best moves,
-        and the position after it; :class:`GameOver` when the game is already over."""
-        over = board.outcome()
-        if over is not None:
-            raise GameOver(f"the game is already over ({over.termination.value}): no move to make")
-        snapshot = Snapshot(self.policy, board)
-        move = sample_move(snapshot, board, temperature, top_k, rng)
-        record = move_record(board, move)
-        candidates = _candidates(snapshot, board)
-        board.push(move)
-        result, termination = outcome_fields(board.outcome())
-        return MoveResponse(move=record.iccs, wxf=record.wxf, chinese=record.chinese, candidates=candidates,
-                            fen=board.fen(), status=status_of(termination), result=result,
-                            termination=termination, winner=winner_of(result))
 
 
 def legal_response(board: Board) -> LegalResponse:

@@ -7,17 +7,8 @@ import random
 import pytest
 
 from play.arena import run_match, summarize
-from play.levels import (
-    DEFAULT_LEVEL,
-    LEVELS,
-    MATE,
-    THINKING_SECONDS,
-    capture_gain,
-    choose_move,
-    safe_move,
-    unsafe_moves,
-    verdict_of,
-)
+from play.levels import DEFAULT_LEVEL, LEVELS, THINKING_MS, choose_move, safe_move
+from play.material import MATE, capture_gain, unsafe_moves, verdict_of
 from xiangqi import Board, Move
 
 # Red chariot a4 is attacked by the black horse b6; the soldier move i3i4 leaves it hanging.
@@ -99,7 +90,7 @@ def test_unknown_level() -> None:
 
 def test_every_level_plays_legal_moves(shipped_policy) -> None:
     rng = random.Random(0)
-    for level in [lv for lv in LEVELS if lv not in THINKING_SECONDS]:  # expert: tests/test_search.py
+    for level in [lv for lv in LEVELS if lv not in THINKING_MS]:  # expert: tests/test_search.py
         board = Board()
         for _ in range(12):
             move = choose_move(shipped_policy, board, level, rng)

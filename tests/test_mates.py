@@ -7,7 +7,7 @@ import pytest
 from test_search import MATES, small_policy, small_value
 
 from play.mates import checking_mate, moves_allowing_mate
-from play.search import Limits, Search, SearchConfig
+from play.search import Limits, Networks, Search, SearchConfig
 from play.tactics import NodeBudgetExceeded, tactically_unsafe
 from xiangqi import Board, Move
 
@@ -79,18 +79,18 @@ def test_the_node_budget() -> None:
 
 def test_the_search_root_leaves_out_the_moves_that_allow_a_mate() -> None:
     board = Board(WALKED_INTO_MATE)
-    search = Search(small_policy(), small_value())
+    search = Search(Networks(small_policy(), small_value()))
     search.run(board, Limits(nodes=16))
     kept = {child.move for child in search.root.children}
     assert kept and not kept & moves_allowing_mate(board, board.legal_moves, 5, 100_000)
-    without = Search(small_policy(), small_value(), SearchConfig(mates=0))
+    without = Search(Networks(small_policy(), small_value()), SearchConfig(mate_moves=0))
     without.run(board, Limits(nodes=16))
     assert Move.from_uci("c2c1") in {child.move for child in without.root.children}
 
 
 def test_the_search_plays_a_mate_by_checks_at_once() -> None:
     board = Board(MATES[3][0], strict=False)
-    result = Search(small_policy(), small_value()).run(board, Limits(nodes=3000))
+    result = Search(Networks(small_policy(), small_value())).run(board, Limits(nodes=3000))
     assert result.nodes == 0 and result.lines[0].score == "mate 3"
     assert [m.uci() for m in result.lines[0].pv] == [m.uci() for m in checking_mate(board, 5)]
 
@@ -103,4 +103,4 @@ def test_the_search_gives_up_material_rather_than_the_game() -> None:
     allowing = moves_allowing_mate(board, board.legal_moves, 5, 10**6)
     assert [m for m in board.legal_moves if m not in allowing] == [escape]
     assert escape in tactically_unsafe(board, 2, 2.0, 10**6)
-    assert Search(small_policy(), small_value()).run(board, Limits(nodes=16)).best == escape
+    assert Search(Networks(small_policy(), small_value())).run(board, Limits(nodes=16)).best == escape

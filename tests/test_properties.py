@@ -96,12 +96,3 @@ def test_illegal_moves_are_refused(board: Board, frm: int, to: int) -> None:
             assert board.fen() == fen
         else:
             raise AssertionError(f"{move.uci()} was accepted in {fen}")
-
-
-@PLAYOUT
-@given(playouts())
-def test_capture_generator_equals_the_legal_captures(board: Board) -> None:
-    if board.is_check():  # the quiescence search asks for captures only out of check
-        return
-    captures = {m.from_square * 90 + m.to_square for m in board.legal_moves if board.is_capture(m)}
-    assert sorted(board._capture_ints()) == sorted(captures)

@@ -24,8 +24,8 @@ from model.network import ModelConfig, MoveGPT, save_model
 from model.policy import Policy
 from model.value import ValueConfig, ValueNet, save_value
 from play.players import check_spec, make_player, search_options
-from play.search import Limits, Search
-from play.uci_engine import go_limits
+from play.search import Limits, Networks, Search
+from play.uci import go_limits
 from xiangqi import BLACK, RED, Board, Move
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +53,7 @@ def small_value() -> ValueNet:
 
 @pytest.fixture(scope="module")
 def search() -> Search:
-    return Search(small_policy(), small_value())
+    return Search(Networks(small_policy(), small_value()))
 
 
 def mates_in(board: Board, n: int) -> bool:
@@ -165,14 +165,14 @@ def test_candidates_many_matches_candidates(fixture_games, mirror_average: bool)
 
 
 def test_go_limits() -> None:
-    assert go_limits(["movetime", "250"], RED, 1.0) == Limits(movetime=0.25)
-    assert go_limits(["nodes", "800"], RED, 1.0) == Limits(nodes=800)
-    assert go_limits(["depth", "3"], RED, 1.0) == Limits(depth=3)
-    assert go_limits(["infinite"], RED, 1.0) == Limits(infinite=True)
-    assert go_limits([], RED, 1.0) == Limits(movetime=1.0)
+    assert go_limits(["movetime", "250"], RED, 1000) == Limits(movetime=250)
+    assert go_limits(["nodes", "800"], RED, 1000) == Limits(nodes=800)
+    assert go_limits(["depth", "3"], RED, 1000) == Limits(mean_depth=3)
+    assert go_limits(["infinite"], RED, 1000) == Limits(infinite=True)
+    assert go_limits([], RED, 1000) == Limits(movetime=1000)
     # a 30th of the side's clock plus three quarters of its increment
-    assert go_limits("wtime 60000 btime 3000 winc 1000 binc 0".split(), RED, 1.0) == Limits(movetime=2.75)
-    assert go_limits("wtime 60000 btime 3000 winc 1000 binc 0".split(), BLACK, 1.0) == Limits(movetime=0.1)
+    assert go_limits("wtime 60000 btime 3000 winc 1000 binc 0".split(), RED, 1000) == Limits(movetime=2750)
+    assert go_limits("wtime 60000 btime 3000 winc 1000 binc 0".split(), BLACK, 1000) == Limits(movetime=100)
 
 
 def test_search_specs() -> None:
@@ -215,7 +215,28 @@ def test_search_player(small_dirs) -> None:
     options = "margin=0&exchange=2&tactics=1&mates=0"
     tuned = make_player(f"model:search?nodes=8&value={value_dir}&{options}@{policy_dir}")
     config = tuned.search.config
-    assert (config.safe_margin, config.exchange, config.tactics, config.mates) == (0.0, 2.0, 1, 0)
+    assert (config.safe_margin, config.exchange, config.tactics_plies, config.mate_moves) == (0.0, 2.0, 1, 0)
+
+
+def test_a_model_searches_with_its_own_value_net(small_dirs, tmp_path) -> None:
+    """``--model DIR`` at a searching level reads DIR/value; a model without one gets the shipped
+    value net and a note that says so; ``--value`` overrides both."""
+    import shutil
+
+    from play.search import value_net_for
+
+    policy_dir, value_dir = small_dirs
+    shipped, note = value_net_for(policy_dir)
+    assert note is not None and "no value net" in note and str(policy_dir) in note
+    assert shipped.config != small_value().config
+    own = tmp_path / "model"
+    shutil.copytree(policy_dir, own)
+    save_value(small_value(), own / "value")
+    value, note = value_net_for(own)
+    assert note is None and value.config == small_value().config
+    value, note = value_net_for(policy_dir, value_dir)
+    assert note is None and value.config == small_value().config
+    assert value_net_for(None)[1] is None  # the shipped model has its own
 
 
 def uci_session(small_dirs, *commands: str) -> list[str]:
@@ -288,28 +309,32 @@ def test_uci_go_infinite_waits_for_stop(small_dirs) -> None:
 def test_expert_level_mates_with_the_shipped_nets(shipped_policy) -> None:
     """The level ``expert`` (the shipped policy and value net, 1 s a move) plays a mate in one."""
     from play.levels import choose_move
+    from play.search import value_net_for
 
+    search = Search(Networks(shipped_policy, value_net_for(None)[0]))
     for fen in MATES[1]:
         board = Board(fen, strict=False)
-        board.push(choose_move(shipped_policy, board, "expert"))
+        board.push(choose_move(shipped_policy, board, "expert", search=search))
         assert board.is_checkmate()
+    with pytest.raises(ValueError, match="searches"):
+        choose_move(shipped_policy, Board(), "expert")
 
 
 def test_the_root_leaves_out_moves_that_hang_material() -> None:
-    """Untrained networks rate every move alike; the root's safety check (play.levels.unsafe_moves)
+    """Untrained networks rate every move alike; the root's safety check (play.material.unsafe_moves)
     leaves out the moves that leave the attacked chariot to the horse, and with the check off they
     are searched."""
-    from play.levels import unsafe_moves
+    from play.material import unsafe_moves
     from play.search import SearchConfig
 
     board = Board("4k4/9/9/1n7/9/R8/8P/9/9/3K5 w - - 0 1")  # the horse on b6 attacks the chariot on a4
     unsafe = unsafe_moves(board)
-    checked = Search(small_policy(), small_value())
+    checked = Search(Networks(small_policy(), small_value()))
     result = checked.run(board, Limits(nodes=64))
     assert result.best not in unsafe
     kept = {c.move for c in checked.root.children}
     assert kept == set(board.legal_moves) - unsafe
     assert sum(c.prior for c in checked.root.children) == pytest.approx(1.0)
-    plain = Search(small_policy(), small_value(), SearchConfig(safe_root=False))
+    plain = Search(Networks(small_policy(), small_value()), SearchConfig(safe_root=False))
     plain.run(board, Limits(nodes=16))
     assert {c.move for c in plain.root.children} == set(board.legal_moves)

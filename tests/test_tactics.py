@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from play.levels import lead, unsafe_moves
-from play.tactics import MATE, NodeBudgetExceeded, tactical_scores, tactically_unsafe
+from play.material import MATE, lead, unsafe_moves
+from play.tactics import NodeBudgetExceeded, tactical_scores, tactically_unsafe
 from xiangqi import Board, Move
 from xiangqi.pgn import read_pgn_file
 

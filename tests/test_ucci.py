@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from play.arena import run_match, summarize
-from play.search import Line
+from play.search import PvLine
 from play.ucci import read_position, ucci_limits, ucci_score
 from xiangqi import Board, Move
 from xiangqi.engine import Dialect, EngineSpec, Limit, UciClient
@@ -39,25 +39,26 @@ def answers(out: list[str]) -> list[str]:
 
 
 def test_go_limits() -> None:
-    assert ucci_limits("time 60 increment 2".split(), False, 1.0).movetime == pytest.approx(60 / 30 + 1.5)
-    assert ucci_limits("time 60000 increment 2000".split(), True, 1.0).movetime == pytest.approx(3.5)
+    """UCCI's times (seconds, or milliseconds after usemillisec) become a budget in milliseconds."""
+    assert ucci_limits("time 60 increment 2".split(), False, 1000).movetime == pytest.approx(2000 + 1500)
+    assert ucci_limits("time 60000 increment 2000".split(), True, 1000).movetime == pytest.approx(3500)
     # a fixed time a move: the whole clock of one move, less a margin
-    assert ucci_limits("time 500 movestogo 1".split(), True, 1.0).movetime == pytest.approx(0.45)
-    limits = ucci_limits("time 90 movestogo 10 opptime 80 oppmovestogo 10".split(), False, 1.0)
-    assert limits.movetime == pytest.approx(9.0) and limits.depth is None
-    assert ucci_limits("ponder time 5000".split(), True, 1.0).infinite
-    assert ucci_limits("depth infinite".split(), True, 1.0).infinite
-    assert ucci_limits("depth 6".split(), True, 1.0).depth == 6
-    assert ucci_limits("draw nodes 800".split(), True, 1.0).nodes == 800
-    assert ucci_limits([], True, 2.5).movetime == 2.5
+    assert ucci_limits("time 500 movestogo 1".split(), True, 1000).movetime == pytest.approx(450)
+    limits = ucci_limits("time 90 movestogo 10 opptime 80 oppmovestogo 10".split(), False, 1000)
+    assert limits.movetime == pytest.approx(9000) and limits.mean_depth is None
+    assert ucci_limits("ponder time 5000".split(), True, 1000).infinite
+    assert ucci_limits("depth infinite".split(), True, 1000).infinite
+    assert ucci_limits("depth 6".split(), True, 1000).mean_depth == 6
+    assert ucci_limits("draw nodes 800".split(), True, 1000).nodes == 800
+    assert ucci_limits([], True, 2500).movetime == 2500
 
 
 def test_scores_and_positions() -> None:
     move = Move.from_uci("h2e2")
-    assert ucci_score(Line(move, [move], 10, (0.5, 0.5, 0.0), mate=None)) > 0
-    assert ucci_score(Line(move, [move], 10, (0.25, 0.5, 0.25), mate=None)) == 0
-    assert ucci_score(Line(move, [move], 10, (1.0, 0.0, 0.0), mate=2)) == 10000 - 3
-    assert ucci_score(Line(move, [move], 10, (0.0, 0.0, 1.0), mate=-1)) == -(10000 - 2)
+    assert ucci_score(PvLine(move, [move], 10, (0.5, 0.5, 0.0), mate=None)) > 0
+    assert ucci_score(PvLine(move, [move], 10, (0.25, 0.5, 0.25), mate=None)) == 0
+    assert ucci_score(PvLine(move, [move], 10, (1.0, 0.0, 0.0), mate=2)) == 10000 - 3
+    assert ucci_score(PvLine(move, [move], 10, (0.0, 0.0, 1.0), mate=-1)) == -(10000 - 2)
     board = read_position("startpos moves h2e2 h9g7".split())
     assert board.fen().split()[0] == "rnbakab1r/9/1c4nc1/p1p1p1p1p/9/9/P1P1P1P1P/1C2C4/9/RNBAKABNR"
     fen = "rnbakabnr/9/1c5c1/p1p1p1p1p/9/9/P1P1P1P1P/1C5C1/9/RNBAKABNR w - - 0 1"

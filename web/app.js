@@ -4,6 +4,7 @@
 import { followGame } from "./analysis.js";
 import * as api from "./api.js";
 import { Board } from "./board.js";
+import { followExplorer } from "./explorer.js";
 import * as i18n from "./i18n.js";
 import { t } from "./i18n.js";
 import { acceptDrops, base64Of, MAX_FILE_BYTES } from "./importer.js";
@@ -186,6 +187,7 @@ function render() {
   renderBanner();
   markCurrentGame();
   followGame(state.game, board);
+  followExplorer(state.game, canPlay() ? playMove : null);
   const id = state.game ? state.game.id : null;
   const hash = id === null ? "" : `#game=${id}`;
   const search = id === null ? location.search : "";  // a ?fen= link is saved as a game by its first move

@@ -267,6 +267,11 @@ export function setLanguage(lang) {
   for (const listener of listeners) listener(lang);
 }
 
+/** Add a module's own strings (English -> [简体, 繁體]), as STRINGS holds the page's. */
+export function addStrings(strings) {
+  Object.assign(STRINGS, strings);
+}
+
 /** Call `listener(lang)` after every language switch. */
 export function onLanguageChange(listener) {
   listeners.push(listener);

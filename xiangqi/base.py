@@ -1,8 +1,11 @@
 """Colours, pieces, squares, moves, errors and the geometric move tables.
 
-Everything the board (:mod:`xiangqi.core`) and the move vocabulary (:mod:`xiangqi.vocab`) share,
-so that neither imports the other. Squares are numbered ``rank * 9 + file`` with file 0..8 =
-``a``..``i`` from Red's left and rank 0..9 from Red's side, as in ICCS/UCI notation.
+Everything the board (:mod:`xiangqi.core`), the move vocabulary (:mod:`xiangqi.vocab`) and the
+repetition judge (:mod:`xiangqi.chase`) share, at the bottom of the package: this module imports
+none of them (the board imports the other two; they reach the board only for type hints).
+
+Squares are numbered ``rank * 9 + file`` with file 0..8 = ``a``..``i`` from Red's left and rank
+0..9 from Red's side, as in ICCS/UCI notation.
 """
 
 from __future__ import annotations
@@ -131,6 +134,17 @@ class Move:
         return square_name(self.from_square) + square_name(self.to_square)
 
     iccs = uci
+
+    @property
+    def code(self) -> int:
+        """The move as one integer, ``from_square * 90 + to_square``: what the board's fast path
+        (:meth:`~xiangqi.Board.legal_move_codes`, :meth:`~xiangqi.Board.make_code`) reads."""
+        return self.from_square * 90 + self.to_square
+
+    @classmethod
+    def from_code(cls, code: int) -> Move:
+        """The move of a code (:attr:`code`)."""
+        return cls(*divmod(code, 90))
 
     @classmethod
     def from_uci(cls, text: str) -> Move:

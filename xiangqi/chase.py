@@ -134,13 +134,13 @@ def _at_home(sq: Square, color: Color) -> bool:
 def _protected(board: Board, m: int, checkers: set[Square]) -> bool:
     """Whether capture ``m`` can be answered by a legal recapture on the target square."""
     to = m % 90
-    board._make(m)
+    board.make_code(m)
     try:
         red = board._board[to] < 0  # the recapturing side
         return any(code != 0 and (code > 0) == red and _legal_capture(board, frm, to, checkers)
                    for frm, code in enumerate(board._board))
     finally:
-        board._unmake()
+        board.unmake_code()
 
 
 def _legal_capture(board: Board, frm: Square, to: Square, checkers: set[Square]) -> bool:

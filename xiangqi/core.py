@@ -487,9 +487,17 @@ class Board:
                 out.add(leg)
         return out
 
-    def _legal_move_ints(self) -> list[int]:
-        """Legal moves as ``from * 90 + to`` integers; out of check, only the moves touching
-        :meth:`_exposing_squares` are tested."""
+    # -- the fast path: move codes, make and unmake ---------------------------
+    #
+    # A search that visits many thousand positions a second (play.tactics, play.mates, perft)
+    # walks moves as codes ``from_square * 90 + to_square`` (Move.code) and makes them with
+    # make_code / unmake_code, which skip what push and pop keep for the game: the legality check,
+    # move_stack and the repetition and check histories.
+
+    def legal_move_codes(self) -> list[int]:
+        """The legal moves of the side to move as codes ``from_square * 90 + to_square``
+        (:attr:`Move.code`), in the order of :attr:`legal_moves`. Reads the position only, so it
+        is exact between :meth:`make_code` and :meth:`unmake_code`."""
         safe = self._leaves_king_safe
         if self.is_check():
             return [m for m in self._pseudo_moves() if safe(m)]
@@ -497,9 +505,14 @@ class Board:
         return [m for m in self._pseudo_moves()
                 if not (m // 90 in risky or m % 90 in risky) or safe(m)]
 
-    def _capture_ints(self) -> list[int]:
-        """Legal captures of the side to move, which must not be in check, as ``from * 90 + to``
-        integers (a quiescence search's moves; faster than filtering :meth:`_legal_move_ints`)."""
+    def legal_capture_codes(self) -> list[int]:
+        """The legal captures of the side to move as move codes: the codes of
+        :meth:`legal_move_codes` whose target square holds a piece (in another order), generated
+        directly out of check, which is several times faster (a quiescence search's moves, like
+        python-chess's ``generate_legal_captures``). Exact between :meth:`make_code` and
+        :meth:`unmake_code`."""
+        if self.is_check():
+            return [m for m in self.legal_move_codes() if self._board[m % 90]]
         b = self._board
         red = self.turn == RED
         color = self.turn
@@ -541,7 +554,7 @@ class Board:
     @property
     def legal_moves(self) -> list[Move]:
         """All legal moves of the side to move."""
-        return [Move(*divmod(m, 90)) for m in self._legal_move_ints()]
+        return [Move(*divmod(m, 90)) for m in self.legal_move_codes()]
 
     def is_legal(self, move: Move) -> bool:
         """Whether ``move`` is legal for the side to move."""
@@ -574,9 +587,9 @@ class Board:
         return False
 
     def gives_check(self, move: Move) -> bool:
-        self._make(move.from_square * 90 + move.to_square)
+        self.make_code(move.from_square * 90 + move.to_square)
         check = self.is_check()
-        self._unmake()
+        self.unmake_code()
         return check
 
     def is_capture(self, move: Move) -> bool:
@@ -584,7 +597,27 @@ class Board:
 
     # -- making moves ---------------------------------------------------------
 
-    def _make(self, m: int) -> None:
+    def make_code(self, m: int) -> None:
+        """Make the move with code ``m`` (:attr:`Move.code`), which must be legal (one of
+        :meth:`legal_move_codes`): it is not checked. The fast path of a search, undone by
+        :meth:`unmake_code`.
+
+        The contract: the position is exact after it (pieces, :attr:`turn`, the counters,
+        :meth:`zobrist_hash`, :meth:`fen`, :meth:`is_check`, :meth:`legal_move_codes`,
+        :meth:`legal_capture_codes`, :meth:`gives_check`, :meth:`is_checkmate`), but the game's
+        history is not updated: :attr:`move_stack`, :meth:`repetition_count`, :meth:`outcome`,
+        :meth:`is_legal`, :meth:`push`, :meth:`pop` and :meth:`copy` read or extend the history of
+        the pushed moves and are wrong until every :meth:`make_code` is undone, last first, by
+        :meth:`unmake_code`. Use :meth:`push` for a move that is part of the game.
+
+        >>> board = Board()
+        >>> board.make_code(Move.from_uci("h2e2").code)
+        >>> board.fen(), board.move_stack
+        ('rnbakabnr/9/1c5c1/p1p1p1p1p/9/9/P1P1P1P1P/1C2C4/9/RNBAKABNR b - - 1 1', [])
+        >>> board.unmake_code()
+        >>> board == Board()
+        True
+        """
         frm, to = divmod(m, 90)
         b = self._board
         moved, captured = b[frm], b[to]
@@ -604,7 +637,8 @@ class Board:
         self.turn = not self.turn
         self._hash = h
 
-    def _unmake(self) -> None:
+    def unmake_code(self) -> None:
+        """Take back the last :meth:`make_code` (see its contract); the position is as before it."""
         m, captured, halfmove = self._undo.pop()
         frm, to = divmod(m, 90)
         b = self._board
@@ -625,7 +659,7 @@ class Board:
         if not self.is_legal(move):
             raise IllegalMoveError(f"illegal move {move.uci()} in {self.fen()}")
         frm, to = move.from_square, move.to_square
-        self._make(frm * 90 + to)
+        self.make_code(frm * 90 + to)
         self.move_stack.append(move)
         self._hash_history.append(self._hash)
         self._check_history.append(self._gave_check(frm, to))
@@ -640,7 +674,7 @@ class Board:
         """Take back the last move."""
         if not self.move_stack:
             raise IndexError("pop from a board with no moves")
-        self._unmake()
+        self.unmake_code()
         self._hash_history.pop()
         self._check_history.pop()
         return self.move_stack.pop()
@@ -651,11 +685,11 @@ class Board:
     # -- game end -------------------------------------------------------------
 
     def is_checkmate(self) -> bool:
-        return self.is_check() and not self._legal_move_ints()
+        return self.is_check() and not self.legal_move_codes()
 
     def is_stalemate(self) -> bool:
         """No legal move and not in check (a loss for the side to move in xiangqi)."""
-        return not self.is_check() and not self._legal_move_ints()
+        return not self.is_check() and not self.legal_move_codes()
 
     def repetition_count(self) -> int:
         """How many times the current position has occurred since the last capture."""
@@ -706,7 +740,7 @@ class Board:
         (perpetual check loses for the checking side; under the Asian rules then a perpetual
         chase loses for the chasing side; otherwise a draw), the move limit.
         """
-        if not self._legal_move_ints():
+        if not self.legal_move_codes():
             termination = Termination.CHECKMATE if self.is_check() else Termination.STALEMATE
             return Outcome(termination, not self.turn)
         rep = self._repetition_outcome()

@@ -6,14 +6,14 @@ from .core import Board, Move
 
 
 def _perft(board: Board, depth: int) -> int:
-    moves = board._legal_move_ints()
+    moves = board.legal_move_codes()
     if depth == 1:
         return len(moves)
     n = 0
     for m in moves:
-        board._make(m)
+        board.make_code(m)
         n += _perft(board, depth - 1)
-        board._unmake()
+        board.unmake_code()
     return n
 
 

@@ -71,7 +71,7 @@ def index_move(index: int) -> Move:
 def legal_move_indices(board: Board) -> list[int]:
     """Vocabulary indices of the legal moves of ``board``."""
     index = _INDEX
-    return [int(index[m]) for m in board._legal_move_ints()]
+    return [int(index[m]) for m in board.legal_move_codes()]
 
 
 def legal_mask(board: Board) -> np.ndarray:
