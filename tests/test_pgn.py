@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from xiangqi import STARTING_FEN, Board, Move
+from xiangqi.notation import render_move
 from xiangqi.pgn import (
     Game,
     PgnError,
@@ -229,6 +230,34 @@ def test_multi_game_file_and_header_escapes():
     repeated, = games_of('[Event "a"]\n[Event "b"]\n\n1. h2e2 h9g7 *\n')
     assert repeated.headers["Event"] == "b" and [m.uci() for m in repeated.moves] == ["h2e2", "h9g7"]
     assert split_games("") == [] and games_of("\n\n") == []
+
+
+def xqwizard_record(game: Game, result: str, comment: str) -> str:
+    """A game laid out as 象棋巫师 / 象棋百科全书 write it: the result on its own line after a
+    comment, then a separator and the site's footer before the next game's headers."""
+    board, lines = game.board(), []
+    for ply, move in enumerate(game.moves):
+        text = render_move(board, move, "chinese")
+        lines.append(f" {ply // 2 + 1}. {text}" if ply % 2 == 0 else f"{lines.pop()} {text}")
+        board.push(move)
+    headers = ['[Event "弈天 2009"]', f'[Result "{result}"]', '[RedElo "2451"]', '[BlackElo "2380"]']
+    footer = ["=" * 28, " 欢迎访问《象棋百科全书网》 ", " 推荐用《象棋巫师》观赏棋谱 ",
+              "http://www.elephantbase.net/"]
+    return "\n".join(headers + lines + ["{" + comment + "}", f" {result}"] + footer) + "\n"
+
+
+def test_site_footer_after_the_result_is_not_movetext(three_games):
+    """Text after a game's result, up to the next game's headers, is not read (GB18030 file)."""
+    first, second, _ = three_games
+    text = xqwizard_record(first, "1/2-1/2", "议和") + xqwizard_record(second, "1-0", "认负")
+    assert " 1. 炮二平五 马８进７\n" in text
+    a, b = games_of(decode_bytes(text.encode("gb18030")), source="f.pgn")
+    assert (a.moves, a.result, a.comments[len(a.moves)]) == (first.moves, "1/2-1/2", "议和")
+    assert (b.moves, b.result, b.headers["RedElo"]) == (second.moves, "1-0", "2451")
+    # A result ends the movetext; one inside a variation does not.
+    assert movetext_tokens("1. h2e2 h9g7 1-0\n=====\n2. xyzzy {") == (["h2e2", "h9g7"], "1-0")
+    (game,) = games_of("1. h2e2 (1. h2d2 0-1) h9g7 *\n=====\n")
+    assert [m.uci() for m in game.moves] == ["h2e2", "h9g7"] and game.variations[0].moves
 
 
 # -- rejections -------------------------------------------------------------------------------

@@ -175,7 +175,8 @@ def movetext_events(movetext: str) -> Iterator[tuple[str, str]]:
     """Every token of movetext as ``(kind, text)``: ``move``, ``result``, ``comment`` (its
     text), ``nag`` (its number: ``$2`` or a move's suffix ``?``), ``open`` and ``close`` (a
     variation's parentheses), and ``error`` for an unterminated comment or unbalanced variation
-    (then it stops)."""
+    (then it stops). A result outside variations ends the game: the text after it, up to the next
+    game's headers, is not read (象棋巫师 and other tools write a site's footer there)."""
     depth = 0
     for m in _TOKEN_RE.finditer(movetext):
         tok = m.group()
@@ -201,8 +202,12 @@ def movetext_events(movetext: str) -> Iterator[tuple[str, str]]:
             word = _ANNOTATION_RE.sub("", word)
             if word[1:].isdigit() and word[0] == "$":
                 yield "nag", word[1:]
+            elif word in RESULTS:
+                yield "result", word
+                if depth == 0:  # the game ends here: what follows (a site's footer) is no movetext
+                    return
             elif word and word[0] != "$":
-                yield ("result" if word in RESULTS else "move"), word
+                yield "move", word
                 nag = suffix and _SUFFIX_NAGS.get(suffix.group().replace("！", "!").replace("？", "?"))
                 if nag:
                     yield "nag", str(nag)
