@@ -15,11 +15,13 @@ variation of each judged move.
 >>> analyser = Analyser.load(Policy.load())
 >>> analysis = analyser.position(Board(), nodes=64)
 >>> analysis.evaluation.pgn(), analysis.best.uci()
+('0.29', 'h2e2')
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -38,6 +40,14 @@ JUDGEMENTS = (("blunder", 0.15), ("mistake", 0.10), ("inaccuracy", 0.05))
 """The least drop in the mover's expected score (0..1) for each judgement, worst first."""
 NAGS = {"inaccuracy": 6, "mistake": 2, "blunder": 4}  # ?!, ?, ??
 PV_IN_PGN = 6  # plies of the best line written as a variation of a judged move
+MISTAKE = dict(JUDGEMENTS)["mistake"]
+SEEN_VISITS = 8  # playouts of a move in the search before it that make the search's view of it count
+ALL_LINES = 256  # multipv for every root move: the review reads the played move's line
+ENGINE_DEPTH = 12  # an external engine's search when its spec sets no limit
+CACHE_SIZE = 4096  # positions an analyser remembers
+REVIEW_NOISE = 0.0
+"""The search's error of a drop in expected score, measured against Fairy-Stockfish at depth 12
+(``bench/review_quality.py``): a drop within it of a mistake's threshold is "unclear"."""
 
 
 @dataclass(frozen=True)
@@ -121,25 +131,49 @@ class MoveReview:
     before: Evaluation
     after: Evaluation
     loss: float
-    judgement: str | None  # "inaccuracy", "mistake", "blunder" or None
+    judgement: str | None  # "inaccuracy", "mistake", "blunder", "unclear" or None
 
 
-def judge(loss: float, best: bool = False) -> str | None:
+def position_key(board: Board) -> str:
+    """What makes two positions equal for the cache: the board and the side to move."""
+    return " ".join(board.fen().split()[:2])
+
+
+def remember(cache: OrderedDict, key: tuple, value: object) -> None:
+    """Keep ``value`` in an LRU ``cache`` of at most :data:`CACHE_SIZE` entries."""
+    cache[key] = value
+    if len(cache) > CACHE_SIZE:
+        cache.popitem(last=False)
+
+
+def judge(loss: float, best: bool = False, noise: float = 0.0, sure: float | None = None) -> str | None:
     """The judgement of a move that lost ``loss`` of the mover's expected score; the best move
-    (``best``) is never judged."""
+    (``best``) is never judged. A mistake or a blunder must be clear of the evaluator's ``noise``
+    (its measured error of a drop): when ``sure`` (the loss that every evaluation of the move
+    agrees on; default ``loss``) falls short of a mistake's threshold plus ``noise``, the move is
+    ``"unclear"`` rather than a mistake."""
     if best:
         return None
-    return next((name for name, least in JUDGEMENTS if loss >= least), None)
+    name = next((name for name, least in JUDGEMENTS if loss >= least), None)
+    if name in ("mistake", "blunder") and (loss if sure is None else sure) < MISTAKE + noise:
+        return "unclear"
+    return name
 
 
 class Analyser:
-    """Searches positions for analysis, one at a time (thread-safe). The search's tree is kept
-    between calls, so the positions of a game analysed in order reuse it."""
+    """Searches positions for analysis, one at a time (thread-safe). Stable: every position is
+    searched from a fresh tree (a tree kept from the last position would add its visits, and the
+    same position read +0.29, then +0.19), and the last :data:`CACHE_SIZE` answers are kept by
+    position (board and side to move), budget and lines, so an equal position, however reached,
+    gets the same evaluation."""
+
+    noise = REVIEW_NOISE
 
     def __init__(self, search: Search) -> None:
         self.search = search
         self.config = search.config
         self._lock = threading.Lock()
+        self._cache: OrderedDict[tuple, PositionAnalysis] = OrderedDict()
 
     @classmethod
     def load(cls, policy: Policy, value_dir: str | None = None) -> Analyser:
@@ -155,13 +189,20 @@ class Analyser:
         exact = Evaluation.finished(board)
         if exact is not None:
             return PositionAnalysis(exact, [], 0)
+        key = (position_key(board), nodes, multipv)
         with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+            self.search.clear()
             self.search.config = replace(self.config, batch=max(1, min(self.config.batch, nodes)))
             result = self.search.run(board, Limits(nodes=nodes), multipv=multipv)
-        lines = [AnalysisLine(line.move, self._line_evaluation(board, line.move, line.wdl, line.mate,
-                                                               line.visits), line.pv, line.visits)
-                 for line in result.lines]
-        return PositionAnalysis(lines[0].evaluation, lines, result.nodes)
+            lines = [AnalysisLine(line.move, self._line_evaluation(board, line.move, line.wdl, line.mate,
+                                                                   line.visits), line.pv, line.visits)
+                     for line in result.lines]
+            analysis = PositionAnalysis(lines[0].evaluation, lines, result.nodes)
+            remember(self._cache, key, analysis)
+        return analysis
 
     def _line_evaluation(self, board: Board, move: Move, wdl: tuple[float, float, float],
                          mate: int | None, visits: int) -> Evaluation:
@@ -181,28 +222,114 @@ class Analyser:
         """Evaluate every position of ``game``'s main line and judge each move;
         ``progress(done, total)`` is called after each position."""
         board = game.board()
-        analyses = [self.position(board, nodes)]
+        analyses = [self.position(board, nodes, ALL_LINES)]
         total = len(game.moves) + 1
         if progress:
             progress(1, total)
         for move in game.moves:
             board.push(move)
-            analyses.append(self.position(board, nodes))
+            analyses.append(self.position(board, nodes, ALL_LINES))
             if progress:
                 progress(len(analyses), total)
-        reviews = []
         turn = Board(game.fen).turn
-        for ply, move in enumerate(game.moves):
-            before, after = analyses[ply], analyses[ply + 1]
-            gained = after.evaluation.score - before.evaluation.score
-            loss = max(0.0, -gained if turn == RED else gained)
-            best = before.best
-            pv = before.lines[0].pv if before.lines else []
-            side = "red" if turn == RED else "black"
-            reviews.append(MoveReview(ply, side, move, best, pv, before.evaluation, after.evaluation, loss,
-                                      judge(loss, move == best)))
-            turn = not turn
-        return reviews
+        return [review_move(ply, move, turn if ply % 2 == 0 else not turn, analyses[ply], analyses[ply + 1],
+                            self.noise) for ply, move in enumerate(game.moves)]
+
+    def close(self) -> None:
+        """Release what the analyser holds (nothing for the search)."""
+
+
+class EngineAnalyser(Analyser):
+    """The same analysis read from an external UCI or UCCI engine (Pikafish, Fairy-Stockfish) through
+    :mod:`xiangqi.engine`, as lichess reviews with Stockfish: ``spec`` is an
+    :class:`~xiangqi.engine.EngineSpec` text, ``uci:/usr/games/fairy-stockfish?depth=14`` (the
+    ``uci:`` of the arena's players may be left out); without a
+    limit in it the engine searches to :data:`ENGINE_DEPTH`. The engine's score is for the side
+    to move; its expected score is :func:`~model.value.win_probability_from_cp` of it (a ``wdl``
+    with no draw share: an engine gives no draw probability), a mate is a mate. It gives one line,
+    its best move (``nodes`` and ``multipv`` are the engine's business). The engine is started on
+    first use and searches each position with a cleared hash, so its answers are stable too; a
+    deterministic engine has no noise to allow for, so its judgements are never "unclear"."""
+
+    noise = 0.0
+
+    def __init__(self, spec: str) -> None:
+        from xiangqi.engine import EngineSpec, Limit
+
+        self.spec = EngineSpec.parse(spec.removeprefix("uci:"))
+        if self.spec.limit is None:
+            self.spec.limit = Limit(depth=ENGINE_DEPTH)
+        self._client = None
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[tuple, PositionAnalysis] = OrderedDict()
+
+    def position(self, board: Board, nodes: int = DEFAULT_NODES, multipv: int = 1) -> PositionAnalysis:
+        """The engine's evaluation of ``board`` (its history is sent) and its best move; a
+        finished game is evaluated exactly. Raises :class:`~xiangqi.engine.UciError` when the
+        engine fails."""
+        from model.value import win_probability_from_cp
+        from xiangqi.engine import Cp, UciClient
+
+        exact = Evaluation.finished(board)
+        if exact is not None:
+            return PositionAnalysis(exact, [], 0)
+        key = (position_key(board),)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+            if self._client is None:
+                client = UciClient(self.spec)
+                client.start()
+                self._client = client
+            self._client.new_game()
+            score, best = self._client.analyse(board)
+            if isinstance(score, Cp):
+                p = float(win_probability_from_cp(score.cp))
+                wdl, mate = (p, 0.0, 1 - p), None
+            else:
+                wdl, mate = ((1.0, 0.0, 0.0) if score.moves > 0 else (0.0, 0.0, 1.0)), score.moves
+            evaluation = Evaluation.of_side(wdl, mate, board.turn)
+            if isinstance(score, Cp):  # the engine's own centipawns, not a round trip through the curve
+                evaluation = replace(evaluation, cp=score.cp if board.turn == RED else -score.cp)
+            lines = [AnalysisLine(best, evaluation, [best], 0)] if best is not None else []
+            analysis = PositionAnalysis(evaluation, lines, 0)
+            remember(self._cache, key, analysis)
+        return analysis
+
+    def close(self) -> None:
+        """Stop the engine."""
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+
+def analyser_for(policy: Policy | None, engine: str | None = None, value_dir: str | None = None) -> Analyser:
+    """An :class:`EngineAnalyser` over ``engine`` (``uci:SPEC`` or ``SPEC``) when one is given, else the
+    search's :class:`Analyser` over ``policy`` and the value net in ``value_dir``."""
+    if engine:
+        return EngineAnalyser(engine)
+    from model.policy import Policy
+
+    return Analyser.load(policy or Policy.load(), value_dir)
+
+
+def review_move(ply: int, move: Move, turn: bool, before: PositionAnalysis, after: PositionAnalysis,
+                noise: float = 0.0) -> MoveReview:
+    """The review of ``move`` (made by ``turn``, RED or BLACK) from the analyses of the positions
+    before and after it: the loss is the drop in the mover's expected score from ``before`` to
+    ``after``, judged by :func:`judge` with the evaluator's ``noise``. When the search before the
+    move looked at it (:data:`SEEN_VISITS` playouts or more among ``before.lines``), its own view of
+    the move must confirm a mistake too: the smaller of the two drops has to clear the noise, else
+    the move is "unclear" (two evaluations of the same move that disagree are no proof)."""
+    sign = 1 if turn == RED else -1
+    loss = max(0.0, sign * (before.evaluation.score - after.evaluation.score))
+    seen = next((line for line in before.lines if line.move == move and line.visits >= SEEN_VISITS), None)
+    sure = loss if seen is None else min(loss, sign * (before.evaluation.score - seen.evaluation.score))
+    pv = before.lines[0].pv if before.lines else []
+    return MoveReview(ply, "red" if turn == RED else "black", move, before.best, pv, before.evaluation,
+                      after.evaluation, loss, judge(loss, move == before.best, noise, sure))
 
 
 def annotate(game: Game, reviews: list[MoveReview]) -> Game:
@@ -216,7 +343,7 @@ def annotate(game: Game, reviews: list[MoveReview]) -> Game:
         if value is not None:
             old = comments.get(r.ply + 1)
             comments[r.ply + 1] = f"[%eval {value}]" + (f" {old}" if old else "")
-        if r.judgement is not None:
+        if r.judgement in NAGS:
             nags.setdefault(r.ply, []).insert(0, NAGS[r.judgement])
             if r.pv:
                 best = {0: f"{r.judgement}; best"}
@@ -226,8 +353,8 @@ def annotate(game: Game, reviews: list[MoveReview]) -> Game:
 
 
 def summary(reviews: list[MoveReview]) -> dict[str, dict[str, int]]:
-    """How many inaccuracies, mistakes and blunders each side made."""
-    counts = {side: {name: 0 for name in NAGS} for side in ("red", "black")}
+    """How many inaccuracies, mistakes, blunders and unclear moves each side made."""
+    counts = {side: {name: 0 for name in (*NAGS, "unclear")} for side in ("red", "black")}
     for r in reviews:
         if r.judgement is not None:
             counts[r.side][r.judgement] += 1
@@ -271,13 +398,11 @@ def _line_text(board: Board, moves: list[Move], notation: str) -> str:
 def analyse_main(args) -> int:
     """``xqgpt analyse SOURCE``: a FEN's evaluation and best lines, or every game of a PGN file
     reviewed and written back as PGN with ``[%eval]`` comments and NAGs (progress on stderr)."""
-    import json
-    import sys
     from pathlib import Path
 
     from model.policy import Policy
     from xiangqi import XiangqiError
-    from xiangqi.pgn import PgnError, read_pgn_file, write_game
+    from xiangqi.pgn import PgnError, read_pgn_file
 
     games: list[Game | PgnError] = []
     board = None
@@ -290,7 +415,20 @@ def analyse_main(args) -> int:
             board = Board(args.source)
         except XiangqiError as e:
             raise ValueError(f"{args.source!r} is neither a PGN file nor a FEN ({e})") from None
-    analyser = Analyser.load(Policy.load(args.model), args.value)
+    engine = getattr(args, "engine", None)
+    analyser = analyser_for(None if engine else Policy.load(args.model), engine, args.value)
+    try:
+        return _analyse_with(analyser, args, games, board)
+    finally:
+        analyser.close()
+
+
+def _analyse_with(analyser: Analyser, args, games: list, board: Board | None) -> int:
+    import json
+    import sys
+
+    from xiangqi.pgn import PgnError, write_game
+
     if board is not None:
         analysis = analyser.position(board, args.nodes, args.multipv)
         if args.json:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from play.analysis import NAGS, Analyser, Evaluation, MoveReview, annotate, judge
+from play.analysis import NAGS, Analyser, EngineAnalyser, Evaluation, MoveReview, annotate, judge
+from play.search import Search
 from xiangqi import BLACK, RED, Board, Move
 from xiangqi.pgn import NOTATIONS, Game, read_games, read_pgn_file, write_game
 
@@ -47,6 +48,13 @@ def test_judgements_follow_lichess_thresholds():
     assert [judge(x) for x in (0.0, 0.049, 0.05, 0.099, 0.10, 0.149, 0.15, 0.9)] == [
         None, None, "inaccuracy", "inaccuracy", "mistake", "mistake", "blunder", "blunder"]
     assert judge(0.5, best=True) is None
+
+
+def test_a_drop_within_the_noise_is_unclear():
+    """With the evaluator's noise, a mistake's threshold must be cleared by that much more."""
+    assert [judge(x, noise=0.04) for x in (0.04, 0.06, 0.10, 0.139, 0.14, 0.2)] == [
+        None, "inaccuracy", "unclear", "unclear", "mistake", "blunder"]
+    assert judge(0.12, best=True, noise=0.04) is None
 
 
 def test_evaluation_is_from_reds_side():
@@ -102,6 +110,23 @@ def test_finished_game_is_exact(analyser):
     assert analysis.lines == [] and analysis.evaluation == Evaluation((1.0, 0.0, 0.0), None, None)
 
 
+def test_the_same_position_gets_the_same_evaluation(analyser):
+    """Stable: a position searched again, after others, by another move order or by a fresh
+    analyser over the same networks, reads the same (the tree is not carried over)."""
+    board = Board()
+    for move in ("h2e2", "h9g7", "b0c2"):
+        board.push_uci(move)
+    first = analyser.position(board, nodes=16)
+    analyser.position(Board(), nodes=16)
+    other_order = Board()
+    for move in ("b0c2", "h9g7", "h2e2"):
+        other_order.push_uci(move)
+    assert analyser.position(other_order, nodes=16).evaluation == first.evaluation
+    fresh = Analyser(Search(analyser.search.networks)).position(board, nodes=16)
+    assert fresh.evaluation == first.evaluation and fresh.best == first.best
+    assert analyser.position(board, nodes=32).nodes == 32  # another budget is searched anew
+
+
 def _mates(board: Board, move) -> bool:
     after = board.copy()
     after.push(move)
@@ -147,8 +172,8 @@ def test_analyse_json_keys(wxf15_paths, tmp_path):
     assert blunder["best"] != "f0e1" and blunder["eval"]["mate"] == -1 and blunder["loss"] >= 0.15
     assert (mate["move"], mate["judgement"], mate["eval"]) == ("c3c0", None, {"wdl": [0, 0, 1], "cp": None,
                                                                              "mate": None})
-    assert review["summary"] == {"red": {"inaccuracy": 0, "mistake": 0, "blunder": 1},
-                                 "black": {"inaccuracy": 0, "mistake": 0, "blunder": 0}}
+    assert review["summary"] == {"red": {"inaccuracy": 0, "mistake": 0, "blunder": 1, "unclear": 0},
+                                 "black": {"inaccuracy": 0, "mistake": 0, "blunder": 0, "unclear": 0}}
 
     proc = xqgpt("analyse", MATE_IN_1, "--nodes", "64", "--multipv", "2", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -164,3 +189,44 @@ def test_analyse_bad_source(tmp_path, source, words):
     proc = xqgpt("analyse", source.format(empty=tmp_path / "empty.pgn"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert all(w in proc.stderr for w in words), proc.stderr
+
+
+FAIRY = "/usr/games/fairy-stockfish"
+needs_fairy = pytest.mark.skipif(not Path(FAIRY).is_file(), reason="Fairy-Stockfish is not installed")
+
+
+@needs_fairy
+def test_engine_analyser_reviews_with_fairy_stockfish(wxf15_paths):
+    """The review read from Fairy-Stockfish (depth 6): the blunder of fixture game 7 (f0e1 lets
+    Black mate) is a blunder, the mate is found, evaluations are Red's, and none is "unclear"."""
+    source = read_pgn_file(str(wxf15_paths["iccs"]))[7]
+    board = source.board()
+    for move in source.moves[:18]:
+        board.push(move)
+    game = Game(fen=board.fen(), moves=[Move.from_uci("f0e1"), Move.from_uci("c3c0")])
+    analyser = EngineAnalyser(f"{FAIRY}?depth=6")
+    try:
+        blunder, mate = analyser.game(game)
+        assert (blunder.move.uci(), blunder.side, blunder.judgement) == ("f0e1", "red", "blunder")
+        assert blunder.after.mate is not None and blunder.after.mate < 0 and blunder.best != blunder.move
+        assert mate.judgement is None and mate.after == Evaluation((0.0, 0.0, 1.0), None, None)
+        start = analyser.position(Board(), 1)
+        assert start.evaluation.cp is not None and 0.5 < start.evaluation.score < 0.65  # Red's first move
+        assert start.best in Board().legal_moves and start.lines[0].pv == [start.best]
+        assert analyser.position(Board(), 1) is start  # cached by position
+    finally:
+        analyser.close()
+
+
+@needs_fairy
+def test_analyse_with_an_engine(tmp_path):
+    """``xqgpt analyse --engine uci:...`` reviews a game with the engine; a bad spec is one error line."""
+    path = tmp_path / "opening.pgn"
+    path.write_text("1. h2e2 h9g7 2. h0g2 i9h9 *\n")
+    proc = xqgpt("analyse", str(path), "--engine", f"uci:{FAIRY}?depth=5", "--json")
+    assert proc.returncode == 0, proc.stderr
+    review = json.loads(proc.stdout)
+    assert [m["move"] for m in review["moves"]] == ["h2e2", "h9g7", "h0g2", "i9h9"]
+    assert all(m["judgement"] in (None, "inaccuracy", "mistake", "blunder") for m in review["moves"])
+    proc = xqgpt("analyse", str(path), "--engine", "uci:/no/such/engine")
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr and "engine" in proc.stderr

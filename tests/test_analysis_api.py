@@ -5,6 +5,8 @@ the route too."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from test_analysis import MATE_IN_1
@@ -87,3 +89,28 @@ def test_oversized_body_is_413(client):
     r = client.post("/api/analyse", content=b'{"moves": [' + b'"h2e2",' * 200_000 + b'"h2e2"]}',
                     headers={"Content-Type": "application/json"})
     assert r.status_code == 413 and "too large" in r.json()["detail"]
+
+
+FAIRY = "/usr/games/fairy-stockfish"
+
+
+@pytest.mark.skipif(not Path(FAIRY).is_file(), reason="Fairy-Stockfish is not installed")
+def test_an_analysis_engine_answers_instead_of_the_search(shipped_policy, tmp_path):
+    """``create_app(analysis_engine=...)`` (``xqgpt serve --analysis-engine``): the evaluation and
+    best move come from Fairy-Stockfish, the same answer twice; an engine that cannot start is 503."""
+    spec = f"uci:{FAIRY}?depth=5"
+    with TestClient(create_app(shipped_policy, f"sqlite:///{tmp_path / 'a.db'}", analysis_engine=spec)) as c:
+        first = c.post("/api/analyse", json={"moves": ["h2e2"], "multipv": 3})
+        assert first.status_code == 200, first.text
+        a = first.json()
+        board = Board()
+        board.push(Move.from_uci("h2e2"))
+        assert a["turn"] == "black" and len(a["lines"]) == 1 and a["nodes"] == 0
+        assert Move.from_uci(a["lines"][0]["move"]) in board.legal_moves and a["score"]["cp"] is not None
+        assert c.post("/api/analyse", json={"moves": ["h2e2"]}).json() == a
+        mated = c.post("/api/analyse", json={"fen": MATE_IN_1}).json()
+        assert mated["score"] == {"cp": None, "mate": 1} and mated["wdl"] == [1.0, 0.0, 0.0]
+    with TestClient(create_app(shipped_policy, f"sqlite:///{tmp_path / 'b.db'}",
+                               analysis_engine="uci:/no/such/engine")) as c:
+        r = c.post("/api/analyse", json={})
+        assert r.status_code == 503 and "engine" in r.json()["detail"], r.text
