@@ -9,9 +9,9 @@ would not see a quiet move's refutation six plies on). A position in check with 
 lost. Repetition is not judged: a shortest mate has no cycle in it. Like :mod:`play.tactics` it
 walks the board's fast path (:meth:`Board.legal_move_codes`, :meth:`Board.make_code`).
 
->>> board = Board("3k5/9/9/9/9/9/9/9/4A4/R3K4 w - - 0 1")
->>> [m.uci() for m in checking_mate(board, 2)]
-['a0a9']
+>>> board = Board("3k5/9/9/9/9/9/9/9/4A4/RR2K4 w - - 0 1")  # the two chariots take turns
+>>> [m.uci() for m in checking_mate(board, 3)]
+['a0a9', 'd9d8', 'b0b8', 'd8d7', 'a9a7']
 """
 
 from __future__ import annotations

@@ -3,31 +3,22 @@
 
 from __future__ import annotations
 
-import random
-from pathlib import Path
-
 import pytest
 
 from play.material import MATE, lead, unsafe_moves
 from play.tactics import NodeBudgetExceeded, tactical_scores, tactically_unsafe
 from xiangqi import Board, Move
-from xiangqi.pgn import read_pgn_file
 
-ENGINE_GAMES = Path(__file__).resolve().parents[1] / "bench" / "engine_games.pgn"
-
-
-def _positions(count: int, pieces: int = 32) -> list[Board]:
-    """Positions of the search's games against Fairy-Stockfish from ply 12 on, with at most
-    ``pieces`` pieces."""
-    found = []
-    for game in read_pgn_file(str(ENGINE_GAMES)):
-        board = game.board()
-        for ply, move in enumerate(game.moves):
-            if ply >= 12 and ply % 9 == 0 and len(list(board.squares())) <= pieces:
-                found.append(board.copy())
-            board.push(move)
-    random.Random(1).shuffle(found)
-    return found[:count]
+# Middlegame and endgame positions, Black to move, from the search's games against Fairy-Stockfish
+# (at most 24 and 12 pieces): searched at depth 0 and 1 against plain minimax.
+MIDDLEGAMES = ["2baka3/4n4/5R3/p3R3p/3r5/4P4/P4C2P/9/4K4/1c1r1A3 b - - 1 23",
+               "2baka3/4nn3/4b3c/2p5C/p3p3P/2P3P2/P3r4/C3B4/4A4/2BAK4 b - - 1 23",
+               "3k1ab2/3Na4/4b4/CP7/2p1N3p/9/8P/B8/4K4/1r3A3 b - - 0 41"]
+ENDGAMES = ["1n1a1k3/4a4/9/3P4p/4p4/9/8P/9/4rr3/2cK5 b - - 15 50",
+            "2bak4/4a4/9/9/5P3/2p6/3n5/4p1n2/9/3K1Ar2 b - - 3 50",
+            "4k4/9/1R2b3b/1P2p4/9/4P3P/9/4B4/5K3/6Cn1 b - - 2 59"]
+# A middlegame full of captures and checks: a depth-3 search needs far more than 500 positions.
+SHARP = "1rbaka3/4n2R1/4bC1n1/p3R3p/6r2/9/P1P1P3P/2C3c2/4A4/2B1KAB2 b - - 2 14"
 
 
 def _minimax(board: Board, depth: int, ply: int) -> float:
@@ -67,7 +58,7 @@ def _quiet(board: Board, plies: int, ply: int) -> float:
     return best
 
 
-CASES = [(0, b) for b in _positions(3, 24)] + [(1, b) for b in _positions(3, 12)]
+CASES = [(0, Board(fen)) for fen in MIDDLEGAMES] + [(1, Board(fen)) for fen in ENDGAMES]
 
 
 @pytest.mark.parametrize(("depth", "board"), CASES,
@@ -132,9 +123,17 @@ def test_mate_is_worse_than_any_material() -> None:
 
 
 def test_a_stopped_search_leaves_the_board_as_it_was() -> None:
-    board = _positions(2)[1]
+    board = Board(SHARP)
+    for _ in range(2):  # a history, which the search must leave as it was
+        board.push(board.legal_moves[0])
     fen, moves = board.fen(), list(board.move_stack)
+    fresh = Board(SHARP)
+    for move in moves:
+        fresh.push(move)
     with pytest.raises(NodeBudgetExceeded):
         tactical_scores(board, board.legal_moves, depth=3, max_nodes=500)
     assert board.fen() == fen and board.move_stack == moves
-    assert all(board.gives_check(m) in (True, False) for m in board.legal_moves)
+    assert board.zobrist_hash() == fresh.zobrist_hash()
+    assert board.repetition_count() == fresh.repetition_count()
+    assert [(m, board.gives_check(m)) for m in board.legal_moves] == [
+        (m, fresh.gives_check(m)) for m in fresh.legal_moves]
