@@ -31,10 +31,12 @@ WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 
 
 def create_app(policy: Policy | None = None, db_url: str | None = None, *,
-               model_path: str | None = None, explorer: str | None = None) -> FastAPI:
+               model_path: str | None = None, explorer: str | None = None,
+               analysis_engine: str | None = None) -> FastAPI:
     """The application. ``policy`` defaults to ``Policy.load(model_path)``, ``db_url`` to SQLite
     in the user data dir (:func:`server.db.default_db_url`), ``explorer`` (the opening index's
-    URL or path) to the shipped index."""
+    URL or path) to the shipped index; ``analysis_engine`` (a UCI engine spec) makes ``POST
+    /api/analyse`` read that engine instead of the search (:class:`play.analysis.EngineAnalyser`)."""
     if policy is None:
         from model.policy import Policy
 
@@ -44,6 +46,8 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
+        if getattr(app.state, "analyser", None) is not None:
+            app.state.analyser.close()
         store.close()
 
     app = FastAPI(title="Xiangqi-GPT", version="0.1.0", lifespan=lifespan,
@@ -52,6 +56,7 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
     app.state.model = ServedModel(policy, model_path or "shipped default model", model_path)
     app.state.rng = random.SystemRandom()
     app.state.explorer_location = explorer
+    app.state.analysis_engine = analysis_engine
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     for router in ROUTERS:
@@ -65,7 +70,7 @@ def app_from_env() -> FastAPI:
     """The app of one ``xqgpt serve`` worker process (a uvicorn app factory), set up by the
     environment: ``XQGPT_MODEL`` (model directory), ``XQGPT_DB`` (database URL),
     ``XQGPT_BATCHING`` (``0`` turns batching off), ``XQGPT_THREADS`` (PyTorch threads) and
-    ``XQGPT_EXPLORER`` (the opening index)."""
+    ``XQGPT_EXPLORER`` (the opening index), ``XQGPT_ANALYSIS_ENGINE`` (the analysis engine)."""
     import torch
 
     from model.policy import Policy
@@ -77,7 +82,8 @@ def app_from_env() -> FastAPI:
     if os.environ.get("XQGPT_BATCHING", "1") != "0":
         policy.batch_calls()
     return create_app(policy, os.environ.get("XQGPT_DB"), model_path=model_path,
-                      explorer=os.environ.get("XQGPT_EXPLORER") or None)
+                      explorer=os.environ.get("XQGPT_EXPLORER") or None,
+                      analysis_engine=os.environ.get("XQGPT_ANALYSIS_ENGINE") or None)
 
 
 def threads_per_worker(workers: int) -> int:
@@ -100,19 +106,26 @@ def main(args: argparse.Namespace) -> int:
     db_url = args.db or default_db_url()
     GameStore(db_url).close()  # creates the tables once (before any worker starts); a bad URL fails here
     batching = not args.no_batching
+    engine = getattr(args, "analysis_engine", None)
+    if engine:
+        from xiangqi.engine import EngineSpec
+
+        EngineSpec.parse(engine.removeprefix("uci:"))  # a malformed spec fails here, before serving
     workers = f", {args.workers} workers" if args.workers > 1 else ""
     shown = make_url(db_url).render_as_string(hide_password=True)
     print(f"xqgpt: serving on http://{args.host}:{args.port}/  (games in {shown}{workers})", flush=True)
     if args.workers == 1:
         if batching:
             policy.batch_calls()
-        app = create_app(policy, db_url, model_path=args.model, explorer=getattr(args, "explorer", None))
+        app = create_app(policy, db_url, model_path=args.model, explorer=getattr(args, "explorer", None),
+                         analysis_engine=engine)
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", http=JsonErrorsH11)
         return 0
     del policy
     os.environ.update(XQGPT_DB=db_url, XQGPT_MODEL=args.model or "", XQGPT_BATCHING="1" if batching else "0",
                       XQGPT_THREADS=str(threads_per_worker(args.workers)),
-                      XQGPT_EXPLORER=getattr(args, "explorer", None) or "")
+                      XQGPT_EXPLORER=getattr(args, "explorer", None) or "",
+                      XQGPT_ANALYSIS_ENGINE=engine or "")
     # A worker answers uvicorn's health checks only once it has loaded the model: allow for a slow start.
     uvicorn.run("server.app:app_from_env", factory=True, workers=args.workers, host=args.host,
                 port=args.port, log_level="info", http=JsonErrorsH11, timeout_worker_healthcheck=120)

@@ -17,7 +17,7 @@ from fastapi import Depends, Header, Request
 from fastapi import Path as PathParam
 from starlette.datastructures import State
 
-from play.analysis import Analyser
+from play.analysis import Analyser, EngineAnalyser
 from play.levels import THINKING_MS
 from play.search import Search
 
@@ -54,7 +54,8 @@ def analyser_of(state: State) -> Analyser:
     (:class:`~model.network.ModelLoadError` when the value net is missing)."""
     with _ANALYSER_LOCK:
         if getattr(state, "analyser", None) is None:
-            state.analyser = Analyser(Search(state.model.networks()))
+            engine = getattr(state, "analysis_engine", None)  # xqgpt serve --analysis-engine
+            state.analyser = EngineAnalyser(engine) if engine else Analyser(Search(state.model.networks()))
         return state.analyser
 
 

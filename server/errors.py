@@ -25,6 +25,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from model.network import ModelLoadError
 from play.levels import UnknownLevel
 from xiangqi import XiangqiError
+from xiangqi.engine import UciError
 
 from .db import GameConflict, GameNotFound
 from .play import CannotImport, GameFinished, GameOver, NothingToUndo, NotYourTurn
@@ -38,6 +39,7 @@ STATUS: dict[type[Exception], int] = {
     GameNotFound: 404,
     GameConflict: 409, GameFinished: 409, NothingToUndo: 409, NotYourTurn: 409,
     ModelLoadError: 503,
+    UciError: 503,  # the analysis engine (xqgpt serve --analysis-engine) failed
 }
 
 

@@ -306,6 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="moves of the PGN and lines written (default: chinese)")
     p.add_argument("--model", default=None, help="model directory (default: the shipped model)")
     p.add_argument("--value", default=None, help="value-net directory (default: the shipped one)")
+    p.add_argument("--engine", default=None,
+                   help="review with an external engine instead of the search: uci:COMMAND[?Option=value"
+                        "&depth=N|movetime=MS|nodes=N] (default depth 12), "
+                        "e.g. uci:/usr/games/fairy-stockfish")
     p.set_defaults(func=cmd_analyse)
 
     p = sub.add_parser("explore", help="the opening explorer: the games' moves in a position, how they went")
@@ -328,6 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="server processes, each with its own copy of the model and its share of the cores")
     p.add_argument("--no-batching", action="store_true",
                    help="one forward pass per request instead of batching concurrent requests")
+    p.add_argument("--analysis-engine", default=None,
+                   help="evaluation bar, hints and review from an external engine instead of the search: "
+                        "uci:COMMAND[?Option=value&depth=N|movetime=MS] (default depth 12)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("arena", help="play matches between players and report the score")
