@@ -11,6 +11,8 @@ import { chineseScript, onLanguageChange, t } from "./i18n.js";
 
 const FOLLOW_NODES = 64;
 const JUDGEMENTS = [["blunder", 0.15, "??"], ["mistake", 0.10, "?"], ["inaccuracy", 0.05, "?!"]];
+const UNCLEAR = ["unclear", "(?)"];  // a mistake that the search's own view of the move does not confirm
+const REVIEW_LINES = 5;  // lines asked for in a review: the played move's line confirms a mistake
 const GRAPH = { width: 600, height: 120 };
 
 const $ = (id) => document.getElementById(id);
@@ -72,7 +74,12 @@ function judgement(before, after, played) {
   const redMoved = before.turn === "red";
   const loss = (redScore(before) - redScore(after)) * (redMoved ? 1 : -1);
   const found = JUDGEMENTS.find(([, least]) => loss >= least);
-  return found ? { name: found[0], symbol: found[2], loss } : null;
+  if (!found) return null;
+  // as play/analysis.py: the search before the move must see the loss too, else it is unclear
+  const seen = before.lines.find((line) => line.move === played);
+  const seenLoss = seen ? (redScore(before) - (seen.wdl[0] + seen.wdl[1] / 2)) * (redMoved ? 1 : -1) : loss;
+  if (found[1] >= 0.10 && Math.min(loss, seenLoss) < 0.10) return { name: UNCLEAR[0], symbol: UNCLEAR[1], loss };
+  return { name: found[0], symbol: found[2], loss };
 }
 
 // ---------------------------------------------------------------- beside the game
@@ -154,7 +161,7 @@ async function review(game) {
   const nodes = Number($("an-nodes").value);
   const iccs = game.moves.map((m) => m.iccs);
   for (let i = 0; i <= iccs.length; i++) {
-    const a = await api.analyse({ fen: game.start_fen, moves: iccs.slice(0, i), nodes });
+    const a = await api.analyse({ fen: game.start_fen, moves: iccs.slice(0, i), nodes, multipv: REVIEW_LINES });
     if (run !== view.run) return;
     view.analyses.push(a);
     renderView();
@@ -169,7 +176,8 @@ function summaryText() {
     const j = judgement(view.analyses[i], view.analyses[i + 1], m.iccs);
     if (j) counts[m.side][j.name] = (counts[m.side][j.name] || 0) + 1;
   });
-  const side = (s) => JUDGEMENTS.map(([name]) => `${counts[s][name] || 0} ${t(name)}`).reverse().join(", ");
+  const names = [...JUDGEMENTS.map(([name]) => name), UNCLEAR[0]];
+  const side = (s) => names.map((name) => `${counts[s][name] || 0} ${t(name)}`).reverse().join(", ");
   return t("Red: {red} · Black: {black}", { red: side("red"), black: side("black") });
 }
 
