@@ -5,15 +5,16 @@ position is keyed by its board and side to move (the first two FEN fields), so t
 meet and a mirror image is another position. Its tables::
 
     meta(name, value)                         how it was built (JSON values)
-    positions(key, games, red, draws, black, rating_sum, rated)
     moves(key, move, games, red, draws, black, rating_sum, rated)
     examples(key, rank, game, move)           a few games that reached the position
     games(id, red, black, red_elo, black_elo, event, year, result, fen, moves)
 
-``games`` counts the games that reached the position before one of their first N moves (each
-game once, however often it came back; so a position's games are the sum of its moves' games),
-``red``/``draws``/``black`` how those games ended (games without a result count in none),
-``rating_sum``/``rated`` the mean of the players' ratings over the games whose records have one.
+``moves.games`` counts the games that played the move in the position before one of their
+first N moves (each game once, however often it came back, so a position's games are the sum of
+its moves' games), ``red``/``draws``/``black`` how those games ended (games without a result
+count in none), ``rating_sum``/``rated`` the mean of the players' ratings over the games whose
+records have one. ``games.moves`` holds a game's moves as little-endian int16 indices of the
+move vocabulary (:mod:`xiangqi.vocab`).
 
 :class:`Explorer` reads an index; it needs only the standard library and SQLAlchemy, so the
 server opens it by a URL as it opens the game store.
@@ -26,11 +27,12 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
-from xiangqi import Board, Move
+from xiangqi import Board, Move, index_move, move_index
 from xiangqi.encoding import board_codes, side_code
 from xiangqi.notation import to_chinese, to_wxf
 
@@ -38,16 +40,24 @@ SHIPPED_INDEX = Path(__file__).resolve().parent / "explorer.sqlite"
 
 SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE positions (key INTEGER PRIMARY KEY, games INTEGER NOT NULL, red INTEGER NOT NULL,
-    draws INTEGER NOT NULL, black INTEGER NOT NULL, rating_sum INTEGER NOT NULL, rated INTEGER NOT NULL);
 CREATE TABLE moves (key INTEGER NOT NULL, move TEXT NOT NULL, games INTEGER NOT NULL, red INTEGER NOT NULL,
     draws INTEGER NOT NULL, black INTEGER NOT NULL, rating_sum INTEGER NOT NULL, rated INTEGER NOT NULL,
     PRIMARY KEY (key, move)) WITHOUT ROWID;
 CREATE TABLE examples (key INTEGER NOT NULL, rank INTEGER NOT NULL, game INTEGER NOT NULL, move TEXT NOT NULL,
     PRIMARY KEY (key, rank)) WITHOUT ROWID;
 CREATE TABLE games (id INTEGER PRIMARY KEY, red TEXT, black TEXT, red_elo INTEGER, black_elo INTEGER,
-    event TEXT, year INTEGER, result TEXT NOT NULL, fen TEXT NOT NULL, moves TEXT NOT NULL);
+    event TEXT, year INTEGER, result TEXT NOT NULL, fen TEXT NOT NULL, moves BLOB NOT NULL);
 """
+
+
+def pack_moves(moves: list[Move]) -> bytes:
+    """Moves as little-endian int16 vocabulary indices (``games.moves``)."""
+    return np.array([move_index(m) for m in moves], dtype="<i2").tobytes()
+
+
+def unpack_moves(data: bytes) -> list[str]:
+    """The ICCS moves of :func:`pack_moves`'s bytes."""
+    return [index_move(int(i)).uci() for i in np.frombuffer(data, dtype="<i2")]
 
 
 def position_key(board: Board) -> int:
@@ -158,9 +168,7 @@ def explorer_url(location: str | None = None) -> str:
 class Explorer:
     """A read-only opening index, opened by a URL or a path (:func:`explorer_url`)::
 
-        >>> from xiangqi import Board, Move
-from xiangqi.encoding import board_codes, side_code
-from xiangqi.notation import to_chinese, to_wxf
+        >>> from xiangqi import Board
         >>> entry = Explorer().lookup(Board())
         >>> entry.stats.games > 1000, entry.moves[0].move
         (True, 'h2e2')
@@ -182,19 +190,18 @@ from xiangqi.notation import to_chinese, to_wxf
         """The position's games, its moves most played first, and up to ``examples`` example games."""
         key = position_key(board)
         with self.engine.connect() as conn:
-            row = conn.execute(text("SELECT games, red, draws, black, rating_sum, rated FROM positions "
-                                    "WHERE key = :k"), {"k": key}).first()
-            if row is None:
-                return Entry(None, [], [])
             moves = conn.execute(text("SELECT move, games, red, draws, black, rating_sum, rated FROM moves "
                                       "WHERE key = :k ORDER BY games DESC, move"), {"k": key}).all()
+            if not moves:
+                return Entry(None, [], [])
             games = conn.execute(text(
                 "SELECT g.id, g.red, g.black, g.red_elo, g.black_elo, g.event, g.year, g.result, e.move, "
                 "g.fen, g.moves FROM examples e JOIN games g ON g.id = e.game "
                 "WHERE e.key = :k ORDER BY e.rank LIMIT :n"), {"k": key, "n": examples}).all()
-        return Entry(Stats.from_row(*row), [MoveStats(m[0], Stats.from_row(*m[1:])) for m in moves],
-                     [ExampleGame(*g[:10], g[10].split()) for g in games])
+        total = [sum(m[i] for m in moves) for i in range(1, 7)]
+        return Entry(Stats.from_row(*total), [MoveStats(m[0], Stats.from_row(*m[1:])) for m in moves],
+                     [ExampleGame(*g[:10], unpack_moves(g[10])) for g in games])
 
 
 __all__ = ["Entry", "ExampleGame", "Explorer", "MoveStats", "SHIPPED_INDEX", "SCHEMA", "Stats",
-           "explore_text", "explorer_url", "position_key"]
+           "explore_text", "explorer_url", "pack_moves", "position_key", "unpack_moves"]

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from xiangqi.pgn import Game
 
 from .dataset import ParsedGame, scan
-from .explorer import SCHEMA, position_key
+from .explorer import SCHEMA, pack_moves, position_key
 
 RESULT_INDEX = {"1-0": 0, "1/2-1/2": 1, "0-1": 2}
 _YEAR_RE = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
@@ -80,8 +80,9 @@ def _example_rank(game: Game) -> tuple:
 
 
 def build_index(sources: list[str], out: str, *, plies: int = 30, min_games: int = 3, examples: int = 3,
-                workers: int | None = None) -> dict:
-    """Write the index of ``sources`` to the SQLite file ``out`` (replaced) and return its summary."""
+                example_min_games: int = 10, workers: int | None = None) -> dict:
+    """Write the index of ``sources`` to the SQLite file ``out`` (replaced) and return its summary.
+    Positions that at least ``example_min_games`` games reached keep ``examples`` example games."""
     if plies < 1 or min_games < 1 or examples < 0:
         raise ValueError("plies and min_games must be at least 1, examples at least 0")
     parsed: list[ParsedGame | None] = []
@@ -113,26 +114,26 @@ def build_index(sources: list[str], out: str, *, plies: int = 30, min_games: int
                     shown[key].append((index, move.uci()))
             board.push(move)
     kept = {key for key, tally in positions.items() if tally.counts[0] >= min_games}
-    used = sorted({i for key in kept for i, _ in shown[key]})
+    shown = {key: games_ for key, games_ in shown.items()
+             if key in kept and positions[key].counts[0] >= example_min_games}
+    used = sorted({i for games_ in shown.values() for i, _ in games_})
     path = Path(out)
     tmp = path.with_name(path.name + ".tmp")
     tmp.unlink(missing_ok=True)
     con = sqlite3.connect(tmp)
     try:
         con.executescript(SCHEMA)
-        con.executemany("INSERT INTO positions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        ((key, *positions[key].counts) for key in sorted(kept)))
         con.executemany("INSERT INTO moves VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         ((key, move, *tally.counts) for (key, move), tally in sorted(moves.items())
                          if key in kept))
         con.executemany("INSERT INTO examples VALUES (?, ?, ?, ?)",
-                        ((key, rank, i, move) for key in sorted(kept)
+                        ((key, rank, i, move) for key in sorted(shown)
                          for rank, (i, move) in enumerate(shown[key])))
         con.executemany("INSERT INTO games VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         ((i, games[i].headers.get("Red") or None, games[i].headers.get("Black") or None,
                           _elo(games[i].headers, "RedElo"), _elo(games[i].headers, "BlackElo"),
                           games[i].headers.get("Event") or None, game_year(games[i].headers.get("Date", "")),
-                          games[i].result, games[i].fen, " ".join(m.uci() for m in games[i].moves))
+                          games[i].result, games[i].fen, pack_moves(games[i].moves))
                          for i in used))
         rated = sum(1 for g in games if game_rating(_elo(g.headers, "RedElo"), _elo(g.headers, "BlackElo")))
         index_summary = {"sources": [Path(s).name for s in sources], "plies": plies, "min_games": min_games,

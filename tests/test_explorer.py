@@ -105,7 +105,7 @@ RECORDS = """[Event "Cup A"]
 def test_transpositions_mirrors_results_and_ratings(tmp_path):
     (tmp_path / "games.pgn").write_text(RECORDS, encoding="utf-8")
     out = tmp_path / "small.sqlite"
-    build_index([str(tmp_path / "games.pgn")], str(out), min_games=1, workers=1)
+    build_index([str(tmp_path / "games.pgn")], str(out), min_games=1, example_min_games=1, workers=1)
     explorer = Explorer(str(out))
     start = explorer.lookup(Board())
     assert (start.stats.games, start.stats.red, start.stats.draws, start.stats.black) == (4, 1, 1, 1)
@@ -127,7 +127,8 @@ def test_transpositions_mirrors_results_and_ratings(tmp_path):
     assert explorer.lookup(mirror).stats.rating == 2000  # one player's rating when only one is known
     # The examples: the rated games first, best rated first; players, event and year kept
     first = explorer.lookup(Board()).examples[0]
-    assert (first.red, first.black, first.red_elo, first.event, first.year) == ("Li", "Wang", 2400, "Cup A", 1999)
+    assert (first.red, first.black, first.red_elo, first.event, first.year) == ("Li", "Wang", 2400, "Cup A",
+                                                                                 1999)
     assert position_key(board) != position_key(board.mirror())
     explorer.close()
 
