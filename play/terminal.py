@@ -12,6 +12,7 @@ import argparse
 import datetime
 import os
 import random
+import re
 import select
 import signal
 import sys
@@ -19,8 +20,31 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from xiangqi import BLACK, COLOR_NAMES, RED, STARTING_FEN, Board, Color, InvalidMoveError, Move, XiangqiError
-from xiangqi.notation import parse_move, render_move
+from xiangqi import (
+    ADVISOR,
+    BLACK,
+    CANNON,
+    CHARIOT,
+    COLOR_NAMES,
+    ELEPHANT,
+    GENERAL,
+    HORSE,
+    RED,
+    SOLDIER,
+    STARTING_FEN,
+    AmbiguousMoveError,
+    Board,
+    Color,
+    InvalidMoveError,
+    Move,
+    Square,
+    XiangqiError,
+    square_file,
+    square_name,
+    square_rank,
+)
+from xiangqi.base import PIECE_NAMES
+from xiangqi.notation import detect_notation, parse_move, render_move, to_halfwidth
 from xiangqi.pgn import NOTATIONS, Game, write_game
 
 from .board_text import render_board
@@ -31,11 +55,13 @@ if TYPE_CHECKING:
     from model.policy import Policy
 
 N_CANDIDATES = 5
+HINT_NODES = 64  # the search's playouts for a hint, as the web board's Hint
 HELP = """\
 Type a move in any notation: ICCS h2e2, WXF C2=5, Chinese 炮二平五 (full-width characters too).
 Commands:
   undo            take back your last move and the model's reply
-  hint            the model's top candidates for you, with probabilities
+  hint            the search's best move for you (as the web board's Hint)
+  candidates      the model's top candidates for you, with probabilities
   flip            turn the board around
   fen             the position as FEN
   pgn [NOTATION]  the game as PGN (chinese, chinese-traditional, wxf or iccs)
@@ -44,7 +70,7 @@ Commands:
   help            this text
   quit            leave (also exit, end of input and Ctrl-C)
 Board: [ ] marks the last move, ! ! a general in check."""
-COMMANDS = ("undo", "hint", "flip", "fen", "pgn", "resign", "new", "help", "quit", "exit")
+COMMANDS = ("undo", "hint", "candidates", "flip", "fen", "pgn", "resign", "new", "help", "quit", "exit")
 
 
 class TerminalGame:
@@ -67,6 +93,7 @@ class TerminalGame:
         self.board = Board(start_fen)
         self.flipped = side == BLACK
         self.resigned = False
+        self.analyser = None  # the search for hints, loaded on the first hint
 
     # -- output ---------------------------------------------------------------
 
@@ -140,8 +167,16 @@ class TerminalGame:
         except InvalidMoveError as e:
             self.say(f"{e} (type help for the commands)")
             return
-        except XiangqiError as e:  # illegal or ambiguous: the API's message
-            self.say(str(e))
+        except AmbiguousMoveError:
+            self.say(f"{text} is ambiguous: two of your pieces can make it; name the front or rear one "
+                     "(+ or -, 前 or 后) or give the move in ICCS (h2e2)")
+            return
+        except XiangqiError:  # an illegal move
+            if detect_notation(text) == "iccs":
+                move = Move.from_uci(to_halfwidth(text).strip().replace("-", "").lower())
+                self.say(f"{move.uci()} is illegal: {why_illegal(self.board, move)}")
+            else:
+                self.say(f"{text} is not a legal move here: no piece of yours can make it")
             return
         self.say(f"You play {self.numbered(self.board, move)}")
         self.board.push(move)
@@ -169,8 +204,29 @@ class TerminalGame:
         return first if ply % 2 == 0 else not first
 
     def hint(self) -> None:
+        """The search's best move for the side to move, as the web board's Hint gives it."""
         if self.ending() is not None:
             self.say("The game is over; there is nothing to hint.")
+            return
+        if self.analyser is None:
+            from model.network import ModelLoadError
+
+            from .analysis import Analyser
+
+            try:
+                self.analyser = Analyser.load(self.policy)
+            except ModelLoadError as e:
+                self.say(f"no hint: {e}")
+                return
+        analysis = self.analyser.position(self.board, nodes=HINT_NODES)
+        best = analysis.lines[0]
+        score = best.evaluation.score if self.board.turn == RED else 1 - best.evaluation.score
+        self.say(f"Hint: {self.move_text(self.board, best.move)}, the search's best move "
+                 f"(your expected score {score:.0%})")
+
+    def candidates(self) -> None:
+        if self.ending() is not None:
+            self.say("The game is over; there are no candidates.")
             return
         self.say("The model's candidates for you:")
         for move, p in self.policy.candidates(self.board, k=N_CANDIDATES):
@@ -263,6 +319,8 @@ class TerminalGame:
             self.undo()
         elif command == "hint":
             self.hint()
+        elif command == "candidates":
+            self.candidates()
         elif command == "resign":
             self.resign()
         elif command == "new":
@@ -291,6 +349,102 @@ class TerminalGame:
         if self.save():
             self.say(f"Games written to {self.pgn_path}.")
         return code
+
+
+# -- why a move is illegal ----------------------------------------------------
+
+RULES = {  # how each piece moves, for a move its piece cannot make
+    GENERAL: "a general moves one point along a file or a rank, inside its palace",
+    ADVISOR: "an advisor moves one point diagonally, inside its palace",
+    ELEPHANT: "an elephant moves two points diagonally and never crosses the river",
+    HORSE: "a horse moves one point along a file or a rank, then one diagonally outwards",
+    CHARIOT: "a chariot moves any distance along a file or a rank",
+    CANNON: "a cannon moves along a file or a rank, and captures by jumping over exactly one piece",
+    SOLDIER: "a soldier moves one point forwards (sideways too once across the river), never back",
+}
+
+
+def _between(board: Board, frm: Square, to: Square) -> list[Square]:
+    """The occupied squares strictly between ``frm`` and ``to`` on one file or rank."""
+    df, dr = square_file(to) - square_file(frm), square_rank(to) - square_rank(frm)
+    steps = max(abs(df), abs(dr))
+    step = (df > 0) - (df < 0) + 9 * ((dr > 0) - (dr < 0))
+    return [frm + i * step for i in range(1, steps) if board.piece_at(frm + i * step) is not None]
+
+
+def _cannot_go(board: Board, frm: Square, to: Square) -> str | None:
+    """Why the piece on ``frm`` cannot move to ``to`` by its own rule (blockers included), or None."""
+    piece = board.piece_at(frm)
+    kind, red = piece.piece_type, piece.color == RED
+    df, dr = square_file(to) - square_file(frm), square_rank(to) - square_rank(frm)
+    forward = dr if red else -dr
+    in_palace = 3 <= square_file(to) <= 5 and (square_rank(to) <= 2 if red else square_rank(to) >= 7)
+    own_half = square_rank(to) <= 4 if red else square_rank(to) >= 5
+    crossed = not (square_rank(frm) <= 4 if red else square_rank(frm) >= 5)
+    straight = (df == 0) != (dr == 0)
+    name = PIECE_NAMES[kind]
+    if kind == GENERAL and not (abs(df) + abs(dr) == 1 and in_palace):
+        return RULES[kind]
+    if kind == ADVISOR and not (abs(df) == abs(dr) == 1 and in_palace):
+        return RULES[kind]
+    if kind == ELEPHANT:
+        if not (abs(df) == abs(dr) == 2 and own_half):
+            return RULES[kind]
+        eye = frm + df // 2 + 9 * (dr // 2)
+        if board.piece_at(eye) is not None:
+            return f"the elephant's eye on {square_name(eye)} is blocked"
+    if kind == HORSE:
+        if sorted((abs(df), abs(dr))) != [1, 2]:
+            return RULES[kind]
+        leg = frm + (df // 2 if abs(df) == 2 else 9 * (dr // 2))
+        if board.piece_at(leg) is not None:
+            return f"the horse's leg on {square_name(leg)} is blocked"
+    if kind in (CHARIOT, CANNON):
+        if not straight:
+            return RULES[kind]
+        screens = _between(board, frm, to)
+        if kind == CHARIOT and screens:
+            return f"the {name} is blocked on {square_name(screens[0])}"
+        if kind == CANNON and board.piece_at(to) is None and screens:
+            return f"a cannon moves only over empty points; {square_name(screens[0])} is in the way"
+        if kind == CANNON and board.piece_at(to) is not None and len(screens) != 1:
+            return f"a cannon captures by jumping over exactly one piece ({len(screens)} between)"
+    if kind == SOLDIER and not (abs(df) + abs(dr) == 1 and forward >= 0 and (forward == 1 or crossed)):
+        return RULES[kind]
+    return None
+
+
+def why_illegal(board: Board, move: Move) -> str:
+    """Why ``move`` is not legal on ``board``, in words (as the web board's target dots show)."""
+    frm, to = move.from_square, move.to_square
+    mover = COLOR_NAMES[board.turn].capitalize()
+    piece = board.piece_at(frm)
+    if piece is None:
+        return f"there is no piece on {square_name(frm)}"
+    name = PIECE_NAMES[piece.piece_type]
+    if piece.color != board.turn:
+        owner = COLOR_NAMES[piece.color].capitalize()
+        return f"the {name} on {square_name(frm)} is {owner}'s; {mover} is to move"
+    target = board.piece_at(to)
+    if target is not None and target.color == board.turn:
+        return f"your own {PIECE_NAMES[target.piece_type]} stands on {square_name(to)}"
+    reason = _cannot_go(board, frm, to)
+    if reason is not None:
+        return f"{name} {square_name(frm)} to {square_name(to)}: {reason}"
+    # The position after the move with the mover to move again: is its general attacked?
+    pieces = {sq: p.symbol() for sq, p in board.squares() if sq != frm}
+    pieces[to] = piece.symbol()
+    rows = ["".join(pieces.get(rank * 9 + file, "1") for file in range(9)) for rank in range(9, -1, -1)]
+    placement = "/".join(re.sub("1+", lambda ones: str(len(ones.group())), row) for row in rows)
+    try:
+        attacked = Board(f"{placement} {'w' if board.turn == RED else 'b'} - - 0 1").is_check()
+    except XiangqiError:  # the generals would face each other on an open file
+        return "the two generals would face each other on an open file"
+    if attacked and board.is_check():
+        return "your general is in check, and this move does not answer it"
+    if attacked:
+        return "it would leave your general in check"
+    return "it is not legal here"  # the rules above cover every case; kept as a plain answer
 
 
 class PipedLines:

@@ -14,8 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from play.board_text import render_board
-from xiangqi import STARTING_FEN, Board
+from play.terminal import why_illegal
+from xiangqi import STARTING_FEN, Board, Move
 from xiangqi.pgn import read_pgn_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,14 +56,19 @@ def test_short_game_to_a_known_position(tmp_path) -> None:
     """Bad moves get the API's messages; moves in three notations; the model's forced reply;
     mate; a move after the end; end of input leaves with the game written."""
     out = tmp_path / "game.pgn"
-    moves = ["xyz", "P7=6", "h2h9", "Ｈ５＋３", "俥八進六", "h2e2"]
+    moves = ["xyz", "P7=6", "h2h9", "b2c3", "e7e9", "兵三进一", "Ｈ５＋３", "俥八進六", "h2e2"]
     run = play("--fen", MATE_FEN, "--level", "club", "--pgn", str(out), stdin="\n".join(moves) + "\n")
     assert run.returncode == 0, run.stderr
     text = run.stdout
     assert "Traceback" not in run.stderr
     assert "invalid WXF move 'xyz' (type help for the commands)" in text
-    assert f"move 'P7=6' is ambiguous in {MATE_FEN}\n" in text
-    assert f"illegal move h2h9 in {MATE_FEN}\n" in text
+    # An ambiguous or illegal move is explained in words, without a FEN.
+    assert "P7=6 is ambiguous: two of your pieces can make it; name the front or rear one" in text
+    assert "h2h9 is illegal: there is no piece on h2\n" in text
+    assert "b2c3 is illegal: chariot b2 to c3: a chariot moves any distance along a file or a rank\n" in text
+    assert "e7e9 is illegal: horse e7 to e9: a horse moves one point along a file or a rank" in text
+    assert "兵三进一 is not a legal move here: no piece of yours can make it\n" in text
+    assert MATE_FEN.split()[0] not in text
     assert "You play 1. H5+3 (e7g8)\nXiangqi-GPT plays 1... K5+1 (e9e8)\nModel weighed: K5+1 100%\n" in text
     assert "You play 2. R8+6 (b2b8)\n" in text
     assert "Game over: Red wins by checkmate (1-0)." in text
@@ -77,12 +85,34 @@ def test_short_game_to_a_known_position(tmp_path) -> None:
     assert "1. 马五进三 将５进１ 2. 车八进六 1-0" in out.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize(("fen", "move", "reason"), [
+    (STARTING_FEN, "h9g7", "the horse on h9 is Black's; Red is to move"),
+    (STARTING_FEN, "a0a3", "your own soldier stands on a3"),
+    (STARTING_FEN, "b0d1", "horse b0 to d1: the horse's leg on c0 is blocked"),
+    (STARTING_FEN, "b2b7", "cannon b2 to b7: a cannon captures by jumping over exactly one piece "
+                           "(0 between)"),
+    (STARTING_FEN, "a0a6", "chariot a0 to a6: the chariot is blocked on a3"),
+    (STARTING_FEN, "a3a5", "soldier a3 to a5: a soldier moves one point forwards (sideways too once across "
+                           "the river), never back"),
+    ("4k4/9/9/9/9/2B6/9/9/9/3K5 w - - 0 1", "c4e6", "elephant c4 to e6: an elephant moves two points "
+                                                   "diagonally and never crosses the river"),
+    ("3k5/4R4/9/9/9/9/9/9/9/4K4 b - - 0 1", "d9e9", "it would leave your general in check"),
+    ("3k5/9/9/9/9/9/9/9/3R5/4K4 b - - 0 1", "d9d8",
+     "your general is in check, and this move does not answer it"),
+    ("3k5/9/9/9/9/9/9/9/3R5/4K4 b - - 0 1", "d9e9", "the two generals would face each other on an open file"),
+])
+def test_an_illegal_move_is_explained_in_words(fen: str, move: str, reason: str) -> None:
+    board = Board(fen)
+    assert not board.is_legal(Move.from_uci(move))
+    assert why_illegal(board, Move.from_uci(move)) == reason
+
+
 def test_commands(tmp_path) -> None:
     """Black against the model in colour: hint, a move, fen, flip, undo, pgn, help, resign, new, quit."""
     out = tmp_path / "games.pgn"
     # 卒１进１ (a6a5) is legal whatever Red opens with.
-    lines = ["hint", "卒１进１", "fen", "flip", "undo", "undo", "pgn", "pgn iccs", "pgn morse", "help",
-             "resign", "undo", "new red", "quit", "h2e2"]
+    lines = ["hint", "candidates", "卒１进１", "fen", "flip", "undo", "undo", "pgn", "pgn iccs", "pgn morse",
+             "help", "resign", "undo", "new red", "quit", "h2e2"]
     run = play("--side", "black", "--level", "master", "--chinese", "--pgn", str(out),
                stdin="\n".join(lines) + "\n")
     assert run.returncode == 0, run.stderr
@@ -95,8 +125,12 @@ def test_commands(tmp_path) -> None:
     assert len(weighed) == 2  # the opening and the reply
     shares = [int(p) for p in re.findall(r" (\d+)%", weighed[0])]
     assert len(shares) == 5 and shares == sorted(shares, reverse=True) and sum(shares) <= 102
-    hint = plain.split("The model's candidates for you:\n")[1].splitlines()[:5]
-    assert all(re.fullmatch(r"\s+\d+\.\d%  \S+ \([a-i]\d[a-i]\d\)", line) for line in hint), hint
+    # hint: the search's best move, as the web board's Hint; candidates: the model's.
+    hint = re.search(r"> hint\nHint: \S+ \(([a-i]\d[a-i]\d)\), the search's best move "
+                     r"\(your expected score \d+%\)\n", plain)
+    assert hint, plain
+    candidates = plain.split("The model's candidates for you:\n")[1].splitlines()[:5]
+    assert all(re.fullmatch(r"\s+\d+\.\d%  \S+ \([a-i]\d[a-i]\d\)", line) for line in candidates), candidates
 
     # fen: the position after the moves shown.
     first_game = plain.split("> new red")[0]
@@ -114,6 +148,7 @@ def test_commands(tmp_path) -> None:
     # undo: back to the position after the model's first move; then nothing of ours is left.
     opening = Board()
     opening.push(after_reply.move_stack[0])
+    assert opening.is_legal(Move.from_uci(hint.group(1)))  # the hint was for this position
     assert printed[3] == ANSI.sub("", render_board(opening, chinese=True))
     assert "> undo\nThere is no move of yours to take back.\n" in plain
     assert "game over> undo\nThe game is over (resignation); type new to start another.\n" in plain
@@ -124,7 +159,7 @@ def test_commands(tmp_path) -> None:
     assert "unknown notation 'morse'; choose one of iccs, wxf, chinese, chinese-traditional" in plain
 
     # help names every command.
-    for command in ("undo", "hint", "flip", "fen", "pgn", "resign", "new", "help", "quit"):
+    for command in ("undo", "hint", "candidates", "flip", "fen", "pgn", "resign", "new", "help", "quit"):
         assert f"\n  {command} " in plain
 
     # resign, then a new game as Red from the start; quit leaves before the last line is read.

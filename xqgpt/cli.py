@@ -110,6 +110,21 @@ def cmd_data_explorer(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_puzzles(args: argparse.Namespace) -> int:
+    from data.puzzles_build import build_puzzles
+
+    check_output_file(args.out, "--out")
+    _print_json(build_puzzles(args.src, args.out, engine=args.engine, depth=args.depth,
+                              screen_depth=args.screen_depth, max_mate=args.max_mate, limit=args.limit))
+    return 0
+
+
+def cmd_puzzle(args: argparse.Namespace) -> int:
+    from play.puzzle_terminal import main as puzzle_main
+
+    return puzzle_main(args)
+
+
 def cmd_explore(args: argparse.Namespace) -> int:
     from data.explorer import Explorer, explore_text
     from xiangqi import STARTING_FEN, Board
@@ -250,6 +265,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep positions that at least N games reached (default: %(default)s)")
     p.add_argument("--workers", type=_int_in(1), default=None, help="processes (default: up to 2)")
     p.set_defaults(func=cmd_data_explorer)
+    p = dsub.add_parser("puzzles", help="verified puzzles (mates in N) from composed problems, by a UCI "
+                        "engine; resumable JSON lines")
+    p.add_argument("src", nargs="+", help="problem records: files, folders or .tar.gz/.zip archives")
+    p.add_argument("--out", required=True,
+                   help="the JSON-lines file to write (positions it holds are skipped)")
+    p.add_argument("--engine", default="/usr/games/fairy-stockfish?UCI_Variant=xiangqi&Threads=1&Hash=32",
+                   help="UCI engine spec (default: %(default)s)")
+    p.add_argument("--depth", type=_int_in(1, 60), default=12,
+                   help="search depth of the checks (default: 12)")
+    p.add_argument("--screen-depth", type=_int_in(1, 60), default=10,
+                   help="depth of the first look that turns away positions without a mate (default: 10)")
+    p.add_argument("--max-mate", type=_int_in(1, 20), default=5,
+                   help="longest mate kept, in moves (default: 5)")
+    p.add_argument("--limit", type=_int_in(1), default=None, help="look at the first N positions only")
+    p.set_defaults(func=cmd_data_puzzles)
     p = dsub.add_parser("label", help="store an engine's score and best move for positions of a split "
                         "(DATA_DIR/SPLIT/labels; resumable)")
     p.add_argument("data_dir", help="dataset directory from `xqgpt data build`")
@@ -320,6 +350,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how moves are written (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(func=cmd_explore)
+
+    p = sub.add_parser("puzzle", help="solve puzzles in the terminal (a Glicko-2 rating that moves)")
+    p.add_argument("--puzzles", default=None, help="puzzle file (default: the shipped set)")
+    p.add_argument("--ratings", default=None,
+                   help="ratings file (default: $XDG_DATA_HOME/xqgpt/puzzles.json)")
+    p.add_argument("--chinese", action="store_true", help="Chinese pieces in colour")
+    p.add_argument("--seed", type=int, default=None, help="seed of the choice among puzzles near your rating")
+    p.set_defaults(func=cmd_puzzle)
 
     p = sub.add_parser("serve", help="run the web board and move API")
     p.add_argument("--host", default="127.0.0.1")
