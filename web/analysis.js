@@ -7,12 +7,16 @@
 import * as api from "./api.js";
 import { Board } from "./board.js";
 import { el } from "./draw.js";
-import { chineseScript, onLanguageChange, t } from "./i18n.js";
+import { chineseScript, joined, onLanguageChange, t, tn } from "./i18n.js";
 
 const FOLLOW_NODES = 64;
 const JUDGEMENTS = [["blunder", 0.15, "??"], ["mistake", 0.10, "?"], ["inaccuracy", 0.05, "?!"]];
 const UNCLEAR = ["unclear", "(?)"];  // a mistake that the search's own view of the move does not confirm
 const REVIEW_LINES = 5;  // lines asked for in a review: the played move's line confirms a mistake
+const COUNTED = {  // how many of each, in English words for t()
+  blunder: ["{n} blunder", "{n} blunders"], mistake: ["{n} mistake", "{n} mistakes"],
+  inaccuracy: ["{n} inaccuracy", "{n} inaccuracies"], unclear: ["{n} unclear", "{n} unclear"],
+};
 const GRAPH = { width: 600, height: 120 };
 
 const $ = (id) => document.getElementById(id);
@@ -87,7 +91,16 @@ function judgement(before, after, played) {
 const follow = { key: null, analysis: null, painted: null, board: null, game: null };
 
 function positionKey(game) {
-  return `${game.start_fen}|${game.moves.map((m) => m.iccs).join(" ")}`;
+  return `${game.start_fen}|${game.moves.map((m) => m.iccs).join(" ")}|${game.termination || ""}`;
+}
+
+// Endings off the board: the position would still evaluate as if play went on.
+const OFF_BOARD = ["resignation", "recorded_result"];
+
+/** A finished game's result as an analysis: the whole bar to the winner, the result as the score. */
+function resultAnalysis(game) {
+  const wdl = { "1-0": [1, 0, 0], "0-1": [0, 0, 1] }[game.result] || [0, 1, 0];
+  return { fen: game.fen, turn: game.turn, wdl, score: { cp: null, mate: null }, lines: [], result: game.result };
 }
 
 /** Paint an analysis in the bar, the score and the best line, in the page's language. */
@@ -109,6 +122,12 @@ export async function followGame(game, board) {
   follow.key = key;
   follow.analysis = null;
   $("hint-text").textContent = "";
+  if (game.status === "finished" && OFF_BOARD.includes(game.termination)) {
+    follow.analysis = resultAnalysis(game);
+    paintFollowed(follow.analysis, game.moves.length);
+    $("engine").dataset.state = "ready";
+    return;
+  }
   $("engine").dataset.state = "thinking";
   try {
     const a = await api.analyse({ fen: game.start_fen, moves: game.moves.map((m) => m.iccs), nodes: FOLLOW_NODES });
@@ -177,7 +196,7 @@ function summaryText() {
     if (j) counts[m.side][j.name] = (counts[m.side][j.name] || 0) + 1;
   });
   const names = [...JUDGEMENTS.map(([name]) => name), UNCLEAR[0]];
-  const side = (s) => names.map((name) => `${counts[s][name] || 0} ${t(name)}`).reverse().join(", ");
+  const side = (s) => joined(names.map((name) => tn(counts[s][name] || 0, ...COUNTED[name])).reverse());
   return t("Red: {red} · Black: {black}", { red: side("red"), black: side("black") });
 }
 
@@ -262,11 +281,11 @@ async function analyseText() {
 }
 
 async function analyseCurrentGame() {
-  const match = location.hash.match(/game=(\d+)/);
+  const match = location.hash.match(/game=([A-Za-z0-9_-]+)/);
   openView();
   $("an-error").textContent = "";
   try {
-    if (match) await review(await api.getGame(Number(match[1])));
+    if (match) await review(await api.getGame(match[1]));
     else if (follow.game) await review(follow.game);
   } catch (err) {
     $("an-error").textContent = err.message;

@@ -181,3 +181,33 @@ export function drawCursor(layer, cursor, flipped) {
   const [x, y] = xy(cursor, flipped);
   el("rect", { x: x - 30, y: y - 30, width: 60, height: 60, rx: 8, class: "cursor" }, layer);
 }
+
+/** The FEN placement of `squares` (90 letters or nulls, as parsePlacement gives). */
+export function placementOf(squares) {
+  const rows = [];
+  for (let rank = 9; rank >= 0; rank--) {
+    let row = "";
+    let empty = 0;
+    for (let file = 0; file < 9; file++) {
+      const letter = squares[rank * 9 + file];
+      if (!letter) empty += 1;
+      else {
+        row += (empty || "") + letter;
+        empty = 0;
+      }
+    }
+    rows.push(row + (empty || ""));
+  }
+  return rows.join("/");
+}
+
+/** The placement after `moves` (ICCS, known to be legal) from `fen`: each moves a piece, capturing
+ * what stands on its target; no rules are needed. */
+export function placementAfter(fen, moves) {
+  const squares = parsePlacement(fen);
+  for (const m of moves) {
+    squares[squareIndex(m.slice(2, 4))] = squares[squareIndex(m.slice(0, 2))];
+    squares[squareIndex(m.slice(0, 2))] = null;
+  }
+  return placementOf(squares);
+}
