@@ -25,6 +25,10 @@ const STRINGS = {
   "Turn the board around (F)": ["翻转棋盘（F）", "翻轉棋盤（F）"],
   "Resign": ["认输", "認輸"],
   "Give up this game": ["认输本局", "認輸本局"],
+  "Continue from here": ["从这里接着下", "從這裡接著下"],
+  "Start a game of your own from this position": ["从这个局面开始你自己的一局", "從這個局面開始你自己的一局"],
+  "A shared game (watching only): continue from here to play on.": [
+    "别人分享的对局（只能观看）：点“从这里接着下”来继续下。", "別人分享的對局（只能觀看）：點「從這裡接著下」來繼續下。"],
   "Model's candidates": ["模型候选着法", "模型候選著法"],
   "You play": ["你执", "你執"],
   "Red (first)": ["红方（先走）", "紅方（先走）"],
@@ -73,21 +77,30 @@ const STRINGS = {
   "Check!": ["将军！", "將軍！"],
   "Waiting for the model…": ["等待模型走棋…", "等待模型走棋…"],
   "{side} wins ({result})": ["{side}胜（{result}）", "{side}勝（{result}）"],
-  "{side} resigned": ["{side}认输", "{side}認輸"],
-  "you win!": ["你赢了！", "你贏了！"],
-  "the model wins.": ["模型获胜。", "模型獲勝。"],
+  "You win": ["你赢了", "你贏了"],
+  "The model wins": ["模型获胜", "模型獲勝"],
+  "{ending} ({result})": ["{ending}（{result}）", "{ending}（{result}）"],
+  "Resign? Click again": ["确定认输？再点一次", "確定認輸？再點一次"],
+  "After {move}: click the last move to return to the game.": ["{move} 之后的局面：点最后一步回到对局。",
+    "{move} 之後的局面：點最後一步回到對局。"],
   "Draw ({result})": ["和棋（{result}）", "和棋（{result}）"],
   "the model played {move}": ["模型走了{move}", "模型走了{move}"],
   "in play": ["进行中", "進行中"],
-  "{title} · you {side} · {level} · {plies} plies · {outcome}": [
-    "{title} · 你执{side} · {level} · {plies} 步 · {outcome}", "{title} · 你執{side} · {level} · {plies} 步 · {outcome}"],
+  "{title} · you {side} · {level} · {moves} · {outcome}": [
+    "{title} · 你执{side} · {level} · {moves} · {outcome}", "{title} · 你執{side} · {level} · {moves} · {outcome}"],
+  // a move is a move of each side (a 回合); a game of 77 plies has 39
+  "{n} move": ["{n} 回合", "{n} 回合"],
+  "{n} moves": ["{n} 回合", "{n} 回合"],
+  "{name} holds {n} game:": ["{name} 共有 {n} 局：", "{name} 共有 {n} 局："],
+  "{name} holds {n} games:": ["{name} 共有 {n} 局：", "{name} 共有 {n} 局："],
+  "Games in the file": ["文件中的对局", "檔案中的對局"],
+  "Open this game": ["打开这一局", "開啟這一局"],
   "Resume": ["继续", "繼續"],
   "View": ["查看", "查看"],
   "{action} game {id}": ["{action}对局 {id}", "{action}對局 {id}"],
   "No saved games yet.": ["还没有已存对局。", "還沒有已存對局。"],
   "Game {id}": ["对局 {id}", "對局 {id}"],
   "{name} (≤ {s} s)": ["{name}（≤ {s} 秒）", "{name}（≤ {s} 秒）"],
-  "thinks up to {s} s a move": ["每步最多思考 {s} 秒", "每步最多思考 {s} 秒"],
   "{name} · Elo {elo}": ["{name} · 等级分 {elo}", "{name} · 等級分 {elo}"],
   "rated {elo} ({low}–{high}) against Fairy-Stockfish": ["对 Fairy-Stockfish 实测等级分 {elo}（{low}–{high}）",
     "對 Fairy-Stockfish 實測等級分 {elo}（{low}–{high}）"],
@@ -106,6 +119,7 @@ const STRINGS = {
   "black {piece}": ["黑{piece}", "黑{piece}"],
   // the analysis (analysis.js)
   "Evaluation bar: Red's share at the bottom": ["评估条：底部为红方的份额", "評估條：底部為紅方的份額"],
+  "Evaluation bar: Red's share at the top": ["评估条：顶部为红方的份额", "評估條：頂部為紅方的份額"],
   Hint: ["提示", "提示"],
   "The search's best move here": ["搜索给出的此处最佳着法", "搜尋給出的此處最佳著法"],
   Evaluation: ["评估", "評估"],
@@ -131,6 +145,12 @@ const STRINGS = {
   "Still thinking…": ["还在思考…", "還在思考…"],
   "Hint: {move}": ["提示：{move}", "提示：{move}"],
   "Red: {red} · Black: {black}": ["红方：{red} · 黑方：{black}", "紅方：{red} · 黑方：{black}"],
+  "{n} inaccuracy": ["{n} 欠佳", "{n} 欠佳"],
+  "{n} inaccuracies": ["{n} 欠佳", "{n} 欠佳"],
+  "{n} mistake": ["{n} 错着", "{n} 錯著"],
+  "{n} mistakes": ["{n} 错着", "{n} 錯著"],
+  "{n} blunder": ["{n} 败着", "{n} 敗著"],
+  "{n} blunders": ["{n} 败着", "{n} 敗著"],
   blunder: ["败着", "敗著"],
   mistake: ["错着", "錯著"],
   inaccuracy: ["欠佳", "欠佳"],
@@ -202,6 +222,19 @@ function fill(text, params) {
 export function t(english, params = {}) {
   const row = STRINGS[english];
   return fill(language === "en" || !row ? english : row[column()], params);
+}
+
+/** `count` things: `one` or `many` (English words with `{n}`, for t()) filled in with `n: count`. */
+export function tn(count, one, many, params = {}) {
+  return t(count === 1 ? one : many, { ...params, n: count });
+}
+
+// Chinese sentences take full-width punctuation: "0 欠佳，0 错着", not "0 欠佳, 0 错着".
+const PUNCTUATION = { ",": ["，", ", "], ";": ["；", "; "] };
+
+/** `items` joined by `mark` ("," or ";") as the current language writes it. */
+export function joined(items, mark = ",") {
+  return items.join(PUNCTUATION[mark][language === "en" ? 1 : 0]);
 }
 
 /** Simplified Chinese text (the server's move notation) in the script of the current language. */
