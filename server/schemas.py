@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from xiangqi import limits
+
 Side = Literal["red", "black"]
 Status = Literal["playing", "finished"]
 Result = Literal["*", "1-0", "0-1", "1/2-1/2"]
@@ -19,7 +21,7 @@ Termination = Literal["checkmate", "stalemate", "perpetual_check", "perpetual_ch
 Notation = Literal["chinese", "wxf", "iccs"]
 
 MAX_FEN = 256
-MAX_PLIES = 2000
+MAX_PLIES = limits.MAX_PLIES  # one bound for the move API and every imported record
 MAX_RECORD_BASE64 = 999_000  # an imported file of up to ~749 kB; the whole body is limited to 1 MB
 
 

@@ -28,8 +28,10 @@ import re
 import struct
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from xml.parsers import expat
 
 from .base import Move
+from .limits import RecordSize, header_error, parse_int
 from .movetree import Record, placement_fen, replay_tree, start_board
 from .pgn import Game, PgnError
 
@@ -140,30 +142,50 @@ def read_cbl(data: bytes, *, source: str = "") -> Iterator[Game | PgnError]:
 CBF_HEADERS = {"Name": "Title", "Contest": "Event", "Date": "Date", "Site": "Site",
                "Round": "Round", "Red": "Red", "Black": "Black", "ECCO": "ECCO",
                "Commentator": "Annotator"}
-_CBF_MOVE_RE = re.compile(r"(\d)(\d)-(\d)(\d)")
+_CBF_MOVE_RE = re.compile(r"([0-9])([0-9])-([0-9])([0-9])")
+
+
+class _DtdError(Exception):
+    """A document type declaration: its entities could make a small file a huge text."""
+
+
+def _refuse_dtd(data: bytes) -> None:
+    """Raise :class:`_DtdError` if the XML declares a document type, whatever its encoding (an
+    expat pass that stops at the declaration, before any entity is expanded); an expat error on
+    bad XML."""
+    def refuse(*_args) -> None:
+        raise _DtdError
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.Parse(data, True)
 
 
 def read_cbf(data: bytes, *, source: str = "") -> Game:
     """The game of a CBF (XML) file's bytes: headers, start position, main line and comments;
     raises :class:`PgnError` with the reason it cannot be read."""
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise PgnError("not a CBF file: XML with a DOCTYPE or entities", source=source)
     try:
+        _refuse_dtd(data)
         root = ET.fromstring(data)
-    except (ET.ParseError, LookupError, ValueError) as e:  # bad XML, encoding or bytes
+    except (ET.ParseError, expat.ExpatError, LookupError, ValueError) as e:  # bad XML, encoding or bytes
         raise PgnError(f"not a CBF file: bad XML ({e})", source=source) from None
+    except _DtdError:
+        raise PgnError("not a CBF file: XML with a DOCTYPE or entities", source=source) from None
     if root.tag != "ChineseChessRecord":
         raise PgnError(f"not a CBF file: root element <{root.tag}>", source=source)
     head = root.find("Head")
     fields = {e.tag: (e.text or "").strip() for e in (head if head is not None else [])}
     headers = {name: fields[tag] for tag, name in CBF_HEADERS.items() if fields.get(tag)}
-    result = RESULTS.get(int(fields["RecordResult"]) if fields.get("RecordResult", "").isdigit()
-                         else 0, "*")
+    if reason := header_error(headers):
+        raise PgnError(reason, source=source)
+    result = RESULTS.get(parse_int(fields.get("RecordResult", ""), 0, 9) or 0, "*")
     headers["Result"] = result
     game = Game(headers=headers, result=result)
     if fields.get("FEN"):
         game.fen = fields["FEN"]
     board = start_board(game, source)
+    size = RecordSize()
     for i, element in enumerate(root.iterfind("MoveList/Move")):
         comment = (element.text or "").strip()
         m = _CBF_MOVE_RE.fullmatch(element.get("value", ""))
@@ -175,6 +197,8 @@ def read_cbf(data: bytes, *, source: str = "") -> Game:
             if comment:
                 game.comments[0] = comment
             continue
+        if reason := size.move(len(game.moves) + 1):
+            raise PgnError(reason, source=source, ply=len(game.moves) + 1)
         move = Move((9 - y1) * 9 + x1, (9 - y2) * 9 + x2) if x1 < 9 and x2 < 9 else None
         if move is None or not board.is_legal(move):
             text = move.uci() if move else m.group()

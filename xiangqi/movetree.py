@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from .base import PIECE_SYMBOLS, Move, XiangqiError
 from .core import Board
+from .limits import RecordSize
 from .pgn import Game, Line, PgnError
 
 
@@ -83,20 +84,30 @@ def replay_tree(game: Game, read: Callable[[], Record], has_moves: bool, *, sour
                 index: int = 0) -> Game:
     """Read the move tree record by record (``read`` raises :class:`PgnError` at the end of the
     data) into ``game``: the main line, comments and variations. Raises :class:`PgnError` on a
-    bad position or a move that is off the board or illegal."""
+    bad position, a move that is off the board or illegal, or a record beyond the bounds of
+    :mod:`xiangqi.limits`.
+
+    One board walks the whole tree: an alternative waits as the number of plies on the board
+    where it branches off, and the board is taken back to it, so time and memory stay in
+    proportion to the number of records."""
     board = start_board(game, source, index, either_side=True)
+    size = RecordSize()
     # The line being read, where it branches from (parent line and index; None for the main
-    # line), its first ply counted from the start, and the next index in it.
+    # line), and the next index in it; the board holds every ply up to it.
     line: Game | Line = game
     origin: tuple[Game | Line, int] | None = None
-    base, ply = 0, 0
-    pending: list[tuple[Game | Line, int, int, Board]] = []  # (parent, index, base, board)
+    ply = 0
+    pending: list[tuple[Game | Line, int, int]] = []  # (parent, index, plies on the board)
     more = has_moves
     while more or pending:
         if not more:
-            parent, at, base, board = pending.pop()
+            parent, at, depth = pending.pop()
+            while len(board.move_stack) > depth:
+                board.pop()
             line, origin, ply = Line(ply=at), (parent, at), 0
             parent.variations.append(line)
+            if reason := size.variation():
+                raise PgnError(reason, source=source, game=index)
         record = read()
         if line is game and ply == 0:
             piece = board.piece_at(record.from_square) if 0 <= record.from_square < 90 else None
@@ -108,8 +119,11 @@ def replay_tree(game: Game, read: Callable[[], Record], has_moves: bool, *, sour
         if record.has_sibling:
             # An alternative to this move: a variation of the line this move branches from.
             parent, at = origin if ply == 0 and origin else (line, ply)
-            pending.append((parent, at, base + ply, board.copy()))
-        move = _play(board, record, base + ply + 1, line is game, source, index)
+            pending.append((parent, at, len(board.move_stack)))
+        depth = len(board.move_stack) + 1
+        if reason := size.move(depth):
+            raise PgnError(reason, source=source, game=index, ply=depth)
+        move = _play(board, record, depth, line is game, source, index)
         line.moves.append(move)
         if record.comment:
             line.comments[ply + 1] = record.comment

@@ -26,6 +26,7 @@ from .base import (
     XiangqiError,
 )
 from .core import Board, Termination
+from .limits import RecordSize, header_error, parse_int
 from .notation import detect_notation, parse_move, render_move
 
 RESULTS = ("1-0", "0-1", "1/2-1/2", "*")
@@ -42,6 +43,7 @@ _MOVE_ERRORS = {InvalidMoveError: "invalid move", IllegalMoveError: "illegal mov
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
 # Characters of xiangqi move text: the right legacy decoding yields many, a wrong one few.
 _MOVE_CHARS = "車车馬马進进後后帥帅將将砲炮傌俥兵卒相象仕士平退"
+MAX_NAG = 255
 
 
 class PgnError(XiangqiError):
@@ -201,6 +203,9 @@ def movetext_events(movetext: str) -> Iterator[tuple[str, str]]:
             suffix = _ANNOTATION_RE.search(word)
             word = _ANNOTATION_RE.sub("", word)
             if word[1:].isdigit() and word[0] == "$":
+                if parse_int(word[1:], 0, MAX_NAG) is None:
+                    yield "error", f"bad NAG: {word[:12]} (NAGs are $0 to ${MAX_NAG})"
+                    return
                 yield "nag", word[1:]
             elif word in RESULTS:
                 yield "result", word
@@ -249,13 +254,19 @@ def read_game(headers: dict[str, str], movetext: str, *, source: str = "", index
         board = Board(fen_text or STARTING_FEN)
     except XiangqiError as e:
         raise PgnError(f"bad FEN: {e}", source=source, game=index, text=fen_text) from None
+    if reason := header_error(headers):
+        raise PgnError(reason, source=source, game=index)
     game = Game(headers=headers, fen=board.fen(), result=headers.get("Result", "*"))
     if game.result not in RESULTS:
         game.result = "*"
     notation = None
     line: Game | Line = game
     base = 0  # the plies before the first move of ``line``
-    outer: list[tuple[Game | Line, Board, int]] = []  # the lines the open variations left
+    size = RecordSize()
+    # The lines the open variations left, each with the move the variation replaces: one board
+    # walks the tree, taking a line's last move back when a variation opens and replaying it when
+    # the variation closes.
+    outer: list[tuple[Game | Line, int, Move]] = []
     for kind, word in movetext_events(movetext):
         if kind == "error":
             raise PgnError(word, source=source, game=index, ply=len(game.moves) + 1)
@@ -273,18 +284,24 @@ def read_game(headers: dict[str, str], movetext: str, *, source: str = "", index
             if not line.moves:
                 raise PgnError("bad variation: '(' before any move", source=source, game=index,
                                ply=len(game.moves) + 1)
-            outer.append((line, board, base))
+            if reason := size.variation():
+                raise PgnError(reason, source=source, game=index, ply=len(game.moves) + 1)
+            outer.append((line, base, board.pop()))
             base += len(line.moves) - 1
             line.variations.append(Line(ply=len(line.moves) - 1))
-            line, board = line.variations[-1], board.copy()
-            board.pop()
+            line = line.variations[-1]
         elif kind == "close":
             variation = line
-            line, board, base = outer.pop()
+            for _ in variation.moves:
+                board.pop()
+            line, base, replaced = outer.pop()
+            board.push(replaced)
             if not variation.moves and not variation.comments:
                 line.variations.pop()
         else:
             notation = notation or detect_notation(word)
+            if reason := size.move(base + len(line.moves) + 1):
+                raise PgnError(reason, source=source, game=index, ply=base + len(line.moves) + 1)
             try:
                 move = parse_move(board, word, notation)
             except XiangqiError as e:
@@ -326,42 +343,78 @@ def _comment(text: str) -> str:
     return "{" + text.replace("}", ")") + "}"
 
 
-def _line_words(line: Game | Line, board: Board | None, red_to_move: bool, number: int,
-                notation: str, words: list[str]) -> None:
-    """Append a line's moves (rendered on ``board``; ICCS without one), comments and
-    variations, each variation in parentheses after the move it replaces."""
-    numbered = False  # whether the next move needs no number of its own
+@dataclass
+class _Writing:
+    """A line being written by :func:`_line_words`: its next move, the move number and side of
+    that move, and the variations of the move just written that are still to come."""
+
+    line: Game | Line
+    red_to_move: bool
+    number: int
+    start: int  # the index of the line's first word
+    by_ply: dict[int, list[Line]]
+    i: int = 0
+    numbered: bool = False  # whether the next move needs no number of its own
+    alternatives: list[Line] = field(default_factory=list)
+    replaced: Move | None = None  # the move just written: on the board once its variations are
+
+
+def _writing(line: Game | Line, red_to_move: bool, number: int, words: list[str]) -> _Writing:
+    by_ply: dict[int, list[Line]] = {}
+    for variation in line.variations:
+        if variation.moves:
+            by_ply.setdefault(variation.ply, []).append(variation)
     if line.comments.get(0):
         words.append(_comment(line.comments[0]))
-    for i, move in enumerate(line.moves):
-        variations = [v for v in line.variations if v.ply == i and v.moves]
-        before = board.copy() if board is not None and variations else None
+    return _Writing(line, red_to_move, number, len(words) - bool(line.comments.get(0)), by_ply)
+
+
+def _line_words(game: Game, board: Board | None, red_to_move: bool, number: int,
+                notation: str, words: list[str]) -> None:
+    """Append a game's moves (rendered on ``board``; ICCS without one), comments and
+    variations, each variation in parentheses after the move it replaces. A stack of lines, not
+    recursion, and one board that takes moves back: variations nest as deep as a record has them."""
+    stack = [_writing(game, red_to_move, number, words)]
+    while stack:
+        w = stack[-1]
+        if w.alternatives:  # the next variation of the move just written, from the position before it
+            variation = w.alternatives.pop()
+            stack.append(_writing(variation, w.red_to_move, w.number, words))
+            continue
+        if w.replaced is not None:  # the move and its variations are written
+            if board is not None:
+                board.push(w.replaced)
+            w.replaced = None
+            w.number += not w.red_to_move
+            w.red_to_move = not w.red_to_move
+        if w.i == len(w.line.moves):
+            stack.pop()
+            if stack:  # a variation: back to the position it started from, in parentheses
+                if board is not None:
+                    for _ in w.line.moves:
+                        board.pop()
+                words[w.start] = "(" + words[w.start]
+                words[-1] += ")"
+                stack[-1].numbered = False
+            continue
+        i, move, line = w.i, w.line.moves[w.i], w.line
         text = move.uci() if board is None else render_move(board, move, notation)
-        if board is not None:
-            board.push(move)
         nags = line.nags.get(i, [])
         if nags and nags[0] in NAG_SUFFIXES:  # the first as the move's suffix, e.g. 炮二平五?
             text += NAG_SUFFIXES[nags[0]]
             nags = nags[1:]
-        if red_to_move:
-            text = f"{number}. {text}"
-        elif not numbered:
-            text = f"{number}... {text}"
+        if w.red_to_move:
+            text = f"{w.number}. {text}"
+        elif not w.numbered:
+            text = f"{w.number}... {text}"
         words.append(text)
         words.extend(f"${nag}" for nag in nags)
-        numbered = True
+        w.numbered = True
         if line.comments.get(i + 1):
             words.append(_comment(line.comments[i + 1]))
-            numbered = False
-        for variation in variations:
-            start = len(words)
-            _line_words(variation, before.copy() if before else None, red_to_move, number,
-                        notation, words)
-            words[start] = "(" + words[start]
-            words[-1] += ")"
-            numbered = False
-        number += not red_to_move
-        red_to_move = not red_to_move
+            w.numbered = False
+        w.i, w.replaced = i + 1, move
+        w.alternatives = w.by_ply.get(i, [])[::-1]  # popped from the end: in order
 
 
 def write_game(game: Game, notation: str = "chinese") -> str:

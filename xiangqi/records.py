@@ -7,6 +7,7 @@ or the :class:`PgnError` saying why a game cannot be read.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 
 from .cbr import LIBRARY_MAGIC, RECORD_MAGIC, read_cbf, read_cbl, read_cbr
@@ -35,7 +36,16 @@ def _one(read, data: bytes, source: str) -> Iterator[Game | PgnError]:
 def read_any(name: str, data: bytes) -> Iterator[Game | PgnError]:
     """Every game of a record file's bytes, whatever the format: a :class:`Game`, or the
     :class:`PgnError` that rejected it; ``name`` is for messages and, when the content does not
-    say, the format."""
+    say, the format. A reader that fails in an unforeseen way rejects the rest of the file with a
+    :class:`PgnError` too (``unreadable record``), so one bad file never stops a batch or a
+    request."""
+    try:
+        yield from _read_any(name, data)
+    except (ArithmeticError, LookupError, ValueError, RecursionError, struct.error) as e:
+        yield PgnError(f"unreadable record: {type(e).__name__}: {e}"[:300], source=name)
+
+
+def _read_any(name: str, data: bytes) -> Iterator[Game | PgnError]:
     lower = name.lower()
     if data.startswith(RECORD_MAGIC):
         yield from _one(read_cbr, data, name)
