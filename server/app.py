@@ -1,6 +1,6 @@
 """The FastAPI application: the routers of :mod:`server.routes`, the shared objects they depend on
-(``app.state``: the store, the served model, the random source), the error handlers, and the web
-board at ``/``.
+(``app.state``: the store, the served model, the random source, the work queue), the error
+handlers, and the web board at ``/``.
 
 ``xqgpt serve --workers N`` runs N uvicorn worker processes, each building its app with
 :func:`app_from_env` from the settings that :func:`main` puts in the environment.
@@ -21,8 +21,9 @@ from sqlalchemy.engine import make_url
 
 from .db import GameStore, default_db_url
 from .errors import MAX_BODY_BYTES, BodyLimit, JsonErrorsH11, install_error_handlers
-from .serving import ServedModel
 from .routes import ROUTERS
+from .serving import ServedModel
+from .work import Lane, WorkQueue
 
 if TYPE_CHECKING:
     from model.policy import Policy
@@ -32,22 +33,25 @@ WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 
 def create_app(policy: Policy | None = None, db_url: str | None = None, *,
                model_path: str | None = None, explorer: str | None = None,
-               analysis_engine: str | None = None) -> FastAPI:
+               lanes: dict[str, Lane] | None = None, analysis_engine: str | None = None) -> FastAPI:
     """The application. ``policy`` defaults to ``Policy.load(model_path)``, ``db_url`` to SQLite
     in the user data dir (:func:`server.db.default_db_url`), ``explorer`` (the opening index's
-    URL or path) to the shipped index; ``analysis_engine`` (a UCI engine spec) makes ``POST
-    /api/analyse`` read that engine instead of the search (:class:`play.analysis.EngineAnalyser`)."""
+    URL or path) to the shipped index, ``lanes`` to the work queue's :data:`server.work.LANES`;
+    ``analysis_engine`` (a UCI engine spec) makes ``POST /api/analyse`` read that engine instead
+    of the search (:class:`play.analysis.EngineAnalyser`)."""
     if policy is None:
         from model.policy import Policy
 
         policy = Policy.load(model_path)
     store = GameStore(db_url or default_db_url())
+    work = WorkQueue(lanes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
         if getattr(app.state, "analyser", None) is not None:
             app.state.analyser.close()
+        work.close()
         store.close()
 
     app = FastAPI(title="Xiangqi-GPT", version="0.1.0", lifespan=lifespan,
@@ -55,6 +59,7 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
     app.state.store = store
     app.state.model = ServedModel(policy, model_path or "shipped default model", model_path)
     app.state.rng = random.SystemRandom()
+    app.state.work = work
     app.state.explorer_location = explorer
     app.state.analysis_engine = analysis_engine
     install_error_handlers(app)

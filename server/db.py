@@ -6,11 +6,20 @@ position, notation, legal moves) is recomputed from them. Every write goes throu
 game cannot both win (optimistic concurrency). A write commits only when the caller's ``then``
 callback (which builds the answer from the new game) succeeds, so a request that fails stores
 nothing.
+
+A game belongs to its player. It is known to the world by an unguessable public id (what a link
+carries: anyone who has it may watch) and to its player by a secret that only the creating client
+is given (:func:`new_secret`): the store keeps the secret's SHA-256 (:func:`player_key`), which
+names the player's games (:meth:`GameStore.recent`) and which moves, take-backs and resignations
+must match (:func:`is_player`). The row's integer id stays inside this module.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import secrets
 import sqlite3
 import time
 from collections.abc import Callable
@@ -19,8 +28,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event, func, select, text, update
-from sqlalchemy.engine import Engine, Row, make_url
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine, Row, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -36,6 +59,8 @@ class GameRow(Base):
     __tablename__ = "games"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True, index=True)  # what links carry
+    player: Mapped[str] = mapped_column(String(64))  # SHA-256 (hex) of the player's secret
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     start_fen: Mapped[str] = mapped_column(String(128))
@@ -47,6 +72,8 @@ class GameRow(Base):
     headers: Mapped[dict] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
+    __table_args__ = (Index("ix_games_player_updated_at", "player", "updated_at"),)
+
 
 # A move request reads and updates one game through SQLAlchemy Core on this table: several times
 # less Python per request than the ORM's session.
@@ -56,9 +83,10 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class StoredGame:
-    """A plain copy of a stored game, detached from any database session."""
+    """A plain copy of a stored game, detached from any database session. ``id`` is the public id;
+    ``player`` the SHA-256 of its player's secret."""
 
-    id: int
+    id: str
     created_at: datetime
     updated_at: datetime
     start_fen: str
@@ -69,10 +97,15 @@ class StoredGame:
     termination: str | None
     headers: dict[str, str] = field(default_factory=dict)
     version: int = 1
+    player: str = ""
 
 
 class GameNotFound(LookupError):
     """No game with this id."""
+
+
+class NotYourGame(PermissionError):
+    """A move, take-back or resignation without the game's player secret."""
 
 
 class GameConflict(RuntimeError):
@@ -87,6 +120,26 @@ def default_db_url() -> str:
     return f"sqlite:///{folder / 'games.db'}"
 
 
+def new_public_id() -> str:
+    """An unguessable game id for links: 12 characters of ``A-Za-z0-9_-`` (72 random bits)."""
+    return secrets.token_urlsafe(9)
+
+
+def new_secret() -> str:
+    """A player secret: 32 characters of ``A-Za-z0-9_-`` (192 random bits)."""
+    return secrets.token_urlsafe(24)
+
+
+def player_key(secret: str) -> str:
+    """What the store keeps of a player's secret (SHA-256, hex)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def is_player(game: StoredGame, secret: str | None) -> bool:
+    """Whether ``secret`` is the secret of ``game``'s player."""
+    return secret is not None and hmac.compare_digest(game.player, player_key(secret))
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -95,7 +148,8 @@ def _stored(row: GameRow | Row) -> StoredGame:
     def aware(t: datetime) -> datetime:  # SQLite drops the time zone; times are stored in UTC
         return t if t.tzinfo else t.replace(tzinfo=UTC)
 
-    return StoredGame(id=row.id, created_at=aware(row.created_at), updated_at=aware(row.updated_at),
+    return StoredGame(id=row.public_id, player=row.player, created_at=aware(row.created_at),
+                      updated_at=aware(row.updated_at),
                       start_fen=row.start_fen, moves=row.moves.split(), human_side=row.human_side,
                       level=row.level, result=row.result, termination=row.termination,
                       headers=dict(row.headers or {}), version=row.version)
@@ -147,6 +201,23 @@ def _create_tables(engine: Engine) -> None:
         elif conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         Base.metadata.create_all(conn)
+        _give_games_owners(conn)
+
+
+def _give_games_owners(conn: Connection) -> None:
+    """Migrate a database from before games had owners: each game gets a public id and a player
+    whose secret nobody holds (it was never handed out), so an old game can be watched through its
+    public id and continued as a new game, but not played on. Runs inside :func:`_create_tables`'s
+    locked transaction."""
+    if "public_id" in {c["name"] for c in inspect(conn).get_columns("games")}:
+        return
+    conn.execute(text("ALTER TABLE games ADD COLUMN public_id VARCHAR(16)"))
+    conn.execute(text("ALTER TABLE games ADD COLUMN player VARCHAR(64)"))
+    for (game_id,) in conn.execute(select(GAME_TABLE.c.id)).all():
+        conn.execute(update(GAME_TABLE).where(GAME_TABLE.c.id == game_id)
+                     .values(public_id=new_public_id(), player=player_key(new_secret())))
+    for index in GAME_TABLE.indexes:
+        index.create(conn, checkfirst=True)
 
 
 class GameStore:
@@ -167,13 +238,15 @@ class GameStore:
             raise ValueError(f"cannot open database {shown}: {e}") from e
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
-    def create(self, *, start_fen: str, moves: list[str], human_side: str, level: str,
+    def create(self, *, player: str, start_fen: str, moves: list[str], human_side: str, level: str,
                result: str = "*", termination: str | None = None,
                headers: dict[str, str] | None = None,
                then: Callable[[StoredGame], T] = lambda game: game) -> T:
-        """Store a new game; ``then(game)`` runs before the commit (see the class docstring)."""
+        """Store a new game of ``player`` (:func:`player_key` of its secret) under a new public id;
+        ``then(game)`` runs before the commit (see the class docstring)."""
         now = _now()
-        row = GameRow(created_at=now, updated_at=now, start_fen=start_fen, moves=" ".join(moves),
+        row = GameRow(public_id=new_public_id(), player=player, created_at=now, updated_at=now,
+                      start_fen=start_fen, moves=" ".join(moves),
                       human_side=human_side, level=level, result=result, termination=termination,
                       headers=headers or {}, version=1)
         with self._session.begin() as s:
@@ -181,9 +254,10 @@ class GameStore:
             s.flush()
             return then(_stored(row))
 
-    def get(self, game_id: int) -> StoredGame:
+    def get(self, game_id: str) -> StoredGame:
+        """The game with public id ``game_id``; :class:`GameNotFound` if there is none."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(GAME_TABLE).where(GAME_TABLE.c.id == game_id)).one_or_none()
+            row = conn.execute(select(GAME_TABLE).where(GAME_TABLE.c.public_id == game_id)).one_or_none()
         if row is None:
             raise GameNotFound(f"game {game_id} not found")
         return _stored(row)
@@ -195,7 +269,7 @@ class GameStore:
         now = _now()
         with self.engine.begin() as conn:
             res = conn.execute(update(GAME_TABLE)
-                               .where(GAME_TABLE.c.id == game.id, GAME_TABLE.c.version == game.version)
+                               .where(GAME_TABLE.c.public_id == game.id, GAME_TABLE.c.version == game.version)
                                .values(moves=" ".join(moves), result=result, termination=termination,
                                        updated_at=now, version=game.version + 1))
             if res.rowcount != 1:
@@ -203,11 +277,13 @@ class GameStore:
             return then(replace(game, updated_at=now, moves=list(moves), result=result,
                                 termination=termination, version=game.version + 1))
 
-    def recent(self, limit: int, offset: int) -> tuple[list[StoredGame], int]:
-        """Games, most recently updated first, and the total count."""
+    def recent(self, player: str, limit: int, offset: int) -> tuple[list[StoredGame], int]:
+        """The games of ``player`` (:func:`player_key` of its secret), most recently updated
+        first, and how many it has."""
         with self._session() as s:
-            total = s.scalar(select(func.count()).select_from(GameRow)) or 0
-            rows = s.scalars(select(GameRow).order_by(GameRow.updated_at.desc(), GameRow.id.desc())
+            total = s.scalar(select(func.count()).select_from(GameRow).where(GameRow.player == player)) or 0
+            rows = s.scalars(select(GameRow).where(GameRow.player == player)
+                             .order_by(GameRow.updated_at.desc(), GameRow.id.desc())
                              .limit(limit).offset(offset))
             return [_stored(r) for r in rows], total
 

@@ -1,10 +1,11 @@
 """Every error is JSON ``{"detail": "..."}``: the exception handlers, the body-size limit and the
 answer to a request that is not HTTP at all.
 
-400: the body is not JSON (or not UTF-8) or the HTTP framing is broken; 404: unknown game or
-path; 409: the game does not allow it now; 413: body over the limit; 422: a field of the wrong
-type or value, a bad FEN, move, level or PGN; 503: a model part is missing (the value net
-that analysis needs). 500 only for a bug (logged, never stored).
+400: the body is not JSON (or not UTF-8) or the HTTP framing is broken; 403: a move, take-back or
+resignation without the game's player secret; 404: unknown game or path; 409: the game does not
+allow it now; 413: body over the limit; 422: a field of the wrong type or value, a bad FEN, move,
+level or PGN; 503: a model part is missing (the value net that analysis needs), or the server is
+busy (with ``Retry-After``). 500 only for a bug (logged, never stored).
 """
 
 from __future__ import annotations
@@ -27,15 +28,17 @@ from play.levels import UnknownLevel
 from xiangqi import XiangqiError
 from xiangqi.engine import UciError
 
-from .db import GameConflict, GameNotFound
+from .db import GameConflict, GameNotFound, NotYourGame
 from .play import CannotImport, GameFinished, GameOver, NothingToUndo, NotYourTurn
 from .schemas import ErrorResponse
+from .work import Overloaded
 
 log = logging.getLogger("xqgpt.server")
 
 MAX_BODY_BYTES = 1_000_000
 STATUS: dict[type[Exception], int] = {
     XiangqiError: 422, UnknownLevel: 422, GameOver: 422, CannotImport: 422,
+    NotYourGame: 403,
     GameNotFound: 404,
     GameConflict: 409, GameFinished: 409, NothingToUndo: 409, NotYourTurn: 409,
     ModelLoadError: 503,
@@ -138,6 +141,9 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": unreadable}, 400)
         return JSONResponse({"detail": _validation_message(exc)}, 422)
 
+    async def overloaded(request: Request, exc: Overloaded) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, 503, headers={"Retry-After": str(exc.retry_after)})
+
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse({"detail": "internal server error"}, 500)
@@ -146,6 +152,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     for exc_type, status in STATUS.items():
         app.add_exception_handler(exc_type, handler(status))
+    app.add_exception_handler(Overloaded, overloaded)
     app.add_exception_handler(Exception, unexpected)
 
 

@@ -114,6 +114,9 @@ class NewGameRequest(Request):
     side: Side = Field("red", description="the human's side; the model moves first when the other side "
                        "is to move")
     fen: str | None = Field(None, max_length=MAX_FEN, description="start FEN (default: the start position)")
+    moves: list[str] = Field(default_factory=list, max_length=MAX_PLIES,
+                             description="ICCS moves played from the FEN: the game goes on after them (e.g. "
+                             "to continue a watched game from its position, with its history)")
     level: str | None = Field(None, max_length=32, description="playing level (see GET /api/levels)")
 
 
@@ -132,6 +135,9 @@ class ImportRequest(Request):
                              description="the file's name: for messages, and the format when the content "
                              "does not tell it")
     level: str | None = Field(None, max_length=32, description="level of the model if play goes on")
+    game: JsonInt | None = Field(None, ge=0, le=100_000, description="which game of a record that holds "
+                                 "several (a CBL library, a PGN file): its index in the answer's "
+                                 "library; default the first readable game")
 
     @model_validator(mode="before")
     @classmethod
@@ -161,7 +167,7 @@ class ModelReply(BaseModel):
 
 
 class GameSummary(BaseModel):
-    id: int
+    id: str = Field(description="the game's public id")
     created_at: datetime
     updated_at: datetime
     human_side: Side
@@ -171,6 +177,8 @@ class GameSummary(BaseModel):
     result: Result
     termination: Termination | None
     title: str = Field(description="a short name for lists, e.g. the Event header of an imported game")
+    headers: dict[str, str] = Field(default_factory=dict, description="an imported game's own headers "
+                                    "(players, event, date); empty for a game played here")
 
 
 class GameList(BaseModel):
@@ -181,7 +189,9 @@ class GameList(BaseModel):
 class GameState(BaseModel):
     """A saved game: how it started, its moves, and the current position."""
 
-    id: int
+    id: str = Field(description="the game's public id: /#game=ID shows it to anyone who has the link")
+    yours: bool = Field(False, description="whether the request carried the game's player secret "
+                        "(X-Game-Secret): only then may it move, undo and resign")
     created_at: datetime
     updated_at: datetime
     human_side: Side
@@ -201,7 +211,29 @@ class GameState(BaseModel):
                                "'Black loses by perpetually chasing the red chariot on e5'")
 
 
-class NewGameResponse(GameState):
+class LibraryGame(BaseModel):
+    """One readable game of a record that holds several."""
+
+    index: int = Field(description="the game's index in the record (ImportRequest.game)")
+    title: str = Field(description="its Title header, else its players")
+    plies: int
+    result: Result
+
+
+class CreatedGame(GameState):
+    """A game just created, with the secret of its player: send it as the X-Game-Secret header to
+    move, undo and resign, and to list your games. It is given only here."""
+
+    secret: str = Field(description="the player's secret (the X-Game-Secret the request carried, or a "
+                        "new one)")
+
+
+class ImportResponse(CreatedGame):
+    library: list[LibraryGame] = Field(default_factory=list, description="every readable game of the "
+                                       "record when it holds more than one (a CBL library), else empty")
+
+
+class NewGameResponse(CreatedGame):
     reply: ModelReply | None = Field(description="the model's first move when the human plays black")
 
 

@@ -7,17 +7,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from server import create_app
-from server.db import GameStore
+from server.db import GameStore, new_secret, player_key
 from xiangqi import STARTING_FEN
 
 HUGE = "9" * 4300
 KINGS = "4k4/9/9/9/9/9/9/9/9/3K5"
+PLAYER = new_secret()
 
 
 @pytest.fixture(scope="module")
 def client(shipped_policy):
-    """The app on an in-memory database of its own."""
-    with TestClient(create_app(shipped_policy, "sqlite://")) as c:
+    """The app on an in-memory database of its own, and one player (its secret on every request)."""
+    with TestClient(create_app(shipped_policy, "sqlite://"), headers={"X-Game-Secret": PLAYER}) as c:
         yield c
 
 
@@ -28,9 +29,13 @@ def snapshot(client: TestClient) -> list[dict]:
 
 
 def imported(client: TestClient, pgn: str) -> dict:
+    """The imported game as reading it shows it (without the secret and the record's library)."""
     r = client.post("/api/games/import", json={"pgn": pgn})
     assert r.status_code == 201, r.text
-    return r.json()
+    game = r.json()
+    assert game.pop("secret") == PLAYER
+    game.pop("library")
+    return game
 
 
 def assert_error(r, status: int, *words: str) -> None:
@@ -70,10 +75,12 @@ def test_a_write_whose_answer_fails_is_rolled_back(db_url):
     def fail(game):
         raise ValueError("the answer could not be built")
 
+    player = player_key(PLAYER)
     with pytest.raises(ValueError):
-        store.create(start_fen=STARTING_FEN, moves=["h2e2"], human_side="black", level="club", then=fail)
-    assert store.recent(10, 0) == ([], 0)
-    game = store.create(start_fen=STARTING_FEN, moves=[], human_side="red", level="club")
+        store.create(player=player, start_fen=STARTING_FEN, moves=["h2e2"], human_side="black", level="club",
+                     then=fail)
+    assert store.recent(player, 10, 0) == ([], 0)
+    game = store.create(player=player, start_fen=STARTING_FEN, moves=[], human_side="red", level="club")
     with pytest.raises(ValueError):
         store.update(game, moves=["h2e2"], result="*", termination=None, then=fail)
     assert store.get(game.id) == game
@@ -137,9 +144,11 @@ def test_readable_json_of_the_wrong_shape_stays_422(client):
     assert_error(client.post("/api/move", json={"moves": "h2e2"}), 422, "moves")
 
 
-@pytest.mark.parametrize("game_id", ["%202", "+2", "02", "2%20", "1e0", "2.0", "-2", "%EF%BC%92"])
-def test_game_ids_are_plain_digits(client, game_id):
+@pytest.mark.parametrize("change", ["%20{}", "{}%20", "{}=", "{}x", "+{}", "{}.", "%EF%BC%92{}"])
+def test_game_ids_are_written_exactly(client, change):
+    """A game id is its 12 characters: with a space, a sign or one character more it names no game."""
     g = imported(client, "1. h2e2 *\n")
+    game_id = change.format(g["id"])
     assert client.get(f"/api/games/{g['id']}").status_code == 200
     for suffix, method in [("", "GET"), ("/pgn", "GET"), ("/undo", "POST"), ("/resign", "POST")]:
         assert_error(client.request(method, f"/api/games/{game_id}{suffix}"), 422, "game_id")

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server import create_app
+from server.db import new_secret
 from xiangqi import STARTING_FEN, Board
 from xiangqi.pgn import replay
 
@@ -64,7 +65,7 @@ def request(client: TestClient, data: st.DataObject, games: list[dict]):
         return client.post("/api/games", json={"side": data.draw(st.sampled_from(["red", "black"])),
                                                 "level": "club"})
     game = data.draw(st.sampled_from(games)) if games and data.draw(st.integers(0, 9)) else None
-    game_id = game["id"] if game else 999
+    game_id = game["id"] if game else "NoSuchGame00"
     if kind == "move":
         legal = game["legal_moves"] if game else []
         move = data.draw(st.sampled_from(legal + JUNK_MOVES) if legal else st.sampled_from(JUNK_MOVES))
@@ -76,7 +77,8 @@ def request(client: TestClient, data: st.DataObject, games: list[dict]):
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_every_stored_game_stays_readable_and_failures_change_nothing(shipped_policy, data):
-    with TestClient(create_app(shipped_policy, "sqlite://")) as client:
+    player = {"X-Game-Secret": new_secret()}  # one player plays every game
+    with TestClient(create_app(shipped_policy, "sqlite://"), headers=player) as client:
         games = stored_games(client)
         for _ in range(data.draw(st.integers(1, 8))):
             r = request(client, data, games)

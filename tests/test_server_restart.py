@@ -17,15 +17,18 @@ from fastapi.testclient import TestClient
 
 from server import create_app
 from server.app import threads_per_worker
+from server.db import new_secret
+
+PLAYER = {"X-Game-Secret": new_secret()}  # the player of every game here
 
 
 def test_games_survive_a_new_app(shipped_policy, db_url):
-    with TestClient(create_app(shipped_policy, db_url)) as c:
+    with TestClient(create_app(shipped_policy, db_url), headers=PLAYER) as c:
         new = c.post("/api/games", json={"side": "black", "level": "club"}).json()
         played = c.post(f"/api/games/{new['id']}/moves", json={"move": new["legal_moves"][0]}).json()["game"]
         resigned = c.post("/api/games").json()
         resigned = c.post(f"/api/games/{resigned['id']}/resign").json()
-    with TestClient(create_app(shipped_policy, db_url)) as c:
+    with TestClient(create_app(shipped_policy, db_url), headers=PLAYER) as c:
         for before in (played, resigned):
             after = c.get(f"/api/games/{before['id']}").json()
             assert after == before
@@ -75,8 +78,9 @@ def test_xqgpt_serve_restart(tmp_path: Path):
     proc = _serve(db_url, port)
     try:
         base = f"http://127.0.0.1:{port}"
-        game = httpx.post(f"{base}/api/games", json={}).json()
-        r = httpx.post(f"{base}/api/games/{game['id']}/moves", json={"move": "h2e2"}, timeout=30)
+        game = httpx.post(f"{base}/api/games", json={}, headers=PLAYER).json()
+        r = httpx.post(f"{base}/api/games/{game['id']}/moves", json={"move": "h2e2"}, headers=PLAYER,
+                       timeout=30)
         state = r.json()["game"]
         assert "<svg" in httpx.get(f"{base}/").text
         _assert_errors_are_json(base, port)
@@ -84,7 +88,7 @@ def test_xqgpt_serve_restart(tmp_path: Path):
         _stop(proc)
     proc = _serve(db_url, port)
     try:
-        assert httpx.get(f"{base}/api/games/{game['id']}").json() == state
+        assert httpx.get(f"{base}/api/games/{game['id']}", headers=PLAYER).json() == state
     finally:
         _stop(proc)
 
@@ -102,13 +106,14 @@ def test_server_processes_on_one_database_never_fork_a_game(db_url):
     try:
         assert len(procs) == 2, [str(s.exception()) for s in started]
         bases = [f"http://127.0.0.1:{p}" for p in ports]
-        game = httpx.post(f"{bases[0]}/api/games", json={}).json()
+        game = httpx.post(f"{bases[0]}/api/games", json={}, headers=PLAYER).json()
         start = threading.Barrier(12)
         answers: list[tuple[int, httpx.Response]] = []
 
         def play(i: int) -> None:
             start.wait()
-            r = httpx.post(f"{bases[i % 2]}/api/games/{game['id']}/moves", json={"move": "h2e2"}, timeout=120)
+            r = httpx.post(f"{bases[i % 2]}/api/games/{game['id']}/moves", json={"move": "h2e2"},
+                           headers=PLAYER, timeout=120)
             answers.append((i % 2, r))
 
         threads = [threading.Thread(target=play, args=(i,)) for i in range(12)]
@@ -125,7 +130,7 @@ def test_server_processes_on_one_database_never_fork_a_game(db_url):
         assert any(server != winner and r.status_code in (409, 422) for server, r in answers)
         assert [m["iccs"] for m in stored["moves"]][0] == "h2e2" and len(stored["moves"]) == 2
         for base in bases * 2:  # each worker behind the first port, probably
-            assert httpx.get(f"{base}/api/games/{game['id']}").json() == stored
+            assert httpx.get(f"{base}/api/games/{game['id']}", headers=PLAYER).json() == stored
         for _ in range(4):  # the two workers share the cores out
             assert httpx.get(f"{bases[0]}/api/health").json()["threads"] == threads_per_worker(2)
     finally:

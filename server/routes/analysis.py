@@ -1,20 +1,21 @@
 """``POST /api/analyse``: a position's evaluation and best lines from the search. Nothing is stored.
 
-The work is bounded: at most :data:`~server.schemas.MAX_ANALYSE_NODES` playouts a request. The
-handler is a plain ``def``, so FastAPI runs it in its threadpool; the analyser searches one
-position at a time.
+The work is bounded: at most :data:`~server.schemas.MAX_ANALYSE_NODES` playouts a request, run in
+the work queue's ``search`` lane (:mod:`server.work`: a few at once, a bounded number waiting, the
+rest refused with 503 and ``Retry-After``); the analyser searches one position at a time.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from starlette.datastructures import State
 
 from play.analysis import Analyser, Evaluation
 from xiangqi import STARTING_FEN, Board, Move
 from xiangqi.notation import to_chinese, to_wxf
 from xiangqi.pgn import replay
 
-from ..deps import AnalyserDep
+from ..deps import Work, analyser_of
 from ..errors import error_responses
 from ..play import outcome_fields, side_name, status_of
 from ..schemas import AnalyseRequest, AnalyseResponse, AnalysisLine, Score
@@ -51,10 +52,14 @@ def analyse_board(analyser: Analyser, board: Board, nodes: int, multipv: int) ->
                            termination=termination)
 
 
+def _analyse(state: State, req: AnalyseRequest) -> AnalyseResponse:
+    board = replay(STARTING_FEN if req.fen is None else req.fen, req.moves)
+    return analyse_board(analyser_of(state), board, req.nodes, req.multipv)
+
+
 @router.post("/analyse", response_model=AnalyseResponse, responses=error_responses(400, 413, 422, 503))
-def analyse(req: AnalyseRequest, analyser: AnalyserDep) -> AnalyseResponse:
+async def analyse(req: AnalyseRequest, request: Request, work: Work) -> AnalyseResponse:
     """Evaluate a position (start FEN plus moves; neither: the start) with the search: win/draw/loss
     and score from Red's side, and the best lines. A finished game is evaluated exactly, with no
     lines."""
-    board = replay(STARTING_FEN if req.fen is None else req.fen, req.moves)
-    return analyse_board(analyser, board, req.nodes, req.multipv)
+    return await work.run("search", _analyse, request.app.state, req)

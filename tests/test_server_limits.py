@@ -1,0 +1,149 @@
+"""Bounded work for every request (issue 28): the model's moves and the searches run in lanes of
+bounded size (server.work), the overflow is refused at once with 503 and ``Retry-After``,
+``/api/health`` and static files never wait behind them, and the game cache is bounded by the moves
+it holds, not only by its number of games."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from test_server_restart import _free_port, _serve, _stop
+
+from server import create_app
+from server.db import StoredGame
+from server.play import GameCache
+from server.work import Lane
+from xiangqi import STARTING_FEN, Board
+
+
+class SlowPolicy:
+    """The real model, slowed down: each call takes ``delay`` seconds more."""
+
+    def __init__(self, policy, delay: float) -> None:
+        self.policy, self.delay = policy, delay
+
+    def candidates(self, board, k=None, temperature=1.0):
+        time.sleep(self.delay)
+        return self.policy.candidates(board, k=k, temperature=temperature)
+
+
+def test_moves_beyond_the_lane_are_refused_at_once_and_health_answers(shipped_policy, tmp_path):
+    """One move runs and one waits; a third is refused with 503 and Retry-After before the first is
+    done, the health check and a static file answer while they think, and the two admitted ones
+    are answered."""
+    app = create_app(SlowPolicy(shipped_policy, 1.0), f"sqlite:///{tmp_path / 'g.db'}",
+                     lanes={"play": Lane(running=1, waiting=1, retry_after=3), "search": Lane(1, 0)})
+
+    async def scenario() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as ac:
+            admitted = [asyncio.create_task(ac.post("/api/move", json={})) for _ in range(2)]
+            await asyncio.sleep(0.1)
+            refused = await ac.post("/api/move", json={})
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["retry-after"] == "3" and "busy" in refused.json()["detail"]
+            for path in ("/api/health", "/", "/api/levels"):
+                assert (await ac.get(path)).status_code == 200
+            assert not any(t.done() for t in admitted)
+            assert [(await t).status_code for t in admitted] == [200, 200]
+            assert (await ac.post("/api/move", json={})).status_code == 200  # room again
+
+    asyncio.run(scenario())
+
+
+def test_a_full_search_lane_refuses_analyses_and_searching_moves(shipped_policy, tmp_path):
+    app = create_app(shipped_policy, f"sqlite:///{tmp_path / 'g.db'}",
+                     lanes={"play": Lane(4, 4), "search": Lane(running=1, waiting=0, retry_after=7)})
+
+    async def scenario() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as ac:
+            game = (await ac.post("/api/games", json={"level": "expert"})).json()  # no search yet
+            running = asyncio.create_task(ac.post("/api/analyse", json={"nodes": 400}))
+            await asyncio.sleep(0.1)
+            for r in [await ac.post("/api/analyse", json={"nodes": 1}),
+                      await ac.post(f"/api/games/{game['id']}/moves", json={"move": "h2e2"},
+                                    headers={"X-Game-Secret": game["secret"]})]:
+                assert r.status_code == 503 and r.headers["retry-after"] == "7", r.text
+            assert (await ac.post("/api/move", json={})).status_code == 200  # the play lane is free
+            assert (await running).status_code == 200
+            assert len((await ac.get(f"/api/games/{game['id']}")).json()["moves"]) == 0
+
+    asyncio.run(scenario())
+
+
+# ---------------------------------------------------------------- the game cache
+
+def random_moves(n: int, seed: int) -> list[str]:
+    rng, board = random.Random(seed), Board()
+    while len(board.move_stack) < n and board.outcome() is None:
+        board.push(rng.choice(board.legal_moves))
+    return [m.uci() for m in board.move_stack]
+
+
+def stored(moves: list[str], game_id: str) -> StoredGame:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    return StoredGame(id=game_id, created_at=now, updated_at=now, start_fen=STARTING_FEN, moves=moves,
+                      human_side="red", level="master", result="*", termination=None)
+
+
+def serve(cache: GameCache, game: StoredGame) -> None:
+    cache.records(game, cache.board(game))
+
+
+def test_the_game_cache_is_bounded_by_the_moves_it_holds():
+    cache = GameCache(size=100, plies=100)
+    moves = random_moves(40, seed=1)
+    for game_id in ("a", "b", "c"):
+        serve(cache, stored(moves, game_id))
+    assert len(cache) == 2 and cache.plies_held == 80  # the oldest forgotten: 120 moves > 100
+    serve(cache, stored(moves[:10], "b"))  # a take-back frees its moves
+    assert cache.plies_held == 50
+    serve(cache, stored(random_moves(101, seed=2), "long"))  # larger than the whole cache: not kept
+    assert len(cache) == 2 and cache.plies_held == 50
+    serve(cache, stored(random_moves(90, seed=3), "d"))  # c (40) goes, b (10) stays
+    assert cache.plies_held == 100 and len(cache) == 2
+
+
+# ---------------------------------------------------------------- under load (slow)
+
+@pytest.mark.slow
+def test_health_answers_within_half_a_second_with_70_analyses_in_flight(tmp_path):
+    """``xqgpt serve`` (the default lanes) gets 70 concurrent analyses of 100 playouts: while they
+    run, the health check and a static file answer within 0.5 s each (the timer started before the
+    request is sent), the overflow is refused with 503 and Retry-After, and the rest are answered."""
+    port = _free_port()
+    proc = _serve(f"sqlite:///{tmp_path / 'games.db'}", port)
+
+    async def timed(ac: httpx.AsyncClient, path: str) -> float:
+        start = time.perf_counter()
+        assert (await ac.get(path)).status_code == 200
+        return time.perf_counter() - start
+
+    async def flood() -> None:
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=600, limits=limits) as ac:
+            first = await ac.post("/api/analyse", json={"nodes": 1})  # loads the value net
+            assert first.status_code == 200
+            jobs = [asyncio.create_task(ac.post("/api/analyse", json={"nodes": 100})) for _ in range(70)]
+            await asyncio.sleep(1.0)  # all sent, the overflow refused
+            latencies = []
+            while not all(j.done() for j in jobs):
+                latencies += [await timed(ac, "/api/health"), await timed(ac, "/style.css")]
+                await asyncio.sleep(0.2)
+            answers = [await j for j in jobs]
+        assert latencies and max(latencies) < 0.5, latencies
+        refused = [r for r in answers if r.status_code == 503]
+        assert refused and all(r.headers["retry-after"].isdigit() for r in refused)
+        assert all(r.status_code == 200 for r in answers if r not in refused)
+        assert len(answers) - len(refused) >= 2
+
+    try:
+        asyncio.run(flood())
+    finally:
+        _stop(proc)
