@@ -13,8 +13,8 @@ export function positionLink(fen) {
 
 /** The game id in the address (#game=ID), or null. */
 export function linkedGame() {
-  const m = location.hash.match(/game=(\d+)/);
-  return m ? Number(m[1]) : null;
+  const m = location.hash.match(/game=([A-Za-z0-9_-]+)/);
+  return m ? m[1] : null;
 }
 
 /** The FEN in the address (?fen=…), or null. */
