@@ -29,6 +29,7 @@ from .schemas import (
 )
 
 CACHED_GAMES = 256  # games whose board and move records are kept (about 60 kB a game of 100 plies)
+CACHED_PLIES = 40_000  # and their moves in all: about 0.6–1.6 kB a ply (its record, the board's history)
 SIDES: dict[Color, str] = {RED: "red", BLACK: "black"}
 # Results that were not reached on the board: no move can be played or taken back after them.
 OFF_BOARD_ENDINGS = ("resignation", "recorded_result")
@@ -115,12 +116,15 @@ class GameCache:
     or from another database costs time, never a wrong answer.
     """
 
-    def __init__(self, size: int = CACHED_GAMES) -> None:
-        self.size = size
-        self._entries: OrderedDict[int, _Served] = OrderedDict()
+    def __init__(self, size: int = CACHED_GAMES, plies: int = CACHED_PLIES) -> None:
+        """Keep at most ``size`` games and ``plies`` moves in all (``plies_held`` now): a few long
+        games take as much memory as many short ones."""
+        self.size, self.plies = size, plies
+        self.plies_held = 0
+        self._entries: OrderedDict[str, _Served] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _lookup(self, game_id: int, start_fen: str, moves: list[str]) -> tuple[_Served | None, int]:
+    def _lookup(self, game_id: str, start_fen: str, moves: list[str]) -> tuple[_Served | None, int]:
         """The game's entry, if it has the same start position, and how many first moves it shares
         with ``moves``."""
         with self._lock:
@@ -166,11 +170,18 @@ class GameCache:
             records.append(move_record(walk, move))
             walk.push(move)
         with self._lock:
-            self._entries[game.id] = _Served(game.start_fen, moves, walk, tuple(records))
-            self._entries.move_to_end(game.id)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            old = self._entries.pop(game.id, None)
+            self.plies_held -= len(old.moves) if old else 0
+            if len(moves) <= self.plies:  # a game larger than the whole cache is not kept
+                self._entries[game.id] = _Served(game.start_fen, moves, walk, tuple(records))
+                self.plies_held += len(moves)
+            while len(self._entries) > self.size or self.plies_held > self.plies:
+                _, dropped = self._entries.popitem(last=False)
+                self.plies_held -= len(dropped.moves)
         return records
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 GAMES = GameCache()
