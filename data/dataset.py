@@ -17,11 +17,14 @@ sits in another split, whatever file, folder or notation it came from.
 
 from __future__ import annotations
 
+import bz2
 import hashlib
 import json
 import os
 import re
+import struct
 import tarfile
+import threading
 import zipfile
 import zlib
 from collections import Counter, deque
@@ -40,7 +43,10 @@ from xiangqi.pgn import Game, PgnError, write_game
 from xiangqi.records import is_record_name, read_any
 from xiangqi.vocab import MIRROR_PERMUTATION, legal_move_indices, move_index
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 64 * 1024 * 1024  # bytes of one file or archive member, counted as they are read
+IN_FLIGHT_BYTES = 256 * 1024 * 1024  # bytes of the files read and not yet parsed, at most
+BATCH = 64  # files sent to a worker at once
+BATCH_BYTES = 16 * 1024 * 1024
 SPLITS = ("train", "val", "test")
 IDENTITY_PLIES = 30  # beyond this many plies two different master games almost never agree
 RESULT_CODES = {"1-0": 1, "0-1": -1, "1/2-1/2": 0, "*": 2}
@@ -160,11 +166,65 @@ def _too_large(size: int) -> str | None:
     return None
 
 
+def _read_at_most(f: BinaryIO) -> bytes | str:
+    """The bytes of ``f``, or the reason when it holds more than :data:`MAX_FILE_BYTES`: the
+    bytes read count, not the size a header or the file system declares (``/dev/zero`` has 0)."""
+    data = f.read(MAX_FILE_BYTES + 1)
+    return f"file too large: more than {MAX_FILE_BYTES} bytes" if len(data) > MAX_FILE_BYTES else data
+
+
 def _read_file(path: Path) -> bytes | str:
     try:
-        return _too_large(path.stat().st_size) or path.read_bytes()
+        if reason := _too_large(path.stat().st_size):
+            return reason
+        with path.open("rb") as f:
+            return _read_at_most(f)
     except OSError as e:
         return f"unreadable file: {e}"
+
+
+def printable(name: str) -> str:
+    """A file or member name safe to print: control characters (newlines, terminal escapes) as
+    Python escapes."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in name)
+
+
+def _bzip2_member(path: Path, info: zipfile.ZipInfo) -> bytes | str:
+    """A bzip2 zip member's bytes, decompressed at most :data:`MAX_FILE_BYTES` at a time (the
+    zipfile module decompresses a whole read of compressed bytes at once: a few kilobytes of
+    bzip2 can hold gigabytes)."""
+    if info.flag_bits & 1:
+        return "unreadable file: encrypted"
+    with path.open("rb") as raw:
+        raw.seek(info.header_offset)
+        header = raw.read(30)
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
+            return "unreadable file: bad local header"
+        name_length, extra_length = struct.unpack("<HH", header[26:30])
+        raw.seek(info.header_offset + 30 + name_length + extra_length)
+        left, out = info.compress_size, bytearray()
+        decompressor = bz2.BZ2Decompressor()
+        while not decompressor.eof:
+            chunk = b""
+            if decompressor.needs_input:
+                chunk = raw.read(min(1 << 16, left))
+                left -= len(chunk)
+                if not chunk:
+                    return "unreadable file: the bzip2 data ends early"
+            out += decompressor.decompress(chunk, max_length=MAX_FILE_BYTES + 1 - len(out))
+            if len(out) > MAX_FILE_BYTES:
+                return f"file too large: more than {MAX_FILE_BYTES} bytes"
+    return bytes(out)
+
+
+def _zip_member(path: Path, z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | str:
+    """A zip member's bytes, counted as they are decompressed, or the reason it is not read."""
+    if info.compress_type == zipfile.ZIP_BZIP2:
+        return _bzip2_member(path, info)
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return f"unreadable file: compression method {info.compress_type} (stored, deflate or bzip2 are read)"
+    with z.open(info) as f:
+        return _read_at_most(f)
 
 
 def _is_pgn(name: str) -> bool:
@@ -185,7 +245,7 @@ def _archive_members(path: Path) -> Iterator[tuple[str, bytes | str]]:
             for info in z.infolist():
                 if not info.is_dir() and _is_pgn(info.filename):
                     try:
-                        yield info.filename, _too_large(info.file_size) or z.read(info)
+                        yield info.filename, _too_large(info.file_size) or _zip_member(path, z, info)
                     except ARCHIVE_ERRORS as e:
                         yield info.filename, f"unreadable file: {e}"
         return
@@ -193,7 +253,7 @@ def _archive_members(path: Path) -> Iterator[tuple[str, bytes | str]]:
         for member in tar:
             if member.isfile() and _is_pgn(member.name):
                 f = tar.extractfile(member)
-                yield member.name, _too_large(member.size) or (f.read() if f else b"")
+                yield member.name, _too_large(member.size) or (_read_at_most(f) if f else b"")
 
 
 def iter_sources(sources: Iterable[str]) -> Iterator[tuple[str, bytes | str]]:
@@ -204,15 +264,15 @@ def iter_sources(sources: Iterable[str]) -> Iterator[tuple[str, bytes | str]]:
         if path.is_dir():
             for p in sorted(path.rglob("*")):
                 if p.is_file() and _is_pgn(p.name):
-                    yield str(p), _read_file(p)
+                    yield printable(str(p)), _read_file(p)
         elif _is_archive(path):
             try:
                 for name, data in _archive_members(path):
-                    yield f"{src}:{name}", data
+                    yield printable(f"{src}:{name}"), data
             except ARCHIVE_ERRORS as e:
-                yield src, f"unreadable archive: {e}"
+                yield printable(src), f"unreadable archive: {e}"
         else:
-            yield str(path), _read_file(path)
+            yield printable(str(path)), _read_file(path)
 
 
 def count_sources(sources: Iterable[str]) -> int | None:
@@ -283,6 +343,50 @@ def mirrored(parsed: ParsedGame) -> tuple[bytes, bytes]:
     return moves.tobytes(), np.ascontiguousarray(boards).tobytes()
 
 
+def parse_batch(batch: tuple[list[tuple[str, bytes | str | None]], int]) -> tuple[list, int]:
+    """Worker: :func:`parse_source` of each file of a batch; the batch's bytes come back with the
+    answers."""
+    items, size = batch
+    return [parse_source(item) for item in items], size
+
+
+class _InFlight:
+    """Files go to the workers in batches, and the bytes of those not yet answered stay under a
+    bound: the reader waits for answers before it sends more (a pool would otherwise read every
+    file of the sources into memory while the first ones are parsed)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.bytes = limit, 0
+        self.changed = threading.Condition()
+
+    def batches(self, items: Iterable[tuple[str, bytes | str | None]]) -> Iterator[tuple[list, int]]:
+        """Batches of at most :data:`BATCH` files and about :data:`BATCH_BYTES` bytes, each one
+        once the bytes in flight leave room for it (or none are in flight)."""
+        batch, size = [], 0
+        for item in items:
+            batch.append(item)
+            size += len(item[1]) if isinstance(item[1], bytes) else 0
+            if len(batch) == BATCH or size >= BATCH_BYTES:
+                yield self._send(batch, size)
+                batch, size = [], 0
+        if batch:
+            yield self._send(batch, size)
+
+    def _send(self, batch: list, size: int) -> tuple[list, int]:
+        with self.changed:
+            self.changed.wait_for(lambda: not self.bytes or self.bytes + size <= self.limit)
+            self.bytes += size
+        return batch, size
+
+    def answers(self, answered: Iterable[tuple[list, int]]) -> Iterator:
+        """The answers of each batch, in order; a batch's bytes are freed once its answers are used."""
+        for results, size in answered:
+            yield from results
+            with self.changed:
+                self.bytes -= size
+                self.changed.notify_all()
+
+
 def _check_sources(sources: list[str]) -> None:
     missing = [s for s in sources if not Path(s).exists()]
     if missing:
@@ -335,8 +439,11 @@ def scan(sources: list[str], workers: int, on_game: Callable[[ParsedGame], None]
 
     bar = tqdm(total=count_sources(sources), unit="file", desc="reading", mininterval=1.0)
     pool = Pool(workers) if workers > 1 else None
+    in_flight = _InFlight(IN_FLIGHT_BYTES)
     try:
-        results = pool.imap(parse_source, items(), chunksize=64) if pool else map(parse_source, items())
+        batches = in_flight.batches(items())
+        answers = pool.imap(parse_batch, batches) if pool else map(parse_batch, batches)
+        results = in_flight.answers(answers)
         for games, kinds, messages in results:
             name, sig, copy = order.popleft()
             if copy:
