@@ -79,6 +79,12 @@ def _label_positions(client: UciClient, boards: np.ndarray, red: np.ndarray) -> 
     return score, mate, best
 
 
+def _write_meta(path: Path, meta: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(meta, indent=2))
+    os.replace(tmp, path)
+
+
 def _write_chunk(path: Path, arrays: dict[str, np.ndarray]) -> None:
     tmp = path.with_name(path.name + ".tmp.npz")
     np.savez(tmp, **arrays)
@@ -102,6 +108,8 @@ def label(data_dir: str, engine: str, *, split: str = "train", depth: int | None
         raise ValueError("give the engine a search limit: --depth N, --nodes N, or depth=N in the spec")
     if workers < 1:
         raise ValueError("--workers must be at least 1")
+    if limit is not None and limit < 0:
+        raise ValueError(f"--limit must be at least 0, not {limit}")
     data = load_split(data_dir, split)
     moves = np.asarray(data["moves"])
     n = len(moves)
@@ -112,15 +120,16 @@ def label(data_dir: str, engine: str, *, split: str = "train", depth: int | None
             "chunk": chunk, "engine": " ".join(spec.command), "options": spec.options,
             "go": spec.limit.go_command()}
     meta_path = folder / META
-    if meta_path.is_file():
-        old = json.loads(meta_path.read_text())
+    if any(not p.name.endswith(".tmp.npz") for p in folder.glob("chunk_*.npz")):
+        # labels to extend: only with the settings they were made with
+        old = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
         keys = ("positions", "fingerprint", "seed", "chunk", "engine", "options", "go")
         changed = [k for k in keys if old.get(k) != meta[k]]
         if changed:
             raise ValueError(f"{folder} holds labels made with other settings ({', '.join(changed)}: "
                              f"{', '.join(repr(old.get(k)) for k in changed)}); remove it to start over")
-    else:
-        meta_path.write_text(json.dumps(meta, indent=2))
+    else:  # no label yet (a first run, or one whose engine failed): these settings
+        _write_meta(meta_path, meta)
 
     order = np.random.default_rng(seed).permutation(n)
     game_of = np.searchsorted(np.asarray(data["offsets"]), np.arange(n), side="right") - 1

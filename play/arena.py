@@ -32,6 +32,8 @@ from xiangqi.pgn import Game, replay, write_game
 from .players import Player, check_spec, make_player
 
 DEFAULT_MAX_PLIES = 400
+MAX_OPENING_PLIES = 60  # random plies before play; longer random games mostly end (and are drawn again)
+OPENING_TRIES = 1000
 
 
 @dataclass
@@ -54,9 +56,10 @@ class GameRecord:
 
 
 def random_opening(seed: str, plies: int) -> list[Move]:
-    """``plies`` uniformly random moves from the start position that do not end the game."""
+    """``plies`` uniformly random moves from the start position that do not end the game; raises
+    ``ValueError`` when :data:`OPENING_TRIES` random games all end sooner."""
     rng = random.Random(seed)
-    while True:
+    for _ in range(OPENING_TRIES):
         board = Board()
         for _ in range(plies):
             board.push(rng.choice(board.legal_moves))
@@ -64,6 +67,7 @@ def random_opening(seed: str, plies: int) -> list[Move]:
                 break
         else:
             return list(board.move_stack)
+    raise ValueError(f"no random opening of {plies} plies found in {OPENING_TRIES} tries")
 
 
 def play_game(red: Player, black: Player, opening: list[Move], max_plies: int) -> tuple[Board, str, str]:
@@ -125,6 +129,8 @@ def run_match(first: str, second: str, games: int, *, openings: int = 0, seed: i
     """Play ``games`` games between two player specs; ``workers`` processes (default: up to 2)."""
     for spec in (first, second):
         check_spec(spec)
+    if not 0 <= openings <= MAX_OPENING_PLIES:
+        raise ValueError(f"--openings must be from 0 to {MAX_OPENING_PLIES} plies, not {openings}")
     workers = max(1, min(workers or min(2, os.cpu_count() or 1), games))
     params = (openings, seed, max_plies)
     bar = tqdm(total=games, desc=f"{first} vs {second}", file=sys.stderr, disable=not progress)

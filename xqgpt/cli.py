@@ -286,12 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", default="/usr/games/fairy-stockfish",
                    help="UCI engine spec, PATH[?Option=value&...] (default: %(default)s)")
     limit = p.add_mutually_exclusive_group(required=True)
-    limit.add_argument("--depth", type=int, help="search depth per position")
-    limit.add_argument("--nodes", type=int, help="search nodes per position")
+    limit.add_argument("--depth", type=_int_in(1), help="search depth per position")
+    limit.add_argument("--nodes", type=_int_in(1), help="search nodes per position")
     p.add_argument("--split", choices=("train", "val", "test"), default="train")
-    p.add_argument("--limit", type=int, default=None,
+    p.add_argument("--limit", type=_int_in(0), default=None,
                    help="label at most this many positions (a seeded random sample of the split)")
-    p.add_argument("--workers", type=int, default=2, help="engine processes (default: 2)")
+    p.add_argument("--workers", type=_int_in(1), default=2, help="engine processes (default: 2)")
     p.add_argument("--seed", type=int, default=0, help="seed of the order positions are labelled in")
     p.set_defaults(func=cmd_data_label)
 
