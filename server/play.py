@@ -23,6 +23,7 @@ from .schemas import (
     GameSummary,
     ImportRequest,
     LegalResponse,
+    LibraryGame,
     MoveRecord,
     Notation,
     Status,
@@ -214,7 +215,7 @@ def game_summary(game: StoredGame) -> GameSummary:
     return GameSummary(id=game.id, created_at=game.created_at, updated_at=game.updated_at,
                        human_side=game.human_side, level=game.level, plies=len(game.moves),
                        status=status_of(game.termination), result=game.result,
-                       termination=game.termination, title=title)
+                       termination=game.termination, title=title, headers=game.headers)
 
 
 @dataclass
@@ -225,6 +226,7 @@ class ImportedGame:
     result: str
     termination: str | None
     headers: dict[str, str]
+    library: list[LibraryGame]  # every readable game when the record holds more than one
 
 
 def record_of(req: ImportRequest) -> tuple[str, bytes]:
@@ -238,25 +240,35 @@ def record_of(req: ImportRequest) -> tuple[str, bytes]:
     return req.name or "the uploaded file", data
 
 
-def import_record(name: str, data: bytes) -> ImportedGame:
-    """Read the first readable game of a record in any supported format (PGN, XQF, CBR, CBL,
-    CBF, DhtmlXQ); a recorded result ends a game the board leaves open.
+def import_record(name: str, data: bytes, index: int | None = None) -> ImportedGame:
+    """Read game ``index`` of a record in any supported format (PGN, XQF, CBR, CBL, CBF,
+    DhtmlXQ), by default its first readable game; a recorded result ends a game the board leaves
+    open. A record of several games (a CBL library) lists them all in ``library``.
 
     Raises :class:`CannotImport` with the reader's reason when no game can be read."""
-    first_error = None
-    for item in read_any(name, data):
-        if isinstance(item, PgnError):
-            first_error = first_error or item
-            continue
-        board = item.end_board()
-        result, termination = outcome_fields(board.outcome())
-        if termination is None and item.result != "*":
-            result, termination = item.result, "recorded_result"
-        headers = {k: v for k, v in item.headers.items() if k not in ("Result", "FEN", "Format")}
-        return ImportedGame(board, result, termination, headers)
-    if first_error is None:
-        raise CannotImport(f"no game found in {name}")
-    raise CannotImport(f"cannot import: {first_error}")
+    items = list(read_any(name, data))
+    games = [(i, item) for i, item in enumerate(items) if not isinstance(item, PgnError)]
+    if not games:
+        first_error = next((item for item in items if isinstance(item, PgnError)), None)
+        raise CannotImport(f"cannot import: {first_error}" if first_error else f"no game found in {name}")
+    item = dict(games).get(games[0][0] if index is None else index)
+    if item is None:
+        raise CannotImport(f"{name} has no readable game {index} (its games are numbered "
+                           f"{games[0][0]} to {games[-1][0]})")
+    board = item.end_board()
+    result, termination = outcome_fields(board.outcome())
+    if termination is None and item.result != "*":
+        result, termination = item.result, "recorded_result"
+    headers = {k: v for k, v in item.headers.items() if k not in ("Result", "FEN", "Format")}
+    library = [LibraryGame(index=i, title=_record_title(g), plies=len(g.moves), result=g.result)
+               for i, g in games] if len(games) > 1 else []
+    return ImportedGame(board, result, termination, headers, library)
+
+
+def _record_title(game: Game) -> str:
+    """A game of a record for a list: its Title header, else its players."""
+    h = game.headers
+    return h.get("Title") or " – ".join(filter(None, [h.get("Red"), h.get("Black")])) or h.get("Event", "?")
 
 
 def check_human_move(game: StoredGame, board: Board) -> None:

@@ -64,8 +64,10 @@ def base_url(browser, shipped_policy, tmp_path):
     thread.join(timeout=10)
 
 
-def open_board(browser, base_url, **viewport):
-    page = browser.new_page(viewport=viewport or {"width": 1100, "height": 860})
+def open_board(browser, base_url, context=None, **viewport):
+    """A page of the board (in ``context``: the same browser profile, its player secret included)."""
+    size = viewport or {"width": 1100, "height": 860}
+    page = context.new_page() if context else browser.new_page(viewport=size)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(base_url + "/")
@@ -79,7 +81,7 @@ def wait_for_plies(page, n: int) -> None:
 
 
 def game_state(page, base_url) -> dict:
-    game_id = page.evaluate("location.hash.match(/game=(\\d+)/)[1]")
+    game_id = page.evaluate("location.hash.match(/game=([\\w-]+)/)[1]")
     return httpx.get(f"{base_url}/api/games/{game_id}").json()
 
 
@@ -178,6 +180,7 @@ def test_phone_width_and_resign(browser, base_url):
     assert page.is_disabled("#resign")  # nothing saved yet
     page.click("#new")
     page.wait_for_function("location.hash.startsWith('#game=')")
+    page.click("#resign")  # Resign asks for a second click
     page.click("#resign")
     page.wait_for_selector("#banner:not([hidden])")
     assert page.inner_text("#banner-title") == "Resignation"
@@ -185,15 +188,21 @@ def test_phone_width_and_resign(browser, base_url):
     page.close()
 
 
-def saved_games(base_url) -> list[dict]:
-    return httpx.get(f"{base_url}/api/games").json()["games"]
+def saved_games(page) -> list[dict]:
+    """The games of the page's player (the list it shows: its secret goes with the request)."""
+    return page.evaluate("""async () => {
+        const secret = localStorage.getItem('xqgpt.secret');
+        const answer = await fetch('/api/games', {headers: secret ? {'X-Game-Secret': secret} : {}});
+        return (await answer.json()).games;
+    }""")
 
 
 def test_a_page_load_saves_nothing_and_reopens_the_last_unfinished_game(browser, base_url):
-    page, errors = open_board(browser, base_url)
+    context = browser.new_context(viewport={"width": 1100, "height": 860})  # one player: one profile
+    page, errors = open_board(browser, base_url, context)
     page.reload()
     page.wait_for_selector("body[data-ready='1']")
-    assert saved_games(base_url) == [] and page.inner_text("#games") == "No saved games yet."
+    assert saved_games(page) == [] and page.inner_text("#games") == "No saved games yet."
     assert page.inner_text("#status") == "Your move (Red)" and page.evaluate("location.hash") == ""
 
     # The first move saves the game.
@@ -201,26 +210,27 @@ def test_a_page_load_saves_nothing_and_reopens_the_last_unfinished_game(browser,
     page.click("[data-target='e2']")
     wait_for_plies(page, 2)
     first = game_state(page, base_url)
-    assert [g["id"] for g in saved_games(base_url)] == [first["id"]] and first["moves"][0]["iccs"] == "h2e2"
+    assert [g["id"] for g in saved_games(page)] == [first["id"]] and first["moves"][0]["iccs"] == "h2e2"
 
     # "New game" saves one at once; resigned, it is finished.
     page.click("#new")
     page.wait_for_function(f"location.hash !== '#game={first['id']}'")
     second = game_state(page, base_url)
-    assert second["moves"] == [] and len(saved_games(base_url)) == 2
+    assert second["moves"] == [] and len(saved_games(page)) == 2
+    page.click("#resign")
     page.click("#resign")
     page.wait_for_selector("#banner:not([hidden])")
     page.close()
 
     # A new page (no #game= in the address) reopens the last unfinished game, and saves nothing.
-    page, more_errors = open_board(browser, base_url)
+    page, more_errors = open_board(browser, base_url, context)
     assert page.evaluate("location.hash") == f"#game={first['id']}"
     assert page.get_attribute("#games li.current", "data-id") == str(first["id"])
     wait_for_plies(page, 2)
     assert_board_matches(page, first)
-    assert len(saved_games(base_url)) == 2
+    assert len(saved_games(page)) == 2
     assert errors == more_errors == []
-    page.close()
+    context.close()
 
 
 def test_candidate_chips_follow_the_notation(browser, base_url):

@@ -296,3 +296,63 @@ def test_sounds_are_off_by_default_and_each_can_be_switched_on(browser, base_url
     assert kinds == ["capture", "check", "move"]
     assert errors == []
     page.context.close()
+
+
+def test_plurals_and_chinese_punctuation(browser, base_url):  # noqa: F811
+    ARTIFACTS.mkdir(exist_ok=True)
+    page, errors = open_page(browser, base_url)
+    words = page.evaluate("""async () => {
+        const i18n = await import('/i18n.js');
+        const counted = (n) => [i18n.tn(n, '{n} mistake', '{n} mistakes'),
+                                i18n.tn(n, '{n} inaccuracy', '{n} inaccuracies'),
+                                i18n.tn(n, '{n} move', '{n} moves')];
+        const out = { en: [0, 1, 2].map(counted), enList: i18n.joined(['a', 'b']),
+                      enSemi: i18n.joined(['a', 'b'], ';') };
+        i18n.setLanguage('zh-Hans');
+        Object.assign(out, { zh: [1, 2].map(counted), zhList: i18n.joined(['0 欠佳', '0 错着']),
+                             zhSemi: i18n.joined(['甲', '乙'], ';') });
+        i18n.setLanguage('en');
+        return out;
+    }""")
+    assert words["en"] == [["0 mistakes", "0 inaccuracies", "0 moves"],
+                           ["1 mistake", "1 inaccuracy", "1 move"],
+                           ["2 mistakes", "2 inaccuracies", "2 moves"]]
+    assert words["enList"] == "a, b" and words["enSemi"] == "a; b"
+    assert words["zh"] == [["1 错着", "1 欠佳", "1 回合"], ["2 错着", "2 欠佳", "2 回合"]]
+    assert words["zhList"] == "0 欠佳，0 错着" and words["zhSemi"] == "甲；乙"
+
+    # A review's summary in English: each count agrees with its noun.
+    page.click("#open-analysis")
+    page.fill("#an-input", "1. 炮二平五 马８进７ 2. 马二进三 车９平８ 3. 车一平二 马２进３")
+    page.select_option("#an-nodes", "16")
+    page.click("#an-open")
+    page.wait_for_selector("#analysis-view[data-done='1']", timeout=120_000)
+    summary = page.inner_text("#an-progress")
+    counts = re.findall(r"(\d+) (inaccurac(?:y|ies)|mistakes?|blunders?)", summary)
+    assert len(counts) == 6 and summary.startswith("Red: "), summary
+    assert all((n == "1") == (noun in ("inaccuracy", "mistake", "blunder")) for n, noun in counts), summary
+    # ... and in Chinese, with full-width commas.
+    switch(page, "zh-Hans")
+    summary = page.inner_text("#an-progress")
+    side = r"\d+ 存疑，\d+ 欠佳，\d+ 错着，\d+ 败着"
+    assert re.fullmatch(f"红方：{side} · 黑方：{side}", summary), summary
+    page.click("#an-close")
+
+    # The level picker's tooltips: a Chinese sentence takes ；, and says the time once.
+    titles = page.eval_on_selector_all("#level option", "os => os.map(o => o.title)")
+    assert any("；" in title for title in titles), titles
+    assert not any(re.search("[;,]", title) for title in titles), titles
+    expert = page.eval_on_selector("#level option[value='expert']", "o => o.title")
+    assert expert.count("每步最多") == 1, expert
+    # The saved list counts moves (回合), not plies.
+    page.click("#new")
+    wait_idle(page)
+    page.click("[data-square='h2']")
+    page.click("[data-target='e2']")
+    page.wait_for_function("document.querySelectorAll('#moves .mv').length === 2")
+    wait_idle(page)
+    listed = page.inner_text("#games")
+    assert re.search(r"· 1 回合 · 进行中", listed) and "步" not in listed, listed
+    page.screenshot(path=str(ARTIFACTS / "desktop-zh.png"))
+    assert errors == []
+    page.context.close()

@@ -151,6 +151,8 @@ const STRINGS = {
   "{n} mistakes": ["{n} 错着", "{n} 錯著"],
   "{n} blunder": ["{n} 败着", "{n} 敗著"],
   "{n} blunders": ["{n} 败着", "{n} 敗著"],
+  "{n} unclear": ["{n} 存疑", "{n} 存疑"],
+  unclear: ["存疑", "存疑"],
   blunder: ["败着", "敗著"],
   mistake: ["错着", "錯著"],
   inaccuracy: ["欠佳", "欠佳"],
