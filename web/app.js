@@ -4,6 +4,7 @@
 import { followGame } from "./analysis.js";
 import * as api from "./api.js";
 import { Board } from "./board.js";
+import { placementAfter } from "./draw.js";
 import { followExplorer } from "./explorer.js";
 import * as i18n from "./i18n.js";
 import { t } from "./i18n.js";
@@ -22,6 +23,7 @@ const ENDINGS = {
   recorded_result: "Game over",
 };
 const NOT_MOVABLE = { color: null, dests: new Map() };
+const RESIGN_CONFIRM_MS = 4000;  // a second click on Resign within this time resigns
 
 const $ = (id) => document.getElementById(id);
 
@@ -33,6 +35,9 @@ const state = {
   note: null,        // () => what the model just played, shown after the status in the page's language
   bannerClosed: false,
   levels: [],        // [{name, description, thinking_ms}] from the server
+  viewPly: null,     // a position picked in the move list (plies from the start), null for the game's own
+  resignArmed: null, // the timer of a first click on Resign, waiting for the second
+  library: null,     // {file, games, index}: a record file of several games (a CBL library) and the one shown
 };
 
 const board = new Board($("board"), (from, to) => playMove(from + to));
@@ -42,7 +47,7 @@ board.set({ describe: i18n.describeSquare });
 
 function canPlay() {
   const g = state.game;
-  return g && !state.busy && g.status === "playing" && g.turn === g.human_side;
+  return g && !state.busy && g.status === "playing" && g.turn === g.human_side && g.yours !== false;
 }
 
 /** The legal moves (ICCS) grouped by the square they start from. */
@@ -61,39 +66,78 @@ function arrows() {
   return state.candidates.map((c) => ({ from: c.move.slice(0, 2), to: c.move.slice(2), p: c.p }));
 }
 
+/** The ply shown on the board: the one picked in the move list, else the game's last. */
+function shownPly() {
+  return state.viewPly === null ? state.game.moves.length : state.viewPly;
+}
+
+/** The game as far as the shown ply (the game itself when its last position is shown). */
+function shownGame() {
+  const g = state.game;
+  if (!g || state.viewPly === null) return g;
+  return { ...g, moves: g.moves.slice(0, state.viewPly), status: "playing", termination: null, result: "*" };
+}
+
 function renderBoard() {
   const g = state.game;
   if (!g) return;
-  const last = g.moves.length ? g.moves[g.moves.length - 1].iccs : null;
+  const ply = shownPly();
+  const live = ply === g.moves.length;
+  const last = ply ? g.moves[ply - 1].iccs : null;
   board.set({
-    fen: g.fen,
+    fen: live ? g.fen : placementAfter(g.start_fen, g.moves.slice(0, ply).map((m) => m.iccs)),
     lastMove: last && [last.slice(0, 2), last.slice(2)],
-    check: g.in_check ? g.turn : null,
-    arrows: arrows(),
-    movable: canPlay() ? { color: g.human_side, dests: destinations(g.legal_moves) } : NOT_MOVABLE,
+    check: live && g.in_check ? g.turn : null,
+    arrows: live ? arrows() : [],
+    movable: live && canPlay() ? { color: g.human_side, dests: destinations(g.legal_moves) } : NOT_MOVABLE,
   });
 }
 
+/** Show the position after `ply` (1 or more) plies, picked in the move list; the last is the game's own. */
+function showPly(ply) {
+  const g = state.game;
+  if (!g || state.busy) return;
+  state.viewPly = ply >= g.moves.length ? null : ply;
+  render();
+}
+
 // ---------------------------------------------------------------- side panel
+
+/** The number of move `i` (from 0) of game `g`, as the move list numbers it. */
+function moveNumber(g, i) {
+  const startsBlack = g.start_fen.split(" ")[1] === "b";
+  return Number(g.start_fen.split(" ")[5] || 1) + Math.floor((i + (startsBlack ? 1 : 0)) / 2);
+}
+
+/** Move `i` of game `g` with its number: "12. 炮二平五", "12… 马８进７". */
+function numbered(g, i) {
+  const m = g.moves[i];
+  return `${moveNumber(g, i)}${m.side === "red" ? "." : "…"} ${written(m, state.notation)}`;
+}
 
 function renderMoves() {
   const list = $("moves");
   list.replaceChildren();
   const g = state.game;
   if (!g) return;
-  const startsBlack = g.start_fen.split(" ")[1] === "b";
-  const fullmove = Number(g.start_fen.split(" ")[5] || 1);
+  const scrolled = list.scrollTop;
+  const shown = shownPly();
   let li = null;
   g.moves.forEach((m, i) => {
     if (m.side === "red" || li === null) {
       li = document.createElement("li");
-      li.value = fullmove + Math.floor((i + (startsBlack ? 1 : 0)) / 2);
+      li.value = moveNumber(g, i);
       list.appendChild(li);
       if (m.side === "black") li.appendChild(moveSpan("…", false));
     }
-    li.appendChild(moveSpan(written(m, state.notation), i === g.moves.length - 1, m));
+    const span = moveSpan(written(m, state.notation), i === shown - 1, m);
+    span.dataset.ply = i + 1;
+    span.addEventListener("click", () => showPly(i + 1));
+    li.appendChild(span);
   });
-  if (li) li.scrollIntoView({ block: "nearest" });
+  // Scroll the list's own box (scrollIntoView would scroll the page too: on a phone the list is
+  // below the board, which it would push off the top): to the end for the game's last move.
+  list.scrollTop = state.viewPly === null ? list.scrollHeight : scrolled;
 }
 
 /** A move (a MoveRecord or a candidate) in `notation`; Chinese in the page's script. */
@@ -134,16 +178,25 @@ function sideName(side) {
 function renderStatus() {
   const g = state.game;
   const saved = Boolean(g && g.id !== null);
+  const watched = saved && g.yours === false;  // someone else's game, from a shared link
   let text = "";
   if (!g) text = t("Start a new game.");
-  else if (g.status === "finished") text = `${t(ENDINGS[g.termination] || "Game over")} · ${g.result}`;
+  else if (watched && state.viewPly === null && !state.busy) {
+    text = t("A shared game (watching only): continue from here to play on.");
+  } else if (state.viewPly !== null && !state.busy) {
+    text = t("After {move}: click the last move to return to the game.", { move: numbered(g, state.viewPly - 1) });
+  } else if (g.status === "finished") text = `${t(ENDINGS[g.termination] || "Game over")} · ${g.result}`;
   else if (state.busy) text = t("The model is thinking…");
   else if (g.turn === g.human_side) {
     text = t("Your move ({side})", { side: sideName(g.human_side) }) + (g.in_check ? ` · ${t("Check!")}` : "");
   } else text = t("Waiting for the model…");
-  $("status").textContent = state.note ? `${text} — ${state.note()}` : text;
-  $("undo").disabled = !saved || state.busy || ["resignation", "recorded_result"].includes(g.termination);
-  $("resign").disabled = !saved || state.busy || g.status !== "playing";
+  $("status").textContent = state.note && !state.busy && state.viewPly === null ? `${text} — ${state.note()}` : text;
+  $("undo").disabled = !saved || watched || state.busy || ["resignation", "recorded_result"].includes(g.termination);
+  $("resign").disabled = !saved || watched || state.busy || g.status !== "playing";
+  $("continue").hidden = !watched;
+  $("continue").disabled = state.busy;
+  $("resign").textContent = t(state.resignArmed ? "Resign? Click again" : "Resign");
+  $("resign").classList.toggle("armed", Boolean(state.resignArmed));
   $("export").disabled = !saved;
   $("copy-game-link").disabled = !saved;
   $("copy-position-link").disabled = !g;
@@ -156,27 +209,36 @@ function renderBanner() {
     banner.hidden = true;
     return;
   }
-  const ending = t(ENDINGS[g.termination] || "Game over");
-  let detail;
-  if (g.winner) {
-    detail = t("{side} wins ({result})", { side: sideName(g.winner), result: g.result });
-    if (g.termination === "resignation") {
-      detail = `${t("{side} resigned", { side: sideName(g.winner === "red" ? "black" : "red") })} · ${detail}`;
-    }
-    if (!g.headers.Event) detail += ` — ${t(g.winner === g.human_side ? "you win!" : "the model wins.")}`;
-  } else {
-    detail = t("Draw ({result})", { result: g.result });
-  }
-  if (g.ending) detail = `${i18n.ending(g.ending)} · ${detail}`;  // e.g. who chased what
-  $("banner-title").textContent = ending;
-  $("banner-detail").textContent = detail;
+  const parts = [];
+  const mine = g.winner && !isRecord(g) && t(g.winner === g.human_side ? "You win" : "The model wins");
+  if (g.ending && g.termination !== "checkmate") {
+    // the rule's own words say more than the title (who chased what, who had no move) and who won
+    parts.push(t("{ending} ({result})", { ending: i18n.ending(g.ending), result: g.result }));
+    if (mine) parts.push(mine);
+  } else if (!g.winner) parts.push(t("Draw ({result})", { result: g.result }));
+  else if (mine) parts.push(t("{ending} ({result})", { ending: mine, result: g.result }));
+  else parts.push(t("{side} wins ({result})", { side: sideName(g.winner), result: g.result }));
+  if (isRecord(g)) parts.push(...recordLabel(g.headers));
+  $("banner-title").textContent = t(ENDINGS[g.termination] || "Game over");
+  $("banner-detail").textContent = parts.join(" · ");
   banner.dataset.termination = g.termination;
   banner.hidden = false;
 }
 
+/** An imported record (its players or event known), not a game played here against the model. */
+function isRecord(game) {
+  return Boolean(game.headers && (game.headers.Red || game.headers.Black || game.headers.Event));
+}
+
+/** A record's players, event and date (those it has). */
+function recordLabel(headers) {
+  const players = [headers.Red, headers.Black].filter(Boolean).join(" – ");
+  return [players || headers.Title, headers.Event, headers.Date].filter(Boolean);
+}
+
 function markCurrentGame() {
   const id = state.game ? state.game.id : null;
-  for (const li of $("games").children) li.classList.toggle("current", Number(li.dataset.id) === id);
+  for (const li of $("games").children) li.classList.toggle("current", li.dataset.id === id);
 }
 
 function render() {
@@ -186,14 +248,28 @@ function render() {
   renderStatus();
   renderBanner();
   markCurrentGame();
-  followGame(state.game, board);
-  followExplorer(state.game, canPlay() ? playMove : null);
+  showAddress();
+  followGame(shownGame(), board);
+  followExplorer(shownGame(), state.viewPly === null && canPlay() ? playMove : null);
+}
+
+/** The shown game's address (#game=ID) in the address bar. */
+function showAddress() {
   const id = state.game ? state.game.id : null;
   const hash = id === null ? "" : `#game=${id}`;
   const search = id === null ? location.search : "";  // a ?fen= link is saved as a game by its first move
   if (location.hash !== hash || location.search !== search) {
     history.replaceState(null, "", location.pathname + search + hash);
   }
+}
+
+/** The evaluation bar's red share on Red's side of the board (at the top once flipped). */
+function orientBar() {
+  const bar = $("eval-bar");
+  bar.classList.toggle("flipped", board.flipped);
+  // the English label is kept where translatePage (i18n.js) looks for it
+  bar.dataset.enAriaLabel = `Evaluation bar: Red's share at the ${board.flipped ? "top" : "bottom"}`;
+  bar.setAttribute("aria-label", t(bar.dataset.enAriaLabel));
 }
 
 function showError(message) {
@@ -212,7 +288,17 @@ function setGame(game, candidates = []) {
   state.candidates = candidates;
   state.note = null;
   state.bannerClosed = false;
-  if (changedGame) board.set({ orientation: game.human_side === "black" && game.status === "playing" ? "black" : "red" });
+  state.viewPly = null;
+  clearTimeout(state.resignArmed);  // a Resign click waiting for its second is for the game it was on
+  state.resignArmed = null;
+  if (changedGame) {
+    board.set({ orientation: game.human_side === "black" && game.status === "playing" ? "black" : "red" });
+    orientBar();
+  }
+  if (game.id !== null && state.levels.some((l) => l.name === game.level)) {
+    $("level").value = game.level;  // the level the game goes on at
+    renderLevels();
+  }
   render();
 }
 
@@ -281,10 +367,7 @@ async function loadGames() {
     const li = document.createElement("li");
     li.dataset.id = g.id;
     const label = document.createElement("span");
-    const outcome = g.status === "playing" ? t("in play") : `${g.result} ${t(ENDINGS[g.termination] || "Game over")}`;
-    const title = g.title === `Game ${g.id}` ? t("Game {id}", { id: g.id }) : g.title;
-    label.textContent = t("{title} · you {side} · {level} · {plies} plies · {outcome}",
-      { title, side: sideName(g.human_side), level: t(g.level), plies: g.plies, outcome });
+    label.textContent = gameLabel(g);
     const button = document.createElement("button");
     button.type = "button";
     button.className = "small";
@@ -299,9 +382,21 @@ async function loadGames() {
   return data.games;
 }
 
+/** A saved game in the list: a record's players, event and date; else "Game 3 · you Red · master". */
+function gameLabel(g) {
+  const outcome = g.status === "playing" ? t("in play") : `${g.result} ${t(ENDINGS[g.termination] || "Game over")}`;
+  const moves = i18n.tn(Math.ceil(g.plies / 2), "{n} move", "{n} moves");
+  if (isRecord(g)) return [...recordLabel(g.headers), moves, outcome].join(" · ");
+  const title = g.title === `Game ${g.id}` ? t("Game {id}", { id: g.id }) : g.title;
+  return t("{title} · you {side} · {level} · {moves} · {outcome}",
+    { title, side: sideName(g.human_side), level: t(g.level), moves, outcome });
+}
+
 async function loadLevels() {
   const data = await api.levels();
   const select = $("level");
+  // weakest first by the measured rating (the unrated last), so that the order reads as strength
+  data.levels.sort((a, b) => (a.rating ?? Infinity) - (b.rating ?? Infinity));
   for (const level of data.levels) {
     select.appendChild(new Option(level.name, level.name, level.name === data.default, level.name === data.default));
   }
@@ -314,8 +409,8 @@ async function loadLevels() {
 function renderLevels() {
   const select = $("level");
   const seconds = (level) => level.thinking_ms / 1000;
+  // The description says how long a searching level thinks; the option's label shows it too.
   const about = (level) => [t(level.description),
-    level.thinking_ms ? t("thinks up to {s} s a move", { s: seconds(level) }) : "",
     level.rating ? t("rated {elo} ({low}–{high}) against Fairy-Stockfish",
       { elo: level.rating, low: level.rating_95[0], high: level.rating_95[1] }) : ""].filter(Boolean);
   for (const option of select.options) {
@@ -323,7 +418,7 @@ function renderLevels() {
     let name = t(level.name);
     if (level.rating) name = t("{name} · Elo {elo}", { name, elo: level.rating });
     option.textContent = level.thinking_ms ? t("{name} (≤ {s} s)", { name, s: seconds(level) }) : name;
-    option.title = about(level).join("; ");
+    option.title = i18n.joined(about(level), ";");
   }
   const level = state.levels.find((l) => l.name === select.value);
   $("level-help").textContent = level ? about(level).join(" · ") : "";
@@ -364,10 +459,41 @@ function importFile(file) {
     return;
   }
   return run(async () => {
-    const game = await api.importFile(file.name, await base64Of(file), $("level").value);
+    const data = await base64Of(file);
+    const game = await api.importFile(file.name, data, $("level").value);
+    state.library = game.library.length ? { file: { name: file.name, data }, games: game.library,
+      index: game.library[0].index } : null;
     await loadGames();
     setGame(game);
+    renderLibrary();
     state.note = () => t("Imported {name}.", { name: file.name });
+  });
+}
+
+/** The games of an imported library (a CBL file), to open any of them. */
+function renderLibrary() {
+  const lib = state.library;
+  $("library").hidden = !lib;
+  if (!lib) return;
+  $("library-note").textContent = i18n.tn(lib.games.length, "{name} holds {n} game:", "{name} holds {n} games:",
+    { name: lib.file.name });
+  const select = $("library-games");
+  select.replaceChildren();
+  lib.games.forEach((g, i) => {
+    const text = `${i + 1}. ${g.title} · ${g.result} · ${i18n.tn(Math.ceil(g.plies / 2), "{n} move", "{n} moves")}`;
+    select.appendChild(new Option(text, g.index, false, g.index === lib.index));
+  });
+}
+
+function openLibraryGame() {
+  const lib = state.library;
+  const index = Number($("library-games").value);
+  return run(async () => {
+    const game = await api.importFile(lib.file.name, lib.file.data, $("level").value, index);
+    lib.index = index;
+    await loadGames();
+    setGame(game);
+    renderLibrary();
   });
 }
 
@@ -409,12 +535,34 @@ $("undo").addEventListener("click", () => run(async () => {
   await loadGames();
   setGame(game);
 }));
-$("resign").addEventListener("click", () => run(async () => {
-  const game = await api.resign(state.game.id);
+$("resign").addEventListener("click", () => {
+  if (!state.resignArmed) {
+    state.resignArmed = setTimeout(() => {
+      state.resignArmed = null;
+      renderStatus();
+    }, RESIGN_CONFIRM_MS);
+    renderStatus();
+    return;
+  }
+  clearTimeout(state.resignArmed);
+  state.resignArmed = null;
+  return run(async () => {
+    const game = await api.resign(state.game.id);
+    await loadGames();
+    setGame(game);
+  });
+});
+// A watched game goes on as a new game of this browser's, from its position and with its moves.
+$("continue").addEventListener("click", () => run(async () => {
+  const g = state.game;
+  const game = await api.newGame(g.turn, $("level").value, g.start_fen, g.moves.map((m) => m.iccs));
   await loadGames();
-  setGame(game);
+  setGame(game, game.reply ? game.reply.candidates : []);
 }));
-$("flip").addEventListener("click", () => board.toggleOrientation());
+$("flip").addEventListener("click", () => {
+  board.toggleOrientation();
+  orientBar();
+});
 $("show-candidates").addEventListener("change", () => {
   board.set({ arrows: arrows() });
   renderCandidates();
@@ -434,6 +582,7 @@ $("pgn-file").addEventListener("change", (event) => {
   if (file) importFile(file);
 });
 acceptDrops($("drop-hint"), importFile);
+$("library-open").addEventListener("click", () => openLibraryGame());
 $("copy-game-link").addEventListener("click", () => shareLink(links.gameLink(state.game.id)));
 $("copy-position-link").addEventListener("click", () => shareLink(links.positionLink(state.game.fen)));
 for (const name of sound.SOUNDS) {
@@ -447,10 +596,17 @@ $("language").addEventListener("change", () => i18n.setLanguage($("language").va
 i18n.onLanguageChange(() => {
   if (i18n.isChinese()) setNotation("chinese");
   renderLevels();
+  renderLibrary();
+  orientBar();
   render();
   loadGames().catch((err) => showError(err.message));
 });
 $("refresh").addEventListener("click", () => loadGames().catch((err) => showError(err.message)));
+// A #game= typed or pasted into the address of an open page opens that game.
+window.addEventListener("hashchange", () => {
+  const id = links.linkedGame();
+  if (id !== null && (!state.game || state.game.id !== id)) openGame(id);
+});
 
 // ---------------------------------------------------------------- start
 
