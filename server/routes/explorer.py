@@ -18,7 +18,7 @@ from xiangqi import STARTING_FEN, Board, Move
 from xiangqi.notation import to_chinese, to_wxf
 from xiangqi.pgn import replay
 
-from ..deps import Model
+from ..deps import Model, Work
 from ..errors import error_responses
 from ..play import side_name
 from ..schemas import MAX_FEN, MAX_PLIES, Side
@@ -99,10 +99,15 @@ def _counts(stats: Stats) -> dict:
 
 
 @router.get("/explorer", response_model=ExplorerResponse, responses=error_responses(422, 503))
-def explorer(request: Request, model: Model, fen: FenQuery = STARTING_FEN, moves: MovesQuery = "",
-             probabilities: ProbabilitiesQuery = True) -> ExplorerResponse:
+async def explorer(request: Request, model: Model, work: Work, fen: FenQuery = STARTING_FEN,
+                   moves: MovesQuery = "", probabilities: ProbabilitiesQuery = True) -> ExplorerResponse:
     """The games' moves in a position (start FEN plus moves), with counts, results, mean ratings,
-    example games and the model's probabilities."""
+    example games and the model's probabilities (in the work queue's ``play`` lane: 503 with
+    Retry-After when it is full)."""
+    return await work.run("play", _explore, request, model, fen, moves, probabilities)
+
+
+def _explore(request: Request, model: Model, fen: str, moves: str, probabilities: bool) -> ExplorerResponse:
     board = replay(fen, [m for m in re.split(r"[\s,]+", moves) if m])
     entry = get_explorer(request).lookup(board)
     p = {m.uci(): prob for m, prob in model.policy.candidates(board)} if probabilities else {}
