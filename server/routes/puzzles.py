@@ -50,6 +50,7 @@ class PuzzleOut(BaseModel):
 class AttemptRequest(StrictRequest):
     moves: list[str] = Field(max_length=64, description="the solver's moves as played (ICCS), the "
                              "defender's replies left out; the attempt ends at the first wrong move")
+    gave_up: bool = Field(False, description="the player asked for the solution before the end: failed")
 
 
 class AttemptOut(BaseModel):
@@ -112,10 +113,12 @@ def get_puzzle(request: Request, puzzle_id: Annotated[str, Path(max_length=16)],
 def attempt(request: Request, puzzle_id: Annotated[str, Path(max_length=16)], req: AttemptRequest,
             secret: Secret = None) -> AttemptOut:
     """Judge the solver's moves: solved when they are the line's, failed at the first wrong move
-    (422 while the attempt is neither). The player's first attempt moves both ratings."""
+    or given up (422 while the attempt is neither). The player's first attempt moves both ratings."""
     store = get_puzzle_store(request)
     puzzle = _find(store, puzzle_id)
     verdict = judge(puzzle, req.moves)
+    if verdict is None and req.gave_up:
+        verdict = False
     if verdict is None:
         raise HTTPException(422, f"the attempt is not over: {len(req.moves)} of the solver's "
                             f"{puzzle.solver_moves} moves played, none wrong")
