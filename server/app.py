@@ -9,6 +9,7 @@ handlers, and the web board at ``/``.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 from contextlib import asynccontextmanager
@@ -86,9 +87,19 @@ def app_from_env() -> FastAPI:
     policy = Policy.load(model_path)
     if os.environ.get("XQGPT_BATCHING", "1") != "0":
         policy.batch_calls()
-    return create_app(policy, os.environ.get("XQGPT_DB"), model_path=model_path,
-                      explorer=os.environ.get("XQGPT_EXPLORER") or None,
-                      analysis_engine=os.environ.get("XQGPT_ANALYSIS_ENGINE") or None)
+    app = create_app(policy, os.environ.get("XQGPT_DB"), model_path=model_path,
+                     explorer=os.environ.get("XQGPT_EXPLORER") or None,
+                     analysis_engine=os.environ.get("XQGPT_ANALYSIS_ENGINE") or None)
+    freeze_heap()
+    return app
+
+
+def freeze_heap() -> None:
+    """Take what a server process has loaded (the model, the rules engine's tables) out of the
+    garbage collector's sight (:func:`gc.freeze`): a full collection walked all of it and stopped
+    every thread, health checks included, for over a second (1.4 s measured under 70 analyses)."""
+    gc.collect()
+    gc.freeze()
 
 
 def threads_per_worker(workers: int) -> int:
@@ -124,6 +135,7 @@ def main(args: argparse.Namespace) -> int:
             policy.batch_calls()
         app = create_app(policy, db_url, model_path=args.model, explorer=getattr(args, "explorer", None),
                          analysis_engine=engine)
+        freeze_heap()
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", http=JsonErrorsH11)
         return 0
     del policy
