@@ -21,7 +21,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from model.policy import Policy  # noqa: E402
 from model.value import load_value  # noqa: E402
-from play.search import Limits, Search, SearchConfig  # noqa: E402
+from play.search import Limits, Networks, Search, SearchConfig  # noqa: E402
 from xiangqi import Board  # noqa: E402
 from xiangqi.pgn import read_pgn_file  # noqa: E402
 
@@ -49,7 +49,8 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=64, help="playouts per search (default: 64)")
     parser.add_argument("--positions", type=int, default=3, help="positions searched (default: 3)")
     args = parser.parse_args()
-    policy, value = Policy.load(args.model), load_value(args.value)
+    policy = Policy.load(args.model)
+    networks = Networks(policy, load_value(args.value))
     boards = positions(args.positions)
     print(f"{len(boards)} positions, {args.nodes} playouts each, {os.cpu_count()} CPUs\n")
     print("| leaves per batch | playouts/s (median) | s per search (median) |")
@@ -57,7 +58,7 @@ def main() -> None:
     for batch in (16, 1):
         rates, seconds = [], []
         for board in boards:
-            search = Search(policy, value, SearchConfig(batch=batch))
+            search = Search(networks, SearchConfig(batch=batch))
             policy.candidates(board)  # the root's priors: in play the KV cache of the game has them
             start = time.perf_counter()
             result = search.run(board, Limits(nodes=args.nodes))

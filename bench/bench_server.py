@@ -91,6 +91,8 @@ def client(url: str, seed: int, args: argparse.Namespace, think: float, deadline
                     stats.errors.append(f"new game: {r.status_code} {r.text[:200]}")
                 return
             game = r.json()
+            if game.get("secret"):  # a server that keeps games to their players
+                http.headers["X-Game-Secret"] = game["secret"]
             sent = [m["iccs"] for m in game["moves"]]
             with stats.lock:
                 stats.games_started += 1

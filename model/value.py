@@ -76,7 +76,7 @@ def to_move_view(boards: np.ndarray, red: np.ndarray) -> np.ndarray:
 
 _MATERIAL = np.array([0, 0, 2, 2, 4, 9, 4.5, 1, 0, -2, -2, -4, -9, -4.5, -1], dtype=np.float64)
 """Material of a board code (1..7 Red general, advisor, elephant, horse, chariot, cannon, soldier;
-8..14 Black), in soldiers: the values of :data:`play.levels.PIECE_VALUES`."""
+8..14 Black), in soldiers: the values of :data:`play.material.PIECE_VALUES`."""
 
 
 def material_balance(boards: np.ndarray, red: np.ndarray) -> np.ndarray:

@@ -64,7 +64,7 @@ class ServedModel:
         self.model_dir = model_dir
         self.searched_games = searched_games
         self._networks: Networks | None = None
-        self._searches: OrderedDict[int, Search] = OrderedDict()
+        self._searches: OrderedDict[int | str, Search] = OrderedDict()
         self._lock = threading.Lock()
 
     def networks(self) -> Networks:
@@ -79,7 +79,7 @@ class ServedModel:
                 self._networks = Networks(self.policy, value, batch_values=True)
             return self._networks
 
-    def search(self, game_id: int | None) -> Search:
+    def search(self, game_id: int | str | None) -> Search:
         """The search of game ``game_id``, kept for its next move (a fresh one for ``None``, a game
         not stored yet)."""
         networks = self.networks()
@@ -93,7 +93,7 @@ class ServedModel:
         return search
 
     def reply(self, board: Board, level: str, rng: random.Random,
-              game_id: int | None = None) -> tuple[Move, ModelReply]:
+              game_id: int | str | None = None) -> tuple[Move, ModelReply]:
         """Choose the model's move at ``level`` in game ``game_id`` (the board is left unchanged);
         a level that searches searches in the game's own search."""
         snapshot = Snapshot(self.policy, board)

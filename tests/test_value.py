@@ -172,7 +172,7 @@ def test_value_module_imports_no_training_code():
 
 
 def test_material_about_to_be_won_moves_the_blended_value() -> None:
-    """The search passes a leaf's capture gain (play.levels.capture_gain) to the blend: a chariot
+    """The search passes a leaf's capture gain (play.material.capture_gain) to the blend: a chariot
     about to be won is worth nearly as much as one already won."""
     net = load_value()
     board = Board()
