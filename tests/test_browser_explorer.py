@@ -67,6 +67,12 @@ def test_a_click_in_the_explorer_plays_the_move(browser, base_url):  # noqa: F81
     # Moves no game played but the model likes are listed after, with no count
     assert page.locator("#explorer-moves tr.xp-model").count() == 3
     assert page.locator("#explorer-moves tr.xp-model .xp-count").first.text_content() == "–"
+    # An example game opens in the analysis view
+    assert page.locator("#explorer-games li").count() == 3
+    page.locator("#explorer-games .xp-open").first.click()
+    page.wait_for_selector("#analysis-view:not([hidden])")
+    page.wait_for_function("document.querySelectorAll('#an-moves .mv').length > 10", timeout=120_000)
+    page.click("#an-close")
     # A click plays the move; the model answers; the explorer follows to the new position
     h2e2.locator(".xp-move").click()
     wait_for_plies(page, 2)

@@ -20,6 +20,7 @@ addStrings({
   "Play {move}": ["走 {move}", "走 {move}"],
   "Example games": ["对局示例", "對局示例"],
   "The explorer is unavailable: {error}": ["开局库不可用：{error}", "開局庫不可用：{error}"],
+  "Open in the analysis view": ["在分析视图中打开", "在分析檢視中開啟"],
 });
 
 const $ = (id) => document.getElementById(id);
@@ -149,10 +150,32 @@ function render() {
   for (const g of data.examples) {
     const li = document.createElement("li");
     const players = [g.red, g.black].filter(Boolean).join(" – ");
-    li.textContent = [players, g.result, g.event, g.year].filter(Boolean).join(" · ");
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "xp-open";
+    open.textContent = [players, g.result, g.event, g.year].filter(Boolean).join(" · ");
+    open.title = t("Open in the analysis view");
+    open.addEventListener("click", () => openInAnalysis(g));
+    li.appendChild(open);
     games.appendChild(li);
   }
   $("explorer-games-h").hidden = !data.examples.length;
+}
+
+/** An example game as PGN text (ICCS moves). */
+function examplePgn(g) {
+  const quote = (v) => String(v).replace(/["\\]/g, "");
+  const headers = { Red: g.red, Black: g.black, Event: g.event, Date: g.year, Result: g.result, FEN: g.fen };
+  const lines = Object.entries(headers).filter(([, v]) => v).map(([k, v]) => `[${k} "${quote(v)}"]`);
+  const offset = g.fen.split(" ")[1] === "b" ? 1 : 0;
+  const words = g.moves.map((m, i) => ((i + offset) % 2 ? m : `${(i + offset) / 2 + 1}. ${m}`));
+  return `${lines.join("\n")}\n\n${words.join(" ")} ${g.result}\n`;
+}
+
+/** Review an example game in the analysis view (as a game pasted there). */
+function openInAnalysis(g) {
+  $("an-input").value = examplePgn(g);
+  $("an-open").click();
 }
 
 $("show-explorer").addEventListener("change", () => {
