@@ -47,7 +47,8 @@ def page_words(page) -> list[str]:
     Messages that come from the server (errors, in English everywhere) are left out."""
     text = page.evaluate("""() => {
         const shown = (el) => !el.closest('[hidden]') && el.getClientRects().length > 0;
-        const server = '#error, #an-error, #engine:not([data-state="ready"]) #best-line';
+        const server = '#error, #an-error, #engine:not([data-state="ready"]) #best-line, '
+            + '#explorer[data-state="error"] #explorer-summary';
         const parts = [document.title];
         const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
         for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -63,7 +64,8 @@ def page_words(page) -> list[str]:
         for (const o of document.querySelectorAll('option')) parts.push(o.textContent, o.title);
         return parts.join('\\n');
     }""")
-    for data in DATA:
+    game_ids = page.eval_on_selector_all("#games li[data-id]", "lis => lis.map(li => li.dataset.id)")
+    for data in DATA + game_ids:  # the games' public ids are letters too
         text = text.replace(data, "")
     return [w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in KEPT]
 
