@@ -31,8 +31,8 @@ from xiangqi.vocab import MIRROR_PERMUTATION
 from .accuracy import evaluate_games, load_games
 from .network import ModelConfig, MoveGPT, load_model, save_model
 from .options import TrainConfig
-from .plots import MOVE_MODEL, plot_curves
-from .run import CURVES, MetricsLog, get_lr, set_lr
+from .plots import MOVE_MODEL
+from .run import MetricsLog, get_lr, set_lr, train_loop
 from .tokenizer import get_tokenizer
 
 CHECKPOINT = "checkpoint.pt"
@@ -167,9 +167,9 @@ def train(config: TrainConfig) -> dict:
     val_games = get_val_games(config.data, config.eval_games) if rank == 0 else []
 
     # resume: weights, optimizer, step, best score and random streams from the checkpoint
-    step, best, max_steps = 0, None, config.max_steps
+    step_done, best, max_steps = 0, None, config.max_steps
     if config.resume:
-        step, best = load_checkpoint(out / CHECKPOINT, model, optimizer, sampler, config.seed, rank)
+        step_done, best = load_checkpoint(out / CHECKPOINT, model, optimizer, sampler, config.seed, rank)
         if config.time_budget:  # keep the schedule that the first run's calibration set
             max_steps = json.loads((out / RUN_CONFIG).read_text())["max_steps"]
     ddp_model = model
@@ -182,17 +182,14 @@ def train(config: TrainConfig) -> dict:
         (out / RUN_CONFIG).write_text(json.dumps(settings, indent=2))
         print(f"model: {model.num_parameters() / 1e6:.2f}M parameters, {model.config}", flush=True)
 
-    # loop
+    # loop: one optimizer step over grad_accum micro-batches (DDP syncs gradients on the last)
     amp = autocast_dtype(device, config.dtype)
     save_dtype = torch.float16 if config.save_dtype == "fp16" else None
-    started = time.time()
     budget = TimeBudget(config.time_budget, device) if config.time_budget and not config.resume else None
-    deadline = started + config.max_minutes * 60 if config.max_minutes else None
-    bar = tqdm(total=max_steps, initial=step, desc="training", disable=rank != 0, mininterval=2.0)
-    record: dict = {}
     tokens_seen = 0
-    while step < max_steps:
-        # one optimizer step over grad_accum micro-batches (DDP syncs gradients on the last)
+
+    def step(step: int, max_steps: int) -> dict:
+        nonlocal tokens_seen
         lr = get_lr(step, config.lr, config.min_lr, config.warmup, max_steps)
         set_lr(optimizer, lr)
         model.train()
@@ -209,40 +206,35 @@ def train(config: TrainConfig) -> dict:
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        step += 1
-        bar.update()
+        return {"train_loss": float(train_loss), "lr": lr, "grad_norm": float(grad_norm),
+                "tokens": tokens_seen * world}
 
-        # --time-budget: the step count is fixed once steps 20 to 100 are timed
-        if budget is not None and (fixed := budget.max_steps(step)) is not None:
-            max_steps, bar.total, settings["max_steps"] = fixed, fixed, fixed
-            bar.write(f"time budget: {budget.per_step:.3f} s/step, max_steps set to {max_steps}")
-            budget = None
-            if rank == 0:
-                (out / RUN_CONFIG).write_text(json.dumps(settings, indent=2))
+    # --time-budget: the step count is fixed once steps 20 to 100 are timed
+    def resize(step: int) -> int | None:
+        nonlocal budget
+        if budget is None or (fixed := budget.max_steps(step)) is None:
+            return None
+        tqdm.write(f"time budget: {budget.per_step:.3f} s/step")
+        settings["max_steps"], budget = fixed, None
+        if rank == 0:
+            (out / RUN_CONFIG).write_text(json.dumps(settings, indent=2))
+        return fixed
 
-        # eval and save (rank 0): every eval_every steps, at the end and when out of time
-        out_of_time = deadline is not None and time.time() > deadline
-        evaluate_now = step % config.eval_every == 0 or step == max_steps or out_of_time
-        if rank == 0 and (step % LOG_EVERY == 0 or evaluate_now):
-            bar.set_postfix(loss=f"{float(train_loss):.3f}", lr=f"{lr:.2e}")
-            record = {"step": step, "train_loss": float(train_loss), "lr": lr, "grad_norm": float(grad_norm),
-                      "minutes": (time.time() - started) / 60, "tokens": tokens_seen * world}
-            if evaluate_now:
-                metrics = evaluate_games(model, val_games, device=device) if val_games else {}
-                record.update({f"val_{k}": v for k, v in metrics.items() if k in VAL_KEYS})
-                bar.write(json.dumps(record))
-                extra = {"train": settings, "step": step, "val": metrics}
-                if best is None or metrics.get("top1", 0) >= best:
-                    best = metrics.get("top1", 0)
-                    save_model(model, out / "best", extra=extra, dtype=save_dtype)
-                save_model(model, out / "last", extra=extra, dtype=save_dtype)
-                save_checkpoint(out / CHECKPOINT, model, optimizer, step, best, sampler)
-            log.write(record)
-            if evaluate_now:
-                plot_curves(log.records(), out / CURVES, MOVE_MODEL)
-        if out_of_time:
-            break
-    bar.close()
+    # eval and save (rank 0): the best and last models and an exactly resumable checkpoint
+    def evaluate(record: dict) -> dict:
+        nonlocal best
+        metrics = evaluate_games(model, val_games, device=device) if val_games else {}
+        extra = {"train": settings, "step": record["step"], "val": metrics}
+        if best is None or metrics.get("top1", 0) >= best:
+            best = metrics.get("top1", 0)
+            save_model(model, out / "best", extra=extra, dtype=save_dtype)
+        save_model(model, out / "last", extra=extra, dtype=save_dtype)
+        save_checkpoint(out / CHECKPOINT, model, optimizer, record["step"], best, sampler)
+        return {f"val_{k}": v for k, v in metrics.items() if k in VAL_KEYS}
+
+    record = train_loop(step, evaluate, max_steps=max_steps, eval_every=config.eval_every,
+                        max_minutes=config.max_minutes, log=log, curves=MOVE_MODEL, desc="training",
+                        start=step_done, log_every=LOG_EVERY, resize=resize)
     if dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()

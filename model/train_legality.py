@@ -5,15 +5,11 @@
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from data.dataset import legal_table, load_split, unpack_legal
 from xiangqi import VOCAB_SIZE
@@ -21,8 +17,8 @@ from xiangqi.encoding import red_to_move
 
 from .legality import LegalityConfig, LegalityNet, save_legality
 from .options import LegalityTrainConfig
-from .plots import LEGALITY_NET, plot_curves
-from .run import CURVES, MetricsLog, get_lr, out_of_time, set_lr
+from .plots import LEGALITY_NET
+from .run import MetricsLog, get_lr, set_lr, start_run, train_loop
 
 WARMUP = 100  # warm-up steps
 
@@ -60,12 +56,7 @@ def train_legality(config: LegalityTrainConfig) -> dict:
     validation positions (their legal moves computed by the rules engine). Returns the last
     metrics record."""
     # init: seeds, threads, output directory
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out, rng = start_run(config.out, config.seed, config.threads)
 
     # data: training positions with packed legal moves, validation positions unpacked
     train = load_split(config.data, "train")
@@ -82,12 +73,8 @@ def train_legality(config: LegalityTrainConfig) -> dict:
     optimizer = net.configure_optimizers(config.lr)
 
     # loop: a random batch of positions, scored on a random subset of the vocabulary
-    log = MetricsLog(out)
-    started = time.time()
-    record: dict = {}
-    for step in tqdm(range(config.max_steps), desc="legality", unit="step"):
-        lr = get_lr(step, config.lr, 0.0, WARMUP, config.max_steps)
-        set_lr(optimizer, lr)
+    def step(step: int, max_steps: int) -> dict:
+        set_lr(optimizer, get_lr(step, config.lr, 0.0, WARMUP, max_steps))
         idx = np.sort(rng.integers(0, len(train_sides), config.batch_size))
         moves = torch.from_numpy(rng.choice(VOCAB_SIZE, config.moves_per_step, replace=False))
         boards, sides = torch.from_numpy(np.asarray(train["boards"][idx])), torch.from_numpy(train_sides[idx])
@@ -97,17 +84,14 @@ def train_legality(config: LegalityTrainConfig) -> dict:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        return {"train_loss": loss.item()}
 
-        # eval and save: every eval_every steps, at the end and when out of time
-        done = step + 1
-        expired = out_of_time(started, config.max_minutes)
-        if done % config.eval_every == 0 or done == config.max_steps or expired:
-            record = {"step": done, "minutes": (time.time() - started) / 60, "train_loss": loss.item(),
-                      **legality_metrics(net, val_boards, val_sides, val_legal)}
-            log.write(record)
-            save_legality(net, out, extra={"train": asdict(config), "val": record})
-            plot_curves(log.records(), out / CURVES, LEGALITY_NET)
-            tqdm.write(json.dumps(record))
-        if expired:
-            break
-    return record
+    # eval and save
+    def evaluate(record: dict) -> dict:
+        metrics = legality_metrics(net, val_boards, val_sides, val_legal)
+        save_legality(net, out, extra={"train": asdict(config), "val": {**record, **metrics}})
+        return metrics
+
+    return train_loop(step, evaluate, max_steps=config.max_steps, eval_every=config.eval_every,
+                      max_minutes=config.max_minutes, log=MetricsLog(out), curves=LEGALITY_NET,
+                      desc="legality")

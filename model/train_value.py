@@ -19,23 +19,20 @@ numbers beside them; and a calibration plot (``calibration.png``).
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from data.dataset import load_split
 from data.label import load_labels
 from xiangqi.encoding import MIRROR_SQUARES, red_to_move
 
 from .options import ValueTrainConfig
-from .plots import Curves, plot_curves
-from .run import CURVES, MetricsLog, get_lr, out_of_time, set_lr
+from .plots import Curves
+from .run import MetricsLog, get_lr, set_lr, start_run, train_loop
 from .value import (
     DRAW,
     LOSS,
@@ -175,12 +172,7 @@ def train_value(config: ValueTrainConfig) -> dict:
     # init: seeds, threads, output directory
     if config.target not in ("engine", "result", "both"):
         raise ValueError(f"--target must be engine, result or both, not {config.target!r}")
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out, rng = start_run(config.out, config.seed, config.threads)
 
     # data: labelled positions of each split, in the side to move's view; with the result target
     # alone, every training position of the dataset (stored as they are: turned batch by batch)
@@ -199,12 +191,8 @@ def train_value(config: ValueTrainConfig) -> dict:
     optimizer = net.configure_optimizers(config.lr, config.weight_decay)
 
     # loop: a random batch of positions, half of them (``mirror``) reflected left-right
-    log = MetricsLog(out)
-    started = time.time()
-    record: dict = {}
-    for step in tqdm(range(config.max_steps), desc="value", unit="step"):
-        lr = get_lr(step, config.lr, config.lr / 10, config.warmup, config.max_steps)
-        set_lr(optimizer, lr)
+    def step(step: int, max_steps: int) -> dict:
+        set_lr(optimizer, get_lr(step, config.lr, config.lr / 10, config.warmup, max_steps))
         idx = np.sort(rng.integers(0, len(train_boards), config.batch_size))
         boards = to_move_view(train_boards[idx], train_red[idx])
         flip = rng.random(len(idx)) < config.mirror
@@ -215,24 +203,20 @@ def train_value(config: ValueTrainConfig) -> dict:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        return {"train_positions": len(train_boards), "train_loss": loss.item()}
 
-        # eval and save: every eval_every steps, at the end and when out of time
-        done = step + 1
-        expired = out_of_time(started, config.max_minutes)
-        if done % config.eval_every == 0 or done == config.max_steps or expired:
-            logits_val, wdl_val = predict(net, val[0])
-            val_loss = value_loss(*map(torch.from_numpy, (logits_val, val[1], val[2])),
-                                  config.target, config.result_weight).item()
-            metrics = value_metrics(wdl_val, val[1], val[2])
-            record = {"step": done, "minutes": (time.time() - started) / 60,
-                      "train_positions": len(train_boards), "train_loss": loss.item(), "val_loss": val_loss,
-                      **{f"val_{k}": v for k, v in metrics.items()}}
-            log.write(record)
-            save_value(net, out, extra={"train": asdict(config), "val": record})
-            plot_curves(log.records(), out / CURVES, VALUE_NET)
-            tqdm.write(json.dumps(record))
-        if expired:
-            break
+    # eval and save
+    def evaluate(record: dict) -> dict:
+        logits_val, wdl_val = predict(net, val[0])
+        val_loss = value_loss(*map(torch.from_numpy, (logits_val, val[1], val[2])),
+                              config.target, config.result_weight).item()
+        metrics = {"val_loss": val_loss,
+                   **{f"val_{k}": v for k, v in value_metrics(wdl_val, val[1], val[2]).items()}}
+        save_value(net, out, extra={"train": asdict(config), "val": {**record, **metrics}})
+        return metrics
+
+    record = train_loop(step, evaluate, max_steps=config.max_steps, eval_every=config.eval_every,
+                        max_minutes=config.max_minutes, log=MetricsLog(out), curves=VALUE_NET, desc="value")
 
     # test: the measures and the calibration plot on the labelled test positions
     try:
