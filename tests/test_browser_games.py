@@ -113,6 +113,17 @@ def test_every_move_of_a_77_ply_game_is_in_the_list(browser, base_url):  # noqa:
             assert page.inner_text("#status").startswith("After 15… ")
             assert page.locator(".marks .last-move").count() == 2
     assert "After" not in page.inner_text("#status")  # the last move is the game again
+    # The keys ← and → step through the positions too, to the start and back to the game.
+    page.focus("#refresh")
+    page.keyboard.press("ArrowLeft")
+    assert page.inner_text("#status").startswith("After 38… ")
+    for _ in range(80):
+        page.keyboard.press("ArrowLeft")
+    assert page.inner_text("#status").startswith("The start position")
+    assert drawn_pieces(page) == pieces_of(Board(game["start_fen"]))
+    for _ in range(77):
+        page.keyboard.press("ArrowRight")
+    assert "After" not in page.inner_text("#status") and drawn_pieces(page) == pieces_of(board)
 
     # The analysis view's list: every move too.
     page.eval_on_selector("#an-nodes", "s => { s.value = '16'; }")  # a quick review (the view is closed)

@@ -93,11 +93,13 @@ function renderBoard() {
   });
 }
 
-/** Show the position after `ply` (1 or more) plies, picked in the move list; the last is the game's own. */
+/** Show the position after `ply` plies, picked in the move list or stepped to with ← →; the last
+ * is the game's own. */
 function showPly(ply) {
   const g = state.game;
   if (!g || state.busy) return;
-  state.viewPly = ply >= g.moves.length ? null : ply;
+  const shown = Math.max(0, ply);
+  state.viewPly = shown >= g.moves.length ? null : shown;
   render();
 }
 
@@ -184,7 +186,8 @@ function renderStatus() {
   else if (watched && state.viewPly === null && !state.busy) {
     text = t("A shared game (watching only): continue from here to play on.");
   } else if (state.viewPly !== null && !state.busy) {
-    text = t("After {move}: click the last move to return to the game.", { move: numbered(g, state.viewPly - 1) });
+    text = state.viewPly === 0 ? t("The start position: click the last move to return to the game.")
+      : t("After {move}: click the last move to return to the game.", { move: numbered(g, state.viewPly - 1) });
   } else if (g.status === "finished") text = `${t(ENDINGS[g.termination] || "Game over")} · ${g.result}`;
   else if (state.busy) text = t("The model is thinking…");
   else if (g.turn === g.human_side) {
@@ -519,6 +522,14 @@ document.addEventListener("keydown", (event) => {
   if (event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement) return;
   if (event.key === "u" || event.key === "U") $("undo").click();
   if (event.key === "f" || event.key === "F") $("flip").click();
+  // ← → step through the game's positions (not on the board, whose arrows move its cursor, nor
+  // behind the analysis view)
+  const step = { ArrowLeft: -1, ArrowRight: 1 }[event.key];
+  const elsewhere = event.target.closest("svg, select") || document.querySelector(".analysis-view:not([hidden])");
+  if (step && state.game && !elsewhere) {
+    event.preventDefault();
+    showPly(shownPly() + step);
+  }
 });
 
 $("new-game").addEventListener("submit", (event) => {

@@ -81,6 +81,8 @@ const STRINGS = {
   "The model wins": ["模型获胜", "模型獲勝"],
   "{ending} ({result})": ["{ending}（{result}）", "{ending}（{result}）"],
   "Resign? Click again": ["确定认输？再点一次", "確定認輸？再點一次"],
+  "The start position: click the last move to return to the game.": ["开局局面：点最后一步回到对局。",
+    "開局局面：點最後一步回到對局。"],
   "After {move}: click the last move to return to the game.": ["{move} 之后的局面：点最后一步回到对局。",
     "{move} 之後的局面：點最後一步回到對局。"],
   "Draw ({result})": ["和棋（{result}）", "和棋（{result}）"],
