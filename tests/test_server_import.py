@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from test_server import assert_error
 
 from server import create_app
-from server.schemas import MAX_RECORD_BASE64
+from server.schemas import MAX_PLIES, MAX_RECORD_BASE64
 from xiangqi.pgn import Game
 from xiangqi.records import read_any
 
@@ -115,6 +115,27 @@ def test_bad_files_give_the_readers_reason(client):
     games_before = client.get("/api/games").json()["total"]
     assert_error(upload(client, "BadMoveTest3.xqf"), 422)
     assert client.get("/api/games").json()["total"] == games_before
+
+
+def test_hostile_records_get_a_reason_not_a_500(client):
+    """Records past the bounds of xiangqi.limits, and the ones that made the readers raise."""
+    shuffle = ["h0g2", "h9g7", "g2h0", "g7h9"]
+    too_long = " ".join(shuffle[i % 4] for i in range(MAX_PLIES + 1)) + " *"
+    assert_error(client.post("/api/games/import", json={"pgn": too_long}), 422, "record too long",
+                 f"more than {MAX_PLIES} plies", f"ply {MAX_PLIES + 1}")
+    long_enough = " ".join(shuffle[i % 4] for i in range(MAX_PLIES)) + " *"
+    r = client.post("/api/games/import", json={"pgn": long_enough})
+    assert r.status_code == 201 and len(r.json()["moves"]) == MAX_PLIES
+    assert_error(client.post("/api/games/import", json={"pgn": "[DhtmlXQ_movelist]" * 50_000}), 422,
+                 "no DhtmlXQ tags")
+    assert_error(client.post("/api/games/import", json={"pgn": "1. h2e2 $² *"}), 422, "bad NAG")
+    big = "9" * 5000
+    dhtmlxq = (f"[DhtmlXQ_movelist]7747[/DhtmlXQ_movelist][DhtmlXQ_move_0_1_{big}]7947"
+               f"[/DhtmlXQ_move_0_1_{big}]")
+    assert_error(client.post("/api/games/import", json={"pgn": dhtmlxq}), 422, "bad variation")
+    bomb = ('<?xml version="1.0" encoding="utf-16"?><!DOCTYPE r [<!ENTITY a "' + "x" * 1000 + '">]>'
+            '<ChineseChessRecord><Head><Contest>' + "&a;" * 8000 + "</Contest></Head></ChineseChessRecord>")
+    assert_error(upload(client, "bomb.cbf", bomb.encode("utf-16")), 422, "DOCTYPE")
 
 
 def test_malformed_requests(client):
