@@ -36,7 +36,7 @@ from xiangqi.engine import Dialect, move_to_text, parse_move_text
 
 from .levels import LEVELS, THINKING_MS, choose_move
 from .search import Limits, PvLine, SearchResult, value_net_for
-from .uci import ENGINE_NAME, UciSession
+from .uci import UciSession, command_of
 
 MATE_SCORE = 10000
 """A mate's score in plies from it, as ElephantEye reports it: 10000 - plies to mate."""
@@ -61,13 +61,11 @@ class UcciSession(UciSession):
 
     def handle(self, line: str) -> bool:
         """Answer one UCCI command line; ``False`` after ``quit`` (or ``bye``)."""
-        words = line.split()
-        if not words:
+        cmd, rest = command_of(line)
+        if not cmd:
             return True
-        cmd, rest = words[0], words[1:]
         if cmd == "ucci":
-            self.send(f"id name {ENGINE_NAME}")
-            self.send("id author Xiangqi-GPT authors")
+            self.identify()
             self.send("option usemillisec type check default false")
             self.send(f"option level type combo {' '.join(f'var {n}' for n in LEVELS)} default {self.level}")
             self.send("option newgame type button")

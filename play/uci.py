@@ -67,6 +67,11 @@ class UciSession:
     def info(self, text: str) -> None:
         self.send(f"info string {text}")
 
+    def identify(self) -> None:
+        """The ``id`` lines that open the answer to ``uci`` (and UCCI's ``ucci``)."""
+        self.send(f"id name {ENGINE_NAME}")
+        self.send("id author Xiangqi-GPT authors")
+
     def load(self) -> None:
         """Load the model if it is not loaded yet."""
         if self.policy is None:
@@ -76,13 +81,11 @@ class UciSession:
 
     def handle(self, line: str) -> bool:
         """Answer one command line; ``False`` after ``quit``."""
-        words = line.split()
-        if not words:
+        cmd, rest = command_of(line)
+        if not cmd:
             return True
-        cmd, rest = words[0], words[1:]
         if cmd == "uci":
-            self.send(f"id name {ENGINE_NAME}")
-            self.send("id author Xiangqi-GPT authors")
+            self.identify()
             levels = " ".join(f"var {name}" for name in LEVELS)
             self.send(f"option name Level type combo default {self.level} {levels}")
             self.send(f"option name MultiPV type spin default 1 min 1 max {MAX_MULTIPV}")
@@ -220,6 +223,12 @@ class UciSession:
             pv = " ".join(move_to_text(m, self.dialect) for m in line.pv)
             self.send(f"info depth {result.depth} seldepth {result.seldepth} multipv {i} score {line.score} "
                       f"wdl {wdl} nodes {result.nodes} nps {result.nps} time {ms} pv {pv}")
+
+
+def command_of(line: str) -> tuple[str, list[str]]:
+    """The command word of a protocol line and its arguments (``""`` for a blank line)."""
+    words = line.split()
+    return (words[0], words[1:]) if words else ("", [])
 
 
 def go_limits(words: list[str], turn: bool, default_ms: int) -> Limits:
