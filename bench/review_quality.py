@@ -204,12 +204,18 @@ def analysis_of(record: dict | None, board: Board):
     return PositionAnalysis(ev(record["score"]), lines, record["nodes"])
 
 
-def review_judgements(analyses: list, moves: list[Move], first_turn: bool, noise: float) -> list[str | None]:
-    """The review's judgement of each move (:func:`play.analysis.review_move`)."""
-    from play.analysis import review_move
+def review_judgements(analyses: list, moves: list[Move], first_turn: bool,
+                      noise: float | None) -> list[str | None]:
+    """The review's judgement of each move (:func:`play.analysis.review_move`); with ``noise``
+    None, as the review judged before "unclear" (:func:`play.analysis.judge` of the drop alone)."""
+    from play.analysis import judge, review_move
 
-    return [review_move(i, m, first_turn if i % 2 == 0 else not first_turn, analyses[i], analyses[i + 1],
-                        noise).judgement for i, m in enumerate(moves)]
+    out = []
+    for i, move in enumerate(moves):
+        r = review_move(i, move, first_turn if i % 2 == 0 else not first_turn, analyses[i], analyses[i + 1],
+                        noise or 0.0)
+        out.append(judge(r.loss, move == r.best) if noise is None else r.judgement)
+    return out
 
 
 def judged(scores: list[float], bests: list[str | None], moves: list[Move], first_turn: bool) -> list[bool]:
@@ -288,19 +294,26 @@ def review_game(args, nodes: int, noise: float, engine_cache: Cache, review_cach
         boards.append(board.copy())
     engine_labels(boards, [args.ref_depth, args.anchor_depth], engine_cache)
     analyser = None
-    for i, b in enumerate(tqdm(boards, desc=f"review ({args.tag}, {nodes} playouts)", unit="pos")):
+    order = [] if args.no_search else list(range(args.first, len(boards))) + list(range(min(args.first,
+                                                                                              len(boards))))
+    for i in tqdm(order, desc=f"review ({args.tag}, {nodes} playouts)", unit="pos"):
+        b = boards[i]
         if f"{args.game.name}|{i}" not in review_cache and exact_score(b) is None:
             analyser = analyser or Analyser.load(Policy.load())
             review_cache.add(analysis_record(f"{args.game.name}|{i}",
                                              analyser.position(b, nodes, multipv=len(b.legal_moves))))
     middle = len(boards) // 2
-    if f"{args.game.name}|again" not in review_cache:  # a fresh analyser: no cache, no kept tree
+    if f"{args.game.name}|again" not in review_cache and not args.no_search:  # fresh: no cache, no kept tree
         fresh = Analyser(Search((analyser or Analyser.load(Policy.load())).search.networks))
         again = fresh.position(boards[middle], nodes, multipv=len(boards[middle].legal_moves))
         review_cache.add(analysis_record(f"{args.game.name}|again", again))
-    analyses = [analysis_of(review_cache.records.get(f"{args.game.name}|{i}"), b)
+    known = [f"{args.game.name}|{i}" in review_cache or exact_score(b) is not None
+             for i, b in enumerate(boards)]
+    analyses = [analysis_of(review_cache.records.get(f"{args.game.name}|{i}"), b) if known[i] else None
                 for i, b in enumerate(boards)]
-    ours = review_judgements(analyses, moves, boards[0].turn, noise)
+    both = [known[i] and known[i + 1] for i in range(len(moves))]  # the moves the review has judged
+    ours = [review_judgements(analyses[i:i + 2], [m], boards[i].turn, noise)[0] if both[i] else None
+            for i, m in enumerate(moves)]
     ref = engine_view(boards, args.ref_depth, engine_cache)
     anchor = engine_view(boards, args.anchor_depth, engine_cache)
     ref_judged = judged([s for s, _ in ref], [b for _, b in ref], moves, boards[0].turn)
@@ -311,6 +324,8 @@ def review_game(args, nodes: int, noise: float, engine_cache: Cache, review_cach
           "its best | Fairy-Stockfish |")
     print("|---|---|---:|---:|---|---:|---|---|")
     for i, move in enumerate(moves):
+        if not both[i]:
+            continue
         sign = 1 if boards[i].turn == RED else -1
         our_loss = max(0.0, sign * (analyses[i].evaluation.score - analyses[i + 1].evaluation.score))
         ref_loss = max(0.0, sign * (ref[i][0] - ref[i + 1][0]))
@@ -321,20 +336,24 @@ def review_game(args, nodes: int, noise: float, engine_cache: Cache, review_cach
                   f"{ref_loss:.2f} | "
                   f"{to_chinese(boards[i], best) if best else '-'} | "
                   f"{'mistake or worse' if ref_judged[i] else '-'} |")
-    ours_judged = [n in ("mistake", "blunder") for n in ours]
-    live = [exact_score(b) is None for b in boards]
-    ref_col = {"scores": [s for s, _ in ref], "judged": ref_judged, "live": live}
-    table = {"review": measures(ref_col, {"scores": [a.evaluation.score for a in analyses],
+    pos = [i for i in range(len(boards)) if known[i]]
+    mv = [i for i in range(len(moves)) if both[i]]
+    ours_judged = [ours[i] in ("mistake", "blunder") for i in mv]
+    ref_col = {"scores": [ref[i][0] for i in pos], "judged": [ref_judged[i] for i in mv],
+               "live": [exact_score(boards[i]) is None for i in pos]}
+    table = {"review": measures(ref_col, {"scores": [analyses[i].evaluation.score for i in pos],
                                           "judged": ours_judged}) | {"unclear": ours.count("unclear")},
              f"Fairy-Stockfish depth {args.anchor_depth}": measures(
-                 ref_col, {"scores": [s for s, _ in anchor], "judged": anchor_judged})}
+                 ref_col, {"scores": [anchor[i][0] for i in pos], "judged": [anchor_judged[i] for i in mv]})}
     print("\n| evaluator | positions | ρ (Spearman) | mean abs. diff. | flagged | precision | recall |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, m in table.items():
         print(f"| {name} | {m['positions']} | {m['spearman']} | {m['mad']} | {m['flagged']} "
               f"(ref {m['ref_flagged']}, both {m['agreed']}) | {m['precision']} | {m['recall']} |")
-    twice = abs(review_cache[f"{args.game.name}|again"]["score"] - analyses[middle].evaluation.score)
-    print(f"\nposition {middle} searched again by a fresh analyser: |Δ| {twice:.4f}")
+    twice = None
+    if f"{args.game.name}|again" in review_cache and analyses[middle] is not None:
+        twice = abs(review_cache[f"{args.game.name}|again"]["score"] - analyses[middle].evaluation.score)
+        print(f"\nposition {middle} searched again by a fresh analyser: |Δ| {twice:.4f}")
     print(json.dumps({"game": args.game.name, "moves": len(moves), "nodes": nodes, "noise": noise,
                       "table": table, "twice": twice}))
 
@@ -355,9 +374,17 @@ def main() -> None:
                         help="review only the first N stretches (the search is the slow part)")
     parser.add_argument("--noise", type=float, default=None,
                         help="the review's noise margin (default: play.analysis.REVIEW_NOISE)")
+    parser.add_argument("--seen", type=int, default=None,
+                        help="playouts that make the view of a move count (play.analysis.SEEN_VISITS)")
+    parser.add_argument("--plain", action="store_true",
+                        help="judge as the review did before 'unclear': the drop alone")
     parser.add_argument("--game", type=Path, default=None,
                         help="review this game record (any format) move by move, beside the reference")
     parser.add_argument("--plies", type=int, default=None, help="with --game: only its first N moves")
+    parser.add_argument("--first", type=int, default=0,
+                        help="with --game: search from this position on first")
+    parser.add_argument("--no-search", action="store_true",
+                        help="with --game: only the table of the positions already searched")
     parser.add_argument("--cache", type=Path, default=Path("runs/review"))
     parser.add_argument("--plot", type=Path, default=None)
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
@@ -374,7 +401,11 @@ def main() -> None:
     from play.analysis import DEFAULT_NODES, REVIEW_NOISE, Analyser
 
     nodes = args.nodes or DEFAULT_NODES
-    noise = REVIEW_NOISE if args.noise is None else args.noise
+    noise = None if args.plain else REVIEW_NOISE if args.noise is None else args.noise
+    if args.seen is not None:
+        import play.analysis
+
+        play.analysis.SEEN_VISITS = args.seen
     review_cache = Cache(args.cache / f"review_{args.tag}.jsonl")
     if args.game:
         return review_game(args, nodes, noise, engine_cache, review_cache)
