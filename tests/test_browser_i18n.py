@@ -44,11 +44,12 @@ def wait_idle(page) -> None:
 
 def page_words(page) -> list[str]:
     """Every Latin word a reader sees or hears: the text, tooltips, labels and the page title.
-    Messages that come from the server (errors, in English everywhere) are left out."""
+    Messages that come from the server (errors, in English everywhere) and the explorer's example
+    games (players' names) are left out."""
     text = page.evaluate("""() => {
         const shown = (el) => !el.closest('[hidden]') && el.getClientRects().length > 0;
         const server = '#error, #an-error, #engine:not([data-state="ready"]) #best-line, '
-            + '#explorer[data-state="error"] #explorer-summary';
+            + '#explorer[data-state="error"] #explorer-summary, #explorer-games';
         const parts = [document.title];
         const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
         for (let node = walker.nextNode(); node; node = walker.nextNode()) {
