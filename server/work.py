@@ -51,14 +51,9 @@ class WorkQueue:
 
     def __init__(self, lanes: dict[str, Lane] | None = None) -> None:
         self.lanes = dict(lanes or LANES)
-        self._pools = {name: ThreadPoolExecutor(lane.running, thread_name_prefix=f"xqgpt-{name}")
-                       for name, lane in self.lanes.items()}
+        self._pools: dict[str, ThreadPoolExecutor] = {}  # made on first use, again after close()
         self._admitted = dict.fromkeys(self.lanes, 0)
         self._lock = threading.Lock()
-
-    def admitted(self, lane: str) -> int:
-        """Requests of ``lane`` running or waiting now."""
-        return self._admitted[lane]
 
     async def run(self, lane: str, fn: Callable[..., T], *args: object) -> T:
         """``fn(*args)`` on a worker thread of ``lane``; :class:`Overloaded` when the lane is full."""
@@ -69,13 +64,18 @@ class WorkQueue:
                                  f"{spec.waiting} waiting); try again in {spec.retry_after} s",
                                  spec.retry_after)
             self._admitted[lane] += 1
+            if lane not in self._pools:
+                self._pools[lane] = ThreadPoolExecutor(spec.running, thread_name_prefix=f"xqgpt-{lane}")
+            pool = self._pools[lane]
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._pools[lane], partial(fn, *args))
+            return await asyncio.get_running_loop().run_in_executor(pool, partial(fn, *args))
         finally:
             with self._lock:
                 self._admitted[lane] -= 1
 
     def close(self) -> None:
-        """Stop the worker threads once their work is done."""
-        for pool in self._pools.values():
+        """Stop the worker threads once their work is done (an app started again makes new ones)."""
+        with self._lock:
+            pools, self._pools = self._pools, {}
+        for pool in pools.values():
             pool.shutdown(wait=False, cancel_futures=True)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from test_server_restart import _free_port, _serve, _stop
 
 from server import create_app
@@ -75,6 +76,14 @@ def test_a_full_search_lane_refuses_analyses_and_searching_moves(shipped_policy,
             assert len((await ac.get(f"/api/games/{game['id']}")).json()["moves"]) == 0
 
     asyncio.run(scenario())
+
+
+def test_an_app_started_again_still_runs_its_work(shipped_policy):
+    """Stopping an app stops its lanes' threads; starting it again makes new ones."""
+    app = create_app(shipped_policy, "sqlite://")
+    for _ in range(2):
+        with TestClient(app) as client:
+            assert client.post("/api/move", json={}).status_code == 200
 
 
 # ---------------------------------------------------------------- the game cache
