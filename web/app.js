@@ -208,8 +208,8 @@ function renderStatus() {
 function renderBanner() {
   const g = state.game;
   const banner = $("banner");
-  if (!g || g.status !== "finished" || state.bannerClosed) {
-    banner.hidden = true;
+  if (!g || g.status !== "finished" || state.bannerClosed || state.viewPly !== null) {
+    banner.hidden = true;  // (a position picked in the move list is shown without it)
     return;
   }
   const parts = [];
