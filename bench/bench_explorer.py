@@ -4,9 +4,9 @@ The positions are those an explorer user meets: random walks from the start that
 index's own moves, each chosen in proportion to its games, to the index's depth (every position
 of a walk is queried, so the sample holds the start and the main lines often, and rare
 positions too), plus as many positions off the index (one random legal move away), which answer
-from the primary key alone. Prints p50/p99/max in ms for ``Explorer.lookup`` (the index query)
-and, unless ``--no-api``, for the endpoint without and with the model's probabilities (one
-request at a time through FastAPI's TestClient, the shipped model on the CPU).
+from the primary key alone. Prints p50/p99/max in ms for ``Explorer.lookup`` (the index query:
+wall clock and the thread's CPU time) and, unless ``--no-api``, for the endpoint without and with
+the model's probabilities (one request at a time through FastAPI's TestClient, the shipped model on the CPU).
 
     .venv/bin/python bench/bench_explorer.py --queries 2000
 """
@@ -49,12 +49,16 @@ def percentiles(ms: list[float]) -> str:
     return f"p50 {np.percentile(a, 50):.2f} ms, p99 {np.percentile(a, 99):.2f} ms, max {a.max():.2f} ms"
 
 
-def time_calls(call, items) -> list[float]:
+def time_calls(call, items, cpu: list[float] | None = None) -> list[float]:
+    """Wall-clock ms of each call (and, into ``cpu``, the calling thread's CPU ms: what the call
+    itself cost, apart from waiting for a core on a busy machine)."""
     out = []
     for item in items:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         call(item)
         out.append((time.perf_counter() - t0) * 1000)
+        if cpu is not None:
+            cpu.append((time.thread_time() - c0) * 1000)
     return out
 
 
@@ -72,7 +76,9 @@ def main() -> None:
     print(f"index: {explorer.meta['positions']} positions, {explorer.meta['games']} games; "
           f"{len(boards)} queries, {found} in the index")
     time_calls(explorer.lookup, boards[:100])  # warm the page cache
-    print(f"Explorer.lookup: {percentiles(time_calls(explorer.lookup, boards))}")
+    cpu: list[float] = []
+    print(f"Explorer.lookup: {percentiles(time_calls(explorer.lookup, boards, cpu))}; "
+          f"CPU time {percentiles(cpu)}")
     if args.no_api:
         return
 
