@@ -7,12 +7,13 @@ Layout of a dataset directory::
     {train,val,test}/boards.npy  uint8 [plies, 90]  position before each move (see board_codes)
     {train,val,test}/offsets.npy int64 [games + 1]  where each game starts in the two arrays
     {train,val,test}/results.npy int8  [games]      1 Red won, -1 Black won, 0 draw, 2 unknown
+    {train,val,test}/games.jsonl one line a game     players, ratings, event, site, date, source file
     {val,test}.pgn               the held-out games in ICCS, for ``xqgpt eval``
 
 Games are deduplicated by start position and move sequence; copies of one game that differ by
 truncation or ending (the same first 30 plies, or one a prefix of the other) are then merged into
 the longest, which alone is written, to the split given by a hash of its key. So no copy of a game
-sits in another split, whatever file, folder or notation it came from.
+sits in another split, whatever source, file, folder or notation it came from.
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ BATCH = 64  # files sent to a worker at once
 BATCH_BYTES = 16 * 1024 * 1024
 SPLITS = ("train", "val", "test")
 IDENTITY_PLIES = 30  # beyond this many plies two different master games almost never agree
+LOOSE_PLIES = 10  # this many plies agreeing make two records one game, whatever their start positions
 RESULT_CODES = {"1-0": 1, "0-1": -1, "1/2-1/2": 0, "*": 2}
+METADATA_FILE = "games.jsonl"
 _HEADER_BYTES_RE = re.compile(rb'^\s*\[\s*([A-Za-z0-9_]+)\s+"(.*)"\s*\]\s*$')
 ARCHIVE_ERRORS = (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error, RuntimeError)
 
@@ -65,6 +68,7 @@ class ParsedGame:
     result: str
     headers: dict[str, str]
     fen: str
+    source: str = ""  # the file it was read from
 
     def game(self) -> Game:
         """The game record again (for the held-out PGN files)."""
@@ -78,21 +82,34 @@ def game_key(game: Game) -> str:
     return hashlib.sha1(text.encode()).hexdigest()
 
 
+def line_identity(start: str, moves: bytes) -> tuple[str, bytes]:
+    """What the first moves of a game (int16 moves from ``start``, board and side to move) are
+    known by: the moves, and the start position while they are fewer than ``LOOSE_PLIES``. So a
+    record of a game whose set-up position was mistyped (a piece too many or too few) is the same
+    game once that many moves agree, and a move or two that games from different positions share
+    by chance is not."""
+    return ("" if len(moves) >= 2 * LOOSE_PLIES else start, moves)
+
+
 def group_copies(games: Sequence[tuple[str, bytes]]) -> tuple[list[list[int]], list[int]]:
     """Group games (start position, int16 moves), all different, that are copies of one game.
 
-    Two games are copies when their first ``IDENTITY_PLIES`` moves from the same start agree, or
-    when one, shorter than that, is a prefix of the other. Returns the groups, in the order of
-    their first game, each with its longest copy first (the earliest among equals), and the
+    Two games are copies when their first ``IDENTITY_PLIES`` moves agree, or when one, shorter
+    than that, is a prefix of the other; the moves count from the same start, or from any start
+    when at least ``LOOSE_PLIES`` agree (:func:`line_identity`). Returns the groups, in the order
+    of their first game, each with its longest copy first (the earliest among equals), and the
     fragments: short games that are a prefix of two or more different games (an opening line
     several games share), which are a copy of none of them.
     """
     head_bytes = 2 * IDENTITY_PLIES
     heads: dict[tuple[str, bytes], list[int]] = {}
     for i, (start, moves) in enumerate(games):
-        heads.setdefault((start, moves[:head_bytes]), []).append(i)
-    prefixes = {(start, head): [(start, head[:n]) for n in range(2, len(head), 2)
-                                if (start, head[:n]) in heads] for start, head in heads}
+        heads.setdefault(line_identity(start, moves[:head_bytes]), []).append(i)
+    prefixes = {}
+    for (start, head), members in heads.items():
+        starts = {start} if start else {games[i][0] for i in members}  # for the short prefixes
+        prefixes[(start, head)] = {p for s in starts for n in range(2, len(head), 2)
+                                   if (p := line_identity(s, head[:n])) in heads}
     inner = {p for ps in prefixes.values() for p in ps}
     owners: dict[tuple[str, bytes], set[tuple[str, bytes]]] = {h: set() for h in heads}
     for head, ps in prefixes.items():
@@ -102,12 +119,49 @@ def group_copies(games: Sequence[tuple[str, bytes]]) -> tuple[list[list[int]], l
     groups: dict[tuple[str, bytes], list[int]] = {}
     fragments = []
     for i, (start, moves) in enumerate(games):
-        (owner, *others) = owners[(start, moves[:head_bytes])]
+        (owner, *others) = owners[line_identity(start, moves[:head_bytes])]
         if others:
             fragments.append(i)
         else:
             groups.setdefault(owner, []).append(i)
     return [sorted(g, key=lambda i: (-len(games[i][1]), i)) for g in groups.values()], fragments
+
+
+def shared_heads(train: Iterable[tuple[str, bytes]],
+                 held_out: dict[str, list[tuple[str, bytes]]]) -> dict[str, int]:
+    """How many games of each held-out split (start position, int16 moves) share their first
+    ``IDENTITY_PLIES`` plies, or all their plies when either game is shorter, with a training
+    game: from the same start, or from any start when ``LOOSE_PLIES`` or more agree, as
+    :func:`group_copies` merges copies. 0 for the splits of a build."""
+    head_bytes = 2 * IDENTITY_PLIES
+    heads: set[int] = set()  # hashes of the identities of every training game's first plies
+    whole: set[int] = set()  # and of the training games shorter than IDENTITY_PLIES
+    for start, moves in train:
+        head = moves[:head_bytes]
+        heads.update(hash(line_identity(start, head[:n])) for n in range(2, len(head) + 1, 2))
+        if len(moves) < head_bytes:
+            whole.add(hash(line_identity(start, moves)))
+
+    def shares(start: str, moves: bytes) -> bool:
+        return (hash(line_identity(start, moves[:head_bytes])) in heads
+                or any(hash(line_identity(start, moves[:n])) in whole
+                       for n in range(2, min(len(moves), head_bytes), 2)))
+
+    return {split: sum(shares(*game) for game in games) for split, games in held_out.items()}
+
+
+def _rating(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isdigit() and 0 < int(text) < 4000 else None
+
+
+def game_metadata(game: ParsedGame) -> dict[str, str | int | None]:
+    """What a later run may filter or condition on: the players, their ratings where the record
+    has them (``RedElo``, ``BlackElo``), event, site, date and the file the game was read from."""
+    h = game.headers
+    return {"red": h.get("Red", ""), "black": h.get("Black", ""), "red_elo": _rating(h.get("RedElo", "")),
+            "black_elo": _rating(h.get("BlackElo", "")), "event": h.get("Event", ""),
+            "site": h.get("Site", ""), "date": h.get("Date", ""), "source": game.source}
 
 
 def split_of(key: str, val_percent: int = 2, test_percent: int = 2) -> str:
@@ -120,7 +174,7 @@ def split_of(key: str, val_percent: int = 2, test_percent: int = 2) -> str:
     return "train"
 
 
-def parse_game(game: Game) -> ParsedGame:
+def parse_game(game: Game, source: str = "") -> ParsedGame:
     """Arrays of a game read by :func:`read_games` (so every move is already known legal)."""
     board = bytearray(_START_CODES if game.fen == STARTING_FEN else board_codes(game.board()))
     boards = bytearray()
@@ -129,7 +183,7 @@ def parse_game(game: Game) -> ParsedGame:
         board[move.to_square] = board[move.from_square]
         board[move.from_square] = 0
     moves = np.array([move_index(m) for m in game.moves], dtype=np.int16).tobytes()
-    return ParsedGame(game_key(game), moves, bytes(boards), game.result, game.headers, game.fen)
+    return ParsedGame(game_key(game), moves, bytes(boards), game.result, game.headers, game.fen, source)
 
 
 def parse_source(item: tuple[str, bytes | str | None]) -> tuple[list[ParsedGame], list[str], list[str]]:
@@ -153,7 +207,7 @@ def parse_source(item: tuple[str, bytes | str | None]) -> tuple[list[ParsedGame]
             kinds.append("no moves")
             messages.append(f"{name}: game without moves")
         else:
-            games.append(parse_game(g))
+            games.append(parse_game(g, name))
     if not games and not kinds:
         kinds.append("no game")
         messages.append(f"{name}: no game found")
@@ -316,12 +370,14 @@ class _SplitWriter:
         self.lengths: list[int] = []
         self.results: list[int] = []
         self.pgns: list[str] = []
+        self.metadata: list[str] = []
 
-    def add(self, moves: bytes, boards: bytes, result: str, pgn: str | None) -> None:
+    def add(self, moves: bytes, boards: bytes, result: str, pgn: str | None, metadata: dict) -> None:
         self.moves += moves
         self.boards += boards
         self.lengths.append(len(moves) // 2)
         self.results.append(RESULT_CODES.get(result, 2))
+        self.metadata.append(json.dumps(metadata, ensure_ascii=False))
         if pgn is not None:
             self.pgns.append(pgn)
 
@@ -333,6 +389,8 @@ class _SplitWriter:
         _save(folder / "boards.npy", np.frombuffer(self.boards, dtype=np.uint8).reshape(-1, 90))
         _save(folder / "offsets.npy", offsets)
         _save(folder / "results.npy", np.array(self.results, dtype=np.int8))
+        text = "".join(line + "\n" for line in self.metadata).encode("utf-8")
+        _replace(folder / METADATA_FILE, lambda f: f.write(text))
         return {"games": len(self.lengths), "plies": int(offsets[-1])}
 
 
@@ -419,23 +477,27 @@ def scan(sources: list[str], workers: int, on_game: Callable[[ParsedGame], None]
     """
     _check_sources(sources)
     stats: Counter = Counter()
+    per_source = [Counter() for _ in sources]
     reasons: Counter = Counter()
-    seen: set[str] = set()
+    seen: dict[str, int] = {}  # the key of each new game: its index
     identities: list[tuple[str, bytes]] = []  # start position and moves of each new game
+    in_sources: list[int] = []  # the sources each new game is in, as bits
     examples: list[str] = []
-    # (name, signature, whether an earlier file had the signature), in the order files are sent.
-    order: deque[tuple[str, bytes | None, bool]] = deque()
-    outcomes: dict[bytes, tuple[str, int, list[str]]] = {}  # first name, accepted games, rejections
+    # (name, source, signature, whether an earlier file had the signature), in the order files are sent.
+    order: deque[tuple[str, int, bytes | None, bool]] = deque()
+    # first name, accepted games, rejections, keys of the games
+    outcomes: dict[bytes, tuple[str, int, list[str], list[str]]] = {}
 
     def items() -> Iterator[tuple[str, bytes | str | None]]:
         signatures: set[bytes] = set()
-        for name, data in iter_sources(sources):
-            sig = movetext_signature(data) if isinstance(data, bytes) else None
-            copy = sig in signatures
-            if sig is not None:
-                signatures.add(sig)
-            order.append((name, sig, copy))
-            yield name, None if copy else data
+        for s, src in enumerate(sources):
+            for name, data in iter_sources([src]):
+                sig = movetext_signature(data) if isinstance(data, bytes) else None
+                copy = sig in signatures
+                if sig is not None:
+                    signatures.add(sig)
+                order.append((name, s, sig, copy))
+                yield name, None if copy else data
 
     bar = tqdm(total=count_sources(sources), unit="file", desc="reading", mininterval=1.0)
     pool = Pool(workers) if workers > 1 else None
@@ -445,27 +507,33 @@ def scan(sources: list[str], workers: int, on_game: Callable[[ParsedGame], None]
         answers = pool.imap(parse_batch, batches) if pool else map(parse_batch, batches)
         results = in_flight.answers(answers)
         for games, kinds, messages in results:
-            name, sig, copy = order.popleft()
+            name, s, sig, copy = order.popleft()
             if copy:
-                first, accepted, kinds = outcomes[sig]
+                first, accepted, kinds, keys = outcomes[sig]
                 messages = [f"{name}: {kind} (as in {first})" for kind in kinds]
                 stats["accepted"] += accepted
                 stats["duplicates"] += accepted
+                per_source[s]["accepted"] += accepted
+                for key in keys:
+                    in_sources[seen[key]] |= 1 << s
             elif sig is not None:
-                outcomes[sig] = (name, len(games), kinds)
+                outcomes[sig] = (name, len(games), kinds, [g.key for g in games])
             bar.update()
-            stats["files"] += 1
-            stats["files_accepted"] += not kinds
-            stats["rejected"] += len(kinds)
+            for counts in (stats, per_source[s]):
+                counts["files"] += 1
+                counts["files_accepted"] += not kinds
+                counts["rejected"] += len(kinds)
+                counts["accepted"] += len(games)
             reasons.update(kinds)
             examples.extend(messages[: max(0, max_examples - len(examples))])
-            stats["accepted"] += len(games)
             for g in games:
                 if g.key in seen:
                     stats["duplicates"] += 1
+                    in_sources[seen[g.key]] |= 1 << s
                     continue
-                seen.add(g.key)
+                seen[g.key] = len(identities)
                 identities.append((" ".join(g.fen.split()[:2]), g.moves))
+                in_sources.append(1 << s)
                 if on_game:
                     on_game(g)
     finally:
@@ -482,8 +550,30 @@ def scan(sources: list[str], workers: int, on_game: Callable[[ParsedGame], None]
     summary = {k: stats[k] for k in ("files", "files_accepted", "games", "accepted", "rejected",
                                      "duplicates", "near_duplicates", "fragments", "unique", "plies")}
     summary["rejected_by_reason"] = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    summary["sources"] = _source_counts(sources, per_source, [_bits(g, in_sources) for g in groups])
     summary["rejected_examples"] = examples
     return summary, groups
+
+
+def _bits(group: list[int], in_sources: list[int]) -> int:
+    bits = 0
+    for i in group:
+        bits |= in_sources[i]
+    return bits
+
+
+def _source_counts(sources: list[str], per_source: list[Counter], game_sources: list[int]) -> list[dict]:
+    """Per source: its files and games as read, the games kept (copies merged across all
+    sources) that it holds a copy of (``unique``), and how many of those no earlier source holds
+    (``new``)."""
+    out = []
+    for s, src in enumerate(sources):
+        bit = 1 << s
+        counts = {k: per_source[s][k] for k in ("files", "files_accepted", "accepted", "rejected")}
+        counts["unique"] = sum(1 for bits in game_sources if bits & bit)
+        counts["new"] = sum(1 for bits in game_sources if bits & bit and not bits & (bit - 1))
+        out.append({"source": src, **counts})
+    return out
 
 
 def build(sources: list[str], out: str, *, mirror: bool = False, workers: int | None = None,
@@ -500,6 +590,7 @@ def build(sources: list[str], out: str, *, mirror: bool = False, workers: int | 
     workers = workers or min(2, os.cpu_count() or 1)
     games: list[ParsedGame | None] = []
     summary, groups = scan(sources, workers, games.append)
+    lines: dict[str, list[tuple[str, bytes]]] = {s: [] for s in SPLITS}  # start and moves of each game
     for group in groups:
         g = games[group[0]]
         assert g is not None
@@ -507,12 +598,15 @@ def build(sources: list[str], out: str, *, mirror: bool = False, workers: int | 
             games[i] = None  # the copies are not written; free them as the arrays grow
         split = split_of(g.key, val_percent, test_percent)
         pgn = write_game(g.game(), "iccs") if split != "train" else None
-        writers[split].add(g.moves, g.boards, g.result, pgn)
+        metadata = game_metadata(g)
+        writers[split].add(g.moves, g.boards, g.result, pgn, metadata)
+        lines[split].append((" ".join(g.fen.split()[:2]), g.moves))
         if mirror and split == "train":
-            writers[split].add(*mirrored(g), g.result, None)
+            writers[split].add(*mirrored(g), g.result, None, {**metadata, "mirrored": True})
     out_dir.mkdir(parents=True, exist_ok=True)
     summary["splits"] = {s: writers[s].save(out_dir / s) for s in SPLITS}
     summary["mirror"] = mirror
+    summary["shared_heads"] = shared_heads(lines["train"], {s: lines[s] for s in ("val", "test")})
     for s in ("val", "test"):
         pgn = "\n".join(writers[s].pgns).encode("utf-8")
         _replace(out_dir / f"{s}.pgn", lambda f, data=pgn: f.write(data))
@@ -537,6 +631,17 @@ def load_split(path: str, split: str) -> dict[str, np.ndarray]:
     folder = Path(path) / split
     return {name: np.load(folder / f"{name}.npy", mmap_mode="r")
             for name in ("moves", "boards", "offsets", "results")}
+
+
+def load_metadata(path: str, split: str) -> list[dict]:
+    """The metadata of each game of a split (:func:`game_metadata`; a mirrored copy's has
+    ``"mirrored": true``), in the order of its arrays."""
+    file = Path(path) / split / METADATA_FILE
+    if not file.is_file():
+        raise FileNotFoundError(f"{file} not found: the dataset was built before games had their metadata "
+                                "(build it again with `xqgpt data build`)")
+    with open(file, encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
 
 
 LEGAL_FILE = "legal.npy"
@@ -582,5 +687,5 @@ def unpack_legal(bits: np.ndarray) -> np.ndarray:
     return np.unpackbits(np.asarray(bits), axis=1, count=VOCAB_SIZE).astype(bool)
 
 
-__all__ = ["build", "check", "load_split", "is_dataset", "legal_table", "unpack_legal", "board_codes",
-           "split_of", "group_copies"]
+__all__ = ["build", "check", "load_split", "load_metadata", "is_dataset", "legal_table", "unpack_legal",
+           "board_codes", "split_of", "group_copies", "shared_heads", "game_metadata"]

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("XQGPT_SHARED", ROOT.parent / "shared"))
 FIXTURES = SHARED / "data" / "fixtures"
 CCPD = SHARED / "data" / "ccpd-dataset.tar.gz"
+CCHESS = SHARED / "data" / "cchess-games.tar.gz"
 WXF15 = {
     "chinese": FIXTURES / "wxf15_xqdb_traditional.pgn",
     "wxf": FIXTURES / "wxf15_xqdb_international.pgn",
@@ -38,6 +39,14 @@ def ccpd_path() -> Path:
     if not CCPD.is_file():
         pytest.skip(f"CCPD archive not found at {CCPD} (expected ../shared beside the checkout)")
     return CCPD
+
+
+@pytest.fixture(scope="session")
+def cchess_path() -> Path:
+    """The cchess-games archive (XQF and 象棋巫师 PGN records); skipped when ../shared is absent."""
+    if not CCHESS.is_file():
+        pytest.skip(f"cchess-games archive not found at {CCHESS} (expected ../shared beside the checkout)")
+    return CCHESS
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tarfile
 import time
 import zipfile
@@ -15,15 +16,17 @@ import pytest
 
 from data.dataset import (
     IDENTITY_PLIES,
+    LOOSE_PLIES,
     board_codes,
     build,
     check,
     game_key,
     is_dataset,
+    load_metadata,
     load_split,
     split_of,
 )
-from xiangqi import Move, index_move
+from xiangqi import Board, Move, index_move
 from xiangqi.pgn import Game, read_pgn_file, write_game
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
@@ -98,6 +101,8 @@ def test_mirror_only_adds_mirrored_training_games(tmp_path):
     originals = games_in(tmp_path / "plain", "train")
     assert games_in(tmp_path / "mirror", "train") == [
         g for moves in originals for g in (moves, [m.mirror() for m in moves])]
+    metadata = load_metadata(str(tmp_path / "mirror"), "train")
+    assert [m.get("mirrored", False) for m in metadata] == [False, True] * train["games"]
     (first,) = [g for g in sample_games() if g.moves == originals[0]]
     arrays = load_split(str(tmp_path / "mirror"), "train")
     assert bytes(arrays["boards"][arrays["offsets"][1]]) == board_codes(first.board().mirror())
@@ -176,10 +181,89 @@ def test_truncated_copies_are_one_game_in_one_split(tmp_path, fixture_games):
     for g in games:  # the longest copy, in the split of its key
         assert g.moves in written[split_of(game_key(g), 20, 20)]
     assert shared_heads(written["test"] + written["val"], written["train"]) == 0
+    assert summary["shared_heads"] == {"val": 0, "test": 0}
 
     old = {split: [g.moves for g in {game_key(g): g for g in corpus}.values()
                    if split_of(game_key(g), 20, 20) == split] for split in ("train", "val", "test")}
     assert shared_heads(old["test"] + old["val"], old["train"]) > 0
+
+
+def without_a_piece(game: Game, plies: int) -> str:
+    """The start of ``game`` with one piece taken off that its first ``plies`` moves can do without:
+    a record of the game whose set-up position was mistyped."""
+    rows = game.fen.split()[0].split("/")
+    for r, row in enumerate(rows):
+        cells = "".join("." * int(c) if c.isdigit() else c for c in row)
+        for f, cell in enumerate(cells):
+            if cell in ".kK":
+                continue
+            rows_ = [*rows]
+            rows_[r] = re.sub(r"\.+", lambda m: str(len(m.group())), cells[:f] + "." + cells[f + 1:])
+            fen = " ".join(["/".join(rows_), *game.fen.split()[1:]])
+            board = Board(fen)
+            if all(board.is_legal(m) and board.push(m) is None for m in game.moves[:plies]):
+                return fen
+    raise AssertionError("no such piece")
+
+
+def test_copy_from_a_mistyped_setup_is_the_same_game(tmp_path, fixture_games):
+    """A record from a start with a piece missing is a copy of the game once LOOSE_PLIES moves
+    agree (CCPD has 17 such records); two moves that games from different positions share are not."""
+    game = fixture_games[0]
+    copy = Game(headers={"Event": "mistyped"}, fen=without_a_piece(game, 2 * LOOSE_PLIES),
+                moves=game.moves[:2 * LOOSE_PLIES])
+    sparse = Board("3k3n1/9/9/9/9/9/9/7C1/9/4K4 w - - 0 1")  # the same first two moves, another game
+    assert [m.uci() for m in game.moves[:2]] == ["h2e2", "h9g7"]
+    chance = Game(headers={"Event": "chance"}, fen=sparse.fen(), moves=game.moves[:2])
+    (tmp_path / "in").mkdir()
+    for i, g in enumerate((copy, chance, game)):
+        (tmp_path / "in" / f"{i}.pgn").write_text(write_game(g, "iccs"))
+    summary = check([str(tmp_path / "in")], workers=1)
+    assert (summary["unique"], summary["near_duplicates"]) == (2, 1)
+    assert summary["plies"] == len(game.moves) + 2
+
+
+def test_sources_are_merged_before_the_split(tmp_path, fixture_games):
+    """Copies of a game in two sources, exact or cut short, are one game written once: the longest
+    copy, with its record's metadata, in the split of its key. The summary counts each source's
+    files and games, and the games it adds to the sources before it."""
+    games = fixture_games
+    def save(folder: Path, name: str, game: Game, moves: list[Move], headers: dict) -> None:
+        folder.mkdir(exist_ok=True)
+        record = Game(headers={"Event": f"{folder.name} {name}", **headers}, fen=game.fen, moves=moves,
+                      result=game.result)
+        (folder / f"{name}.pgn").write_text(write_game(record, "chinese"), encoding="utf-8")
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for i in range(10):
+        save(a, f"{i:02d}", games[i], games[i].moves, {"Red": f"red {i}"})
+    save(a, "12cut", games[12], games[12].moves[:40], {})
+    for i in range(5, 15):
+        save(b, f"{i:02d}", games[i], games[i].moves, {"RedElo": "2500", "BlackElo": "2431"})
+    save(b, "03cut", games[3], games[3].moves[:20], {})
+    out = tmp_path / "ds"
+    summary = build([str(a), str(b)], str(out), workers=1, val_percent=20, test_percent=20)
+    assert (summary["unique"], summary["duplicates"], summary["near_duplicates"]) == (15, 5, 2)
+    assert summary["sources"] == [
+        {"source": str(a), "files": 11, "files_accepted": 11, "accepted": 11, "rejected": 0,
+         "unique": 11, "new": 11},
+        {"source": str(b), "files": 11, "files_accepted": 11, "accepted": 11, "rejected": 0,
+         "unique": 11, "new": 4}]
+    assert summary["shared_heads"] == {"val": 0, "test": 0}
+    written = {}
+    for split in ("train", "val", "test"):
+        metadata = load_metadata(str(out), split)
+        assert len(metadata) == summary["splits"][split]["games"]
+        for moves, meta in zip(games_in(out, split), metadata, strict=True):
+            written[tuple(moves)] = split, meta
+    assert len(written) == 15
+    for i, game in enumerate(games):
+        split, meta = written[tuple(game.moves)]
+        assert split == split_of(game_key(game), 20, 20)
+        assert meta["source"] == str((a if i < 10 else b) / f"{i:02d}.pgn")
+        assert (meta["red"], meta["red_elo"], meta["black_elo"]) == (
+            (f"red {i}", None, None) if i < 10 else ("", 2500, 2431))
+        assert meta["event"] == f"{Path(meta['source']).parent.name} {i:02d}"
 
 
 def test_check_writes_nothing(tmp_path):
@@ -290,19 +374,42 @@ def test_ccpd_builds_with_99_percent_of_files_accepted(ccpd_path, tmp_path):
     assert sum(s["games"] for s in splits.values()) == summary["unique"]
     assert 0.02 < splits["val"]["games"] / summary["unique"] < 0.03
     assert read_pgn_file(str(tmp_path / "ccpd" / "test.pgn"))[0].moves
+    # No held-out game shares its first 30 plies (all, if shorter) with a training game; before
+    # the records with a mistyped set-up position were merged, 2 validation and 1 test game did.
+    assert summary["shared_heads"] == {"val": 0, "test": 0}
+
+
+@pytest.mark.slow  # about 2 min on two idle cores
+def test_ccpd_and_cchess_merge_into_one_dataset(ccpd_path, cchess_path, tmp_path):
+    """The two real sources: the cchess records' 象棋巫师 footers read, copies merged across the
+    sources, every source counted, no held-out game sharing its head with a training game, and the
+    弈天 games' ratings kept beside the arrays."""
+    out = tmp_path / "all"
+    summary = build([str(ccpd_path), str(cchess_path)], str(out), workers=2)
+    ccpd, cchess = summary["sources"]
+    assert (ccpd["files"], cchess["files"]) == (58468, 20049)
+    assert cchess["files_accepted"] >= 0.995 * cchess["files"]
+    assert ccpd["new"] == ccpd["unique"] > 27_000 and 0 < cchess["new"] < cchess["unique"]
+    assert ccpd["new"] + cchess["new"] == summary["unique"]
+    assert summary["shared_heads"] == {"val": 0, "test": 0}
+    metadata = [m for split in ("train", "val", "test") for m in load_metadata(str(out), split)]
+    assert len(metadata) == summary["unique"]
+    rated = [m for m in metadata if m["red_elo"] and m["black_elo"]]
+    assert len(rated) > 5000 and all(2000 < m["red_elo"] < 3100 for m in rated)
+    assert all(m["source"].startswith(str(cchess_path)) for m in rated)
 
 
 def test_unreadable_file_is_reported_and_the_rest_read(tmp_path, monkeypatch):
     (tmp_path / "a.pgn").write_text(write_game(sample_games()[0], "iccs"))
     (tmp_path / "b.pgn").write_text(write_game(sample_games()[1], "iccs"))
-    real_read = Path.read_bytes
+    real_open = Path.open
 
-    def read_bytes(path: Path) -> bytes:
+    def open_file(path: Path, *args, **kwargs):
         if path.name == "a.pgn":
             raise PermissionError(13, "Permission denied", str(path))
-        return real_read(path)
+        return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", open_file)
     summary = check([str(tmp_path)], workers=1)
     assert summary["rejected_by_reason"] == {"unreadable file": 1} and summary["unique"] == 1
     assert "a.pgn: unreadable file: [Errno 13] Permission denied" in summary["rejected_examples"][0]
