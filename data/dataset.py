@@ -40,6 +40,7 @@ from tqdm import tqdm
 
 from xiangqi import STARTING_FEN, VOCAB_SIZE, Board, index_move
 from xiangqi.encoding import MIRROR_SQUARES, board_codes, codes_fen, red_to_move
+from xiangqi.limits import parse_int
 from xiangqi.pgn import Game, PgnError, write_game
 from xiangqi.records import is_record_name, read_any
 from xiangqi.vocab import MIRROR_PERMUTATION, legal_move_indices, move_index
@@ -151,8 +152,7 @@ def shared_heads(train: Iterable[tuple[str, bytes]],
 
 
 def _rating(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text.isdigit() and 0 < int(text) < 4000 else None
+    return parse_int(text, 1, 3999)  # ``str.isdigit`` accepts ``²``, which ``int`` refuses
 
 
 def game_metadata(game: ParsedGame) -> dict[str, str | int | None]:

@@ -402,3 +402,12 @@ def test_analyse_writes_a_thousand_nested_variations(tmp_path):
                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.count("(1. h2e2") == 1000
+
+
+def test_a_rating_int_would_choke_on_is_left_out(tmp_path):
+    """``[RedElo "²"]``: ``str.isdigit`` said yes and ``int`` raised, which aborted ``data build``."""
+    (tmp_path / "a.pgn").write_text('[RedElo "²"]\n[BlackElo "2500"]\n\n1. h2e2 h9g7 *\n')
+    summary = dataset.build([str(tmp_path)], str(tmp_path / "out"), workers=1)
+    assert summary["accepted"] == 1
+    (line,) = [p.read_text() for p in (tmp_path / "out").glob("*/games.jsonl") if p.read_text()]
+    assert json.loads(line)["red_elo"] is None and json.loads(line)["black_elo"] == 2500
