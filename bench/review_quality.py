@@ -479,8 +479,9 @@ def main() -> None:
             for name, m in rows.items():
                 print(f"| {name} | {m['positions']} | {m['spearman']} | {m['mad']} | {m['flagged']} "
                       f"(ref {m['ref_flagged']}, both {m['agreed']}) | {m['precision']} | {m['recall']} |")
-        print(f"\nthe same position twice (review, {len(twice)} positions): "
-              f"mean |Δ| {summary['twice_mean']}, max {summary['twice_max']}")
+        if reviewed:
+            print(f"\nthe same position twice (review, {len(reviewed)} positions): "
+                  f"mean |Δ| {summary['twice_mean']}, max {summary['twice_max']}")
     if args.plot and reviewed:
         plot(columns, ref_reviewed, table["reviewed"], args.plot)
     print(json.dumps(summary))
