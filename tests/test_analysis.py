@@ -12,7 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from play.analysis import NAGS, Analyser, EngineAnalyser, Evaluation, MoveReview, annotate, judge
+from play.analysis import (
+    NAGS,
+    SEEN_VISITS,
+    Analyser,
+    AnalysisLine,
+    EngineAnalyser,
+    Evaluation,
+    MoveReview,
+    PositionAnalysis,
+    annotate,
+    judge,
+    review_move,
+)
 from play.search import Search
 from xiangqi import BLACK, RED, Board, Move
 from xiangqi.pgn import NOTATIONS, Game, read_games, read_pgn_file, write_game
@@ -108,6 +120,27 @@ def test_finished_game_is_exact(analyser):
     board.push(next(m for m in board.legal_moves if _mates(board, m)))
     analysis = analyser.position(board, nodes=8)
     assert analysis.lines == [] and analysis.evaluation == Evaluation((1.0, 0.0, 0.0), None, None)
+
+
+def test_a_mistake_the_search_before_did_not_see_is_unclear():
+    """review_move: a drop of 0.2 from the position before to the position after is a blunder,
+    unless the search before the move gave it SEEN_VISITS playouts and saw it lose less than 0.10."""
+    move, best = Move.from_uci("h2e2"), Move.from_uci("b2e2")
+
+    def analysis(red_score: float, lines: list[tuple[Move, float, int]]) -> PositionAnalysis:
+        def ev(x: float) -> Evaluation:
+            return Evaluation((x, 0.0, 1 - x), None, None)
+
+        return PositionAnalysis(ev(red_score), [AnalysisLine(m, ev(x), [m], n) for m, x, n in lines], 200)
+
+    after = analysis(0.35, [])
+    cases = [(None, "blunder"), ((move, 0.52, SEEN_VISITS - 1), "blunder"),
+             ((move, 0.52, SEEN_VISITS), "unclear"), ((move, 0.30, SEEN_VISITS), "blunder")]
+    for played_line, judgement in cases:
+        before = analysis(0.55, [(best, 0.55, 150)] + ([played_line] if played_line else []))
+        review = review_move(0, move, RED, before, after)
+        assert (review.loss, review.judgement) == (pytest.approx(0.2), judgement), played_line
+    assert review_move(0, best, RED, analysis(0.55, [(best, 0.55, 150)]), after).judgement is None
 
 
 def test_the_same_position_gets_the_same_evaluation(analyser):
