@@ -109,7 +109,8 @@ def get_puzzle(request: Request, puzzle_id: Annotated[str, Path(max_length=16)],
                      player=_out(store.player(player_key(secret or new))), secret=new)
 
 
-@router.post("/{puzzle_id}/attempt", response_model=AttemptOut, responses=error_responses(404, 422, 503))
+@router.post("/{puzzle_id}/attempt", response_model=AttemptOut,
+             responses=error_responses(400, 404, 413, 422, 503))
 def attempt(request: Request, puzzle_id: Annotated[str, Path(max_length=16)], req: AttemptRequest,
             secret: Secret = None) -> AttemptOut:
     """Judge the solver's moves: solved when they are the line's, failed at the first wrong move
