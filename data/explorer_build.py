@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from xiangqi.limits import parse_int
 from xiangqi.pgn import Game
 
 from .dataset import ParsedGame, scan
@@ -43,8 +44,7 @@ def game_year(date: str) -> int | None:
 
 
 def _elo(headers: dict[str, str], name: str) -> int | None:
-    value = headers.get(name, "").strip()
-    return int(value) if value.isdigit() and 0 < int(value) < 4000 else None
+    return parse_int(headers.get(name, ""), 1, 3999)
 
 
 def game_rating(red_elo: int | None, black_elo: int | None) -> int | None:

@@ -94,6 +94,7 @@ RECORDS = """[Event "Cup A"]
 1. b2e2 b9c7 2. b0c2 a9b9 1/2-1/2
 
 [Event "Cup D"]
+[RedElo "²"]
 [Red "Wu"]
 [Black "Zheng"]
 [Result "*"]
