@@ -4,7 +4,8 @@ Builds up to commit 05b7454 merged only identical move sequences and split each 
 so a truncated copy of a held-out game could sit in training; the shipped model was trained on
 such a split. This script reads the sources as ``xqgpt data build`` does, takes the held-out
 games of the current build (the longest copy of each game) and writes those none of whose
-copies the old build put in ``train`` to ``OUT/{val,test}_clean.pgn``; the last line of stdout
+copies the old build put in ``train`` to ``OUT/{val,test}_clean.pgn`` (with several sources, the
+first is the one the old build read; the others' games were in none of its splits); the last line of stdout
 is the counts as JSON, with how many old held-out games shared their first 30 plies (all, when
 shorter) with an old training game::
 
@@ -36,7 +37,9 @@ def main() -> None:
 
     games: list[ParsedGame] = []
     _, groups = scan(args.src, args.workers, games.append)
-    old = [split_of(g.key) for g in games]  # the split of every distinct move sequence, as before
+    # The split of every distinct move sequence of the first source (CCPD, which the old build
+    # read), as before; other sources' games were in no old split.
+    old = [split_of(g.key) if g.source.startswith(args.src[0]) else None for g in games]
     old_train_heads = {(start(g), g.moves[:2 * n]) for i, g in enumerate(games) if old[i] == "train"
                        for n in range(1, min(IDENTITY_PLIES, len(g.moves) // 2) + 1)}
     report = {}
