@@ -303,10 +303,11 @@ def review_game(args, nodes: int, noise: float, engine_cache: Cache, review_cach
             review_cache.add(analysis_record(f"{args.game.name}|{i}",
                                              analyser.position(b, nodes, multipv=len(b.legal_moves))))
     middle = len(boards) // 2
-    if f"{args.game.name}|again" not in review_cache and not args.no_search:  # fresh: no cache, no kept tree
+    again_key = f"{args.game.name}|again|{middle}"  # searched again by a fresh analyser: no cache, no tree
+    if again_key not in review_cache and not args.no_search:
         fresh = Analyser(Search((analyser or Analyser.load(Policy.load())).search.networks))
         again = fresh.position(boards[middle], nodes, multipv=len(boards[middle].legal_moves))
-        review_cache.add(analysis_record(f"{args.game.name}|again", again))
+        review_cache.add(analysis_record(again_key, again))
     known = [f"{args.game.name}|{i}" in review_cache or exact_score(b) is not None
              for i, b in enumerate(boards)]
     analyses = [analysis_of(review_cache.records.get(f"{args.game.name}|{i}"), b) if known[i] else None
@@ -351,8 +352,8 @@ def review_game(args, nodes: int, noise: float, engine_cache: Cache, review_cach
         print(f"| {name} | {m['positions']} | {m['spearman']} | {m['mad']} | {m['flagged']} "
               f"(ref {m['ref_flagged']}, both {m['agreed']}) | {m['precision']} | {m['recall']} |")
     twice = None
-    if f"{args.game.name}|again" in review_cache and analyses[middle] is not None:
-        twice = abs(review_cache[f"{args.game.name}|again"]["score"] - analyses[middle].evaluation.score)
+    if again_key in review_cache and analyses[middle] is not None:
+        twice = abs(review_cache[again_key]["score"] - analyses[middle].evaluation.score)
         print(f"\nposition {middle} searched again by a fresh analyser: |Δ| {twice:.4f}")
     print(json.dumps({"game": args.game.name, "moves": len(moves), "nodes": nodes, "noise": noise,
                       "table": table, "twice": twice}))
