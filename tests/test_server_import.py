@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from test_server import assert_error
 
 from server import create_app
+from server.db import new_secret
 from server.schemas import MAX_PLIES, MAX_RECORD_BASE64
 from xiangqi.pgn import Game
 from xiangqi.records import read_any
@@ -29,7 +30,8 @@ def client(shipped_policy, tmp_path_factory):
     if not FORMATS.is_dir():
         pytest.skip(f"format fixtures not found: {FORMATS}")
     db = tmp_path_factory.mktemp("db") / "games.db"
-    with TestClient(create_app(shipped_policy, f"sqlite:///{db}")) as c:
+    player = {"X-Game-Secret": new_secret()}  # the client's games are listed for it
+    with TestClient(create_app(shipped_policy, f"sqlite:///{db}"), headers=player) as c:
         yield c
 
 
