@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from test_server import SlowPolicy
 from test_server_restart import _free_port, _serve, _stop
 
 from server import create_app
@@ -20,17 +21,6 @@ from server.db import StoredGame
 from server.play import GameCache
 from server.work import LANES, Lane
 from xiangqi import STARTING_FEN, Board
-
-
-class SlowPolicy:
-    """The real model, slowed down: each call takes ``delay`` seconds more."""
-
-    def __init__(self, policy, delay: float) -> None:
-        self.policy, self.delay = policy, delay
-
-    def candidates(self, board, k=None, temperature=1.0):
-        time.sleep(self.delay)
-        return self.policy.candidates(board, k=k, temperature=temperature)
 
 
 def test_moves_beyond_the_lane_are_refused_at_once_and_health_answers(shipped_policy, tmp_path):
