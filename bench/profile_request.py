@@ -33,8 +33,9 @@ import server.play
 import server.routes.games as games
 from model.policy import Policy
 from play.levels import choose_move
-from server.db import GameStore
-from server.schemas import NewGameRequest, PlayRequest
+from server.db import GameStore, new_secret
+from server.play import GameCache
+from server.schemas import NewGameRequest
 from server.serving import ServedModel
 from xiangqi.pgn import replay
 
@@ -61,7 +62,7 @@ def play_games(args: argparse.Namespace, policy: Policy, timer: Timer,
                profiler: cProfile.Profile | None) -> tuple[dict[str, float], int, float]:
     """Time ``args.moves`` move requests; returns ms per request of each part (and "total"), the
     games played and the mean plies before a move."""
-    model = ServedModel(policy, "shipped")
+    model, cache = ServedModel(policy, "shipped"), GameCache()
     policy.clear_cache()
     timer.seconds.clear()
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,7 +75,8 @@ def play_games(args: argparse.Namespace, policy: Policy, timer: Timer,
         for _ in range(args.moves):
             saved = dict(timer.seconds)  # new games and the human's moves are not timed
             if game is None or game.status == "finished":
-                game = games.new_game(store, model, rng, NewGameRequest(level=args.level))
+                game = games._new_game(store, cache, model, rng, NewGameRequest(level=args.level), args.level,
+                                       new_secret())
                 started += 1
             if args.human == "random":
                 move = human.choice(game.legal_moves)
@@ -86,7 +88,7 @@ def play_games(args: argparse.Namespace, policy: Policy, timer: Timer,
             t = time.perf_counter()
             if profiler:
                 profiler.enable()
-            game = games.play_move(game.id, PlayRequest(move=move), store, model, rng).game
+            game = games._play_move(store, cache, model, rng, store.get(game.id), move).game
             if profiler:
                 profiler.disable()
             total += time.perf_counter() - t
@@ -119,7 +121,7 @@ def main() -> None:
     policy = Policy.load()
     policy._score = timer.wrap("model", policy._score)
     play.levels.safe_move = timer.wrap("safe_move", play.levels.safe_move)
-    games._replayed = timer.wrap("replay", games._replayed)
+    server.play.replayed = timer.wrap("replay", server.play.replayed)
     server.play.game_state = timer.wrap("game_state", server.play.game_state)
     runs = [play_games(args, policy, timer, None) for _ in range(args.repeat)]
     best = {p: min(r[0][p] for r in runs) for p in runs[0][0]}

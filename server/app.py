@@ -1,5 +1,5 @@
 """The FastAPI application: the routers of :mod:`server.routes`, the shared objects they depend on
-(``app.state``: the store, the served model, the random source, the work queue), the error
+(``app.state``: the store, the games' cache, the served model, the random source, the work queue), the error
 handlers, and the web board at ``/``.
 
 ``xqgpt serve --workers N`` runs N uvicorn worker processes, each building its app with
@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from .db import GameStore, default_db_url
 from .errors import MAX_BODY_BYTES, BodyLimit, JsonErrorsH11, install_error_handlers
+from .play import GameCache
 from .routes import ROUTERS
 from .serving import ServedModel
 from .work import Lane, WorkQueue
@@ -61,6 +62,7 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
     app.state.model = ServedModel(policy, model_path or "shipped default model", model_path)
     app.state.rng = random.SystemRandom()
     app.state.work = work
+    app.state.games = GameCache()
     app.state.explorer_location = explorer
     app.state.analysis_engine = analysis_engine
     install_error_handlers(app)

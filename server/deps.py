@@ -1,6 +1,6 @@
-"""What the routes share, handed to them through FastAPI's ``Depends``: the game store, the served
-model, the random source, the work queue, the analyser, and the game id and player secret of a
-request.
+"""What the routes share, handed to them through FastAPI's ``Depends``: the game store, the games'
+cache, the served model, the random source, the work queue, the analyser, and the game id and player
+secret of a request.
 
 Every dependency is an ``async def`` that only reads ``app.state``: FastAPI runs a plain ``def``
 dependency in its threadpool, where a route whose own work is light (``/api/health``) would wait
@@ -22,6 +22,7 @@ from play.levels import THINKING_MS
 from play.search import Search
 
 from .db import GameStore
+from .play import GameCache
 from .serving import ServedModel
 from .work import WorkQueue
 
@@ -43,6 +44,10 @@ async def get_rng(request: Request) -> random.Random:
 
 async def get_work(request: Request) -> WorkQueue:
     return request.app.state.work
+
+
+async def get_games(request: Request) -> GameCache:
+    return request.app.state.games
 
 
 _ANALYSER_LOCK = threading.Lock()
@@ -68,6 +73,7 @@ Store = Annotated[GameStore, Depends(get_store)]
 Model = Annotated[ServedModel, Depends(get_model)]
 Rng = Annotated[random.Random, Depends(get_rng)]
 Work = Annotated[WorkQueue, Depends(get_work)]
+Games = Annotated[GameCache, Depends(get_games)]
 GameId = Annotated[str, PathParam(pattern=GAME_ID_PATTERN, description="the game's public id (12 characters "
                                   "of A-Z a-z 0-9 _ -), as links carry it")]
 Secret = Annotated[str | None, Header(alias="X-Game-Secret", pattern=SECRET_PATTERN,

@@ -185,18 +185,15 @@ class GameCache:
         return len(self._entries)
 
 
-GAMES = GameCache()
+def replayed(game: StoredGame, cache: GameCache) -> Board:
+    """The board after a stored game's moves (from ``cache`` when it served the game last)."""
+    return cache.board(game)
 
 
-def replayed(game: StoredGame) -> Board:
-    """The board after a stored game's moves (from :data:`GAMES` when it served the game last)."""
-    return GAMES.board(game)
-
-
-def game_state(game: StoredGame, board: Board) -> GameState:
+def game_state(game: StoredGame, board: Board, cache: GameCache) -> GameState:
     """The API view of a stored game whose moves have been replayed on ``board`` (from its start
-    position)."""
-    records = GAMES.records(game, board)
+    position); the board and its move records are kept in ``cache`` for the game's next request."""
+    records = cache.records(game, board)
     finished = game.termination is not None
     outcome = board.outcome() if finished else None
     by_rule = outcome is not None and outcome.termination.value == game.termination

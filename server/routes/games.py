@@ -25,7 +25,7 @@ from xiangqi.pgn import replay
 
 from .. import play
 from ..db import NotYourGame, StoredGame, is_player, new_secret, player_key
-from ..deps import GameId, Model, Rng, Secret, Store, Work, lane_of
+from ..deps import GameId, Games, Model, Rng, Secret, Store, Work, lane_of
 from ..errors import error_responses
 from ..schemas import (
     GameList,
@@ -50,21 +50,21 @@ def _own(game: StoredGame, secret: str | None) -> None:
                           "created with (the X-Game-Secret header)")
 
 
-def _state(game: StoredGame, board: Board, yours: bool) -> GameState:
-    state = play.game_state(game, board)
+def _state(games: Games, game: StoredGame, board: Board, yours: bool) -> GameState:
+    state = play.game_state(game, board, games)
     state.yours = yours
     return state
 
 
-def _store_moves(store: Store, game: StoredGame, board: Board) -> GameState:
+def _store_moves(store: Store, games: Games, game: StoredGame, board: Board) -> GameState:
     """Store ``board``'s moves and outcome (the game's version must still match) and answer
     the new state."""
     result, termination = play.outcome_fields(board.outcome())
     return store.update(game, moves=[m.uci() for m in board.move_stack], result=result,
-                        termination=termination, then=lambda new: _state(new, board, True))
+                        termination=termination, then=lambda new: _state(games, new, board, True))
 
 
-def _new_game(store: Store, model: Model, rng: Rng, req: NewGameRequest, level: str,
+def _new_game(store: Store, games: Games, model: Model, rng: Rng, req: NewGameRequest, level: str,
               secret: str) -> NewGameResponse:
     board = replay(req.fen or STARTING_FEN, req.moves)
     reply = None
@@ -75,13 +75,13 @@ def _new_game(store: Store, model: Model, rng: Rng, req: NewGameRequest, level: 
     return store.create(player=player_key(secret), start_fen=board.root().fen(),
                         moves=[m.uci() for m in board.move_stack], human_side=req.side, level=level,
                         result=result, termination=termination,
-                        then=lambda game: NewGameResponse(**_state(game, board, True).model_dump(),
+                        then=lambda game: NewGameResponse(**_state(games, game, board, True).model_dump(),
                                                           secret=secret, reply=reply))
 
 
 @router.post("", response_model=NewGameResponse, status_code=201,
              responses=error_responses(400, 413, 422, 503))
-async def new_game(store: Store, model: Model, rng: Rng, work: Work, secret: Secret = None,
+async def new_game(store: Store, games: Games, model: Model, rng: Rng, work: Work, secret: Secret = None,
                    req: NewGameRequest | None = None) -> NewGameResponse:
     """Start a game, from the start position or ``fen`` (and ``moves`` played from it). When the
     other side is to move the model makes the first move; a position that is already over makes a
@@ -89,7 +89,8 @@ async def new_game(store: Store, model: Model, rng: Rng, work: Work, secret: Sec
     answer's ``secret`` is the one to send with its moves."""
     req = req or NewGameRequest()
     level = check_level(req.level)
-    return await work.run(lane_of(level), _new_game, store, model, rng, req, level, secret or new_secret())
+    return await work.run(lane_of(level), _new_game, store, games, model, rng, req, level,
+                          secret or new_secret())
 
 
 @router.get("", response_model=GameList, responses=error_responses(422))
@@ -103,39 +104,41 @@ def list_games(store: Store, secret: Secret = None, limit: Annotated[int, Query(
     return GameList(games=[play.game_summary(g) for g in games], total=total)
 
 
-def _import(store: Store, req: ImportRequest, level: str, secret: str) -> ImportResponse:
+def _import(store: Store, games: Games, req: ImportRequest, level: str, secret: str) -> ImportResponse:
     imported = play.import_record(*play.record_of(req), req.game)
     board = imported.board
     return store.create(player=player_key(secret), start_fen=board.root().fen(),
                         moves=[m.uci() for m in board.move_stack], human_side=play.side_name(board.turn),
                         level=level, result=imported.result, termination=imported.termination,
                         headers=imported.headers,
-                        then=lambda game: ImportResponse(**_state(game, board, True).model_dump(),
+                        then=lambda game: ImportResponse(**_state(games, game, board, True).model_dump(),
                                                          secret=secret, library=imported.library))
 
 
 @router.post("/import", response_model=ImportResponse, status_code=201,
              responses=error_responses(400, 413, 422, 503))
-async def import_game(req: ImportRequest, store: Store, work: Work, secret: Secret = None) -> ImportResponse:
+async def import_game(req: ImportRequest, store: Store, games: Games, work: Work,
+                      secret: Secret = None) -> ImportResponse:
     """Create a game from a record's game ``game`` (default its first readable game): pasted text
     (PGN, DhtmlXQ, CBF) or a file in base64 (XQF, CBR, CBL, CBF, DhtmlXQ, PGN). Play goes on with
     the human as the side to move if the game is not over. A record of several games lists them in
     ``library``. The game belongs to the request's ``X-Game-Secret``, or to a new secret (the
     answer's ``secret``)."""
     level = check_level(req.level)
-    return await work.run("play", _import, store, req, level, secret or new_secret())
+    return await work.run("play", _import, store, games, req, level, secret or new_secret())
 
 
 @router.get("/{game_id}", response_model=GameState, responses=error_responses(404, 422))
-def get_game(game_id: GameId, store: Store, secret: Secret = None) -> GameState:
+def get_game(game_id: GameId, store: Store, games: Games, secret: Secret = None) -> GameState:
     """A saved game: position, moves in every notation, status and result; anyone with its id may
     read it (``yours`` says whether the request's secret may also play it)."""
     game = store.get(game_id)
-    return _state(game, play.replayed(game), is_player(game, secret))
+    return _state(games, game, play.replayed(game, games), is_player(game, secret))
 
 
-def _play_move(store: Store, model: Model, rng: Rng, game: StoredGame, move_text: str) -> PlayResponse:
-    board = play.replayed(game)
+def _play_move(store: Store, games: Games, model: Model, rng: Rng, game: StoredGame,
+               move_text: str) -> PlayResponse:
+    board = play.replayed(game, games)
     play.check_human_move(game, board)
     move = parse_move(board, move_text)
     human = play.move_record(board, move)
@@ -144,48 +147,49 @@ def _play_move(store: Store, model: Model, rng: Rng, game: StoredGame, move_text
     if board.outcome() is None:
         answer, reply = model.reply(board, game.level, rng, game.id)
         board.push(answer)
-    return PlayResponse(move=human, reply=reply, game=_store_moves(store, game, board))
+    return PlayResponse(move=human, reply=reply, game=_store_moves(store, games, game, board))
 
 
 @router.post("/{game_id}/moves", response_model=PlayResponse,
              responses=error_responses(400, 403, 404, 409, 413, 422, 503))
-async def play_move(game_id: GameId, req: PlayRequest, store: Store, model: Model, rng: Rng, work: Work,
-                    secret: Secret = None) -> PlayResponse:
+async def play_move(game_id: GameId, req: PlayRequest, store: Store, games: Games, model: Model, rng: Rng,
+                    work: Work, secret: Secret = None) -> PlayResponse:
     """Play the human's move (the game's ``X-Game-Secret`` required); the model answers unless
     the move ended the game."""
     game = await run_in_threadpool(store.get, game_id)
     _own(game, secret)
-    return await work.run(lane_of(game.level), _play_move, store, model, rng, game, req.move)
+    return await work.run(lane_of(game.level), _play_move, store, games, model, rng, game, req.move)
 
 
 @router.post("/{game_id}/undo", response_model=GameState, responses=error_responses(403, 404, 409, 422))
-def undo(game_id: GameId, store: Store, secret: Secret = None) -> GameState:
+def undo(game_id: GameId, store: Store, games: Games, secret: Secret = None) -> GameState:
     """Take back the human's last move and the model's reply to it (the game's ``X-Game-Secret``
     required)."""
     game = store.get(game_id)
     _own(game, secret)
-    board = play.replayed(game)
+    board = play.replayed(game, games)
     play.take_back(game, board)
-    return _store_moves(store, game, board)
+    return _store_moves(store, games, game, board)
 
 
 @router.post("/{game_id}/resign", response_model=GameState, responses=error_responses(403, 404, 409, 422))
-def resign(game_id: GameId, store: Store, secret: Secret = None) -> GameState:
+def resign(game_id: GameId, store: Store, games: Games, secret: Secret = None) -> GameState:
     """The human resigns (the game's ``X-Game-Secret`` required); the model's side wins."""
     game = store.get(game_id)
     _own(game, secret)
-    board = play.replayed(game)
+    board = play.replayed(game, games)
     result = play.resign_result(game)
     return store.update(game, moves=game.moves, result=result, termination="resignation",
-                        then=lambda new: _state(new, board, True))
+                        then=lambda new: _state(games, new, board, True))
 
 
 @router.get("/{game_id}/pgn", response_class=PlainTextResponse,
             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
                        **error_responses(404, 422, text_route=True)})
-def export_pgn(game_id: GameId, store: Store, notation: Notation = "chinese") -> PlainTextResponse:
+def export_pgn(game_id: GameId, store: Store, games: Games,
+               notation: Notation = "chinese") -> PlainTextResponse:
     """The game as PGN text, moves in Chinese (default), WXF or ICCS."""
     game = store.get(game_id)
-    text = play.game_pgn(game, play.replayed(game), notation)
+    text = play.game_pgn(game, play.replayed(game, games), notation)
     return PlainTextResponse(text, headers={
         "Content-Disposition": f'attachment; filename="xqgpt-game-{game.id}.pgn"'})
