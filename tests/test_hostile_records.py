@@ -305,7 +305,9 @@ def test_a_zip_bomb_member_is_refused_in_bounded_memory(tmp_path, monkeypatch):
 def test_members_in_flight_are_bounded(tmp_path):
     """24 members of 16 MiB in a 0.4 MB tar.gz: the pool read every member into memory while the
     first ones were parsed (64 of them reached 2.17 GB). Now at most IN_FLIGHT_BYTES (32 MiB
-    here) wait for the workers."""
+    here) wait for the workers: the reading process's own peak stays far below the 384 MiB of all
+    members (the workers' peaks depend on which members each parses at once, so they are not
+    measured here)."""
     archive = tmp_path / "many.tar.gz"
     with tarfile.open(archive, "w:gz", compresslevel=1) as tar:
         for i in range(24):
@@ -316,15 +318,14 @@ def test_members_in_flight_are_bounded(tmp_path):
             "import data.dataset as d\n"
             "d.IN_FLIGHT_BYTES = 32 << 20\n"
             "summary = d.check([sys.argv[1]], workers=2)\n"
-            "peak = max(resource.getrusage(w).ru_maxrss for w in "
-            "(resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))\n"
+            "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
             "print(json.dumps({'files': summary['files'], 'peak_kb': peak}))")
     out = subprocess.run([sys.executable, "-c", code, str(archive)], cwd=ROOT, capture_output=True,
                          text=True, timeout=600, env={**os.environ, "TQDM_DISABLE": "1"})
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["files"] == 24
-    assert result["peak_kb"] < 300_000, result
+    assert result["peak_kb"] < 250_000, result
 
 
 def test_member_names_are_printed_escaped(tmp_path):
