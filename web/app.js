@@ -38,6 +38,7 @@ const state = {
   viewPly: null,     // a position picked in the move list (plies from the start), null for the game's own
   resignArmed: null, // the timer of a first click on Resign, waiting for the second
   library: null,     // {file, games, index}: a record file of several games (a CBL library) and the one shown
+  savedGames: [],    // the saved games' summaries the server listed last
 };
 
 const board = new Board($("board"), (from, to) => playMove(from + to));
@@ -364,9 +365,16 @@ function openGame(id) {
 /** List the saved games, newest first, and return them. */
 async function loadGames() {
   const data = await api.listGames(30);
+  state.savedGames = data.games;
+  renderGames();
+  return data.games;
+}
+
+/** The saved games' list in the page's language (from the last list the server sent). */
+function renderGames() {
   const list = $("games");
   list.replaceChildren();
-  for (const g of data.games) {
+  for (const g of state.savedGames) {
     const li = document.createElement("li");
     li.dataset.id = g.id;
     const label = document.createElement("span");
@@ -380,9 +388,8 @@ async function loadGames() {
     li.append(label, button);
     list.appendChild(li);
   }
-  if (!data.games.length) list.textContent = t("No saved games yet.");
+  if (!state.savedGames.length) list.textContent = t("No saved games yet.");
   markCurrentGame();
-  return data.games;
 }
 
 /** A saved game in the list: a record's players, event and date; else "Game 3 · you Red · master". */
@@ -610,6 +617,7 @@ i18n.onLanguageChange(() => {
   renderLibrary();
   orientBar();
   render();
+  renderGames();  // at once in the new language, then as the server lists them now
   loadGames().catch((err) => showError(err.message));
 });
 $("refresh").addEventListener("click", () => loadGames().catch((err) => showError(err.message)));
