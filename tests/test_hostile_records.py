@@ -314,11 +314,13 @@ def test_members_in_flight_are_bounded(tmp_path):
             info = tarfile.TarInfo(f"m{i:02d}.pgn")
             info.size = 16 << 20
             tar.addfile(info, io.BytesIO(bytes([i]) + bytes(info.size - 1)))  # binary: no game, no copy
-    code = ("import json, resource, sys\n"
+    # VmHWM, not ru_maxrss: ru_maxrss keeps the high-water mark of the process that forked it (pytest's,
+    # gigabytes once the suite has loaded its models) across exec
+    code = ("import json, re, sys\n"
             "import data.dataset as d\n"
             "d.IN_FLIGHT_BYTES = 32 << 20\n"
             "summary = d.check([sys.argv[1]], workers=2)\n"
-            "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "peak = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
             "print(json.dumps({'files': summary['files'], 'peak_kb': peak}))")
     out = subprocess.run([sys.executable, "-c", code, str(archive)], cwd=ROOT, capture_output=True,
                          text=True, timeout=600, env={**os.environ, "TQDM_DISABLE": "1"})
@@ -383,7 +385,7 @@ def test_label_refuses_a_negative_limit():
 @pytest.mark.skipif(not Path(FAIRY).is_file(), reason="Fairy-Stockfish is not installed")
 def test_a_failed_label_run_does_not_refuse_the_next(fixture_data, tmp_path):
     """``--engine /bin/false`` left a meta.json with its settings: every later run was refused."""
-    data = Path(shutil.copytree(fixture_data, tmp_path / "data"))
+    data = Path(shutil.copytree(fixture_data, tmp_path / "data", ignore=shutil.ignore_patterns("labels")))
     failed = subprocess.run(XQGPT + ["data", "label", str(data), "--engine", "/bin/false", "--depth", "1",
                                      "--limit", "4"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert failed.returncode == 2, failed.stderr
