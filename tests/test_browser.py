@@ -47,10 +47,8 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def base_url(browser, shipped_policy, tmp_path):
-    """A uvicorn server with an empty game database on a free loopback port, in a thread."""
-    app = create_app(shipped_policy, f"sqlite:///{tmp_path / 'games.db'}")
+def serve_app(app) -> tuple[uvicorn.Server, threading.Thread, str]:
+    """Run ``app`` under uvicorn on a free loopback port, in a thread, once it has started."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -59,7 +57,14 @@ def base_url(browser, shipped_policy, tmp_path):
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def base_url(browser, shipped_policy, tmp_path):
+    """A uvicorn server with an empty game database on a free loopback port, in a thread."""
+    server, thread, url = serve_app(create_app(shipped_policy, f"sqlite:///{tmp_path / 'games.db'}"))
+    yield url
     server.should_exit = True
     thread.join(timeout=10)
 

@@ -4,12 +4,8 @@ chosen notation and language; a click on a move plays it (and the model replies)
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
-import uvicorn
-from test_browser import ARTIFACTS, _free_port, browser, open_board, wait_for_plies  # noqa: F401
+from test_browser import ARTIFACTS, browser, open_board, serve_app, wait_for_plies  # noqa: F401
 
 from data.explorer import SHIPPED_INDEX
 from data.explorer_build import build_index
@@ -27,16 +23,7 @@ def fixture_index(tmp_path_factory, wxf15_paths) -> str:
 
 
 def serve(policy, db: str, index: str):
-    app = create_app(policy, f"sqlite:///{db}", explorer=index)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    return server, thread, f"http://127.0.0.1:{port}"
+    return serve_app(create_app(policy, f"sqlite:///{db}", explorer=index))
 
 
 @pytest.fixture
