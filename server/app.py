@@ -34,11 +34,12 @@ WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 
 
 def create_app(policy: Policy | None = None, db_url: str | None = None, *,
-               model_path: str | None = None, explorer: str | None = None,
+               model_path: str | None = None, explorer: str | None = None, puzzles: str | None = None,
                lanes: dict[str, Lane] | None = None, analysis_engine: str | None = None) -> FastAPI:
     """The application. ``policy`` defaults to ``Policy.load(model_path)``, ``db_url`` to SQLite
     in the user data dir (:func:`server.db.default_db_url`), ``explorer`` (the opening index's
-    URL or path) to the shipped index, ``lanes`` to the work queue's :data:`server.work.LANES`;
+    URL or path) to the shipped index, ``puzzles`` (a puzzle file, JSON lines) to the shipped
+    ``data/puzzles.jsonl``, ``lanes`` to the work queue's :data:`server.work.LANES`;
     ``analysis_engine`` (a UCI engine spec) makes ``POST /api/analyse`` read that engine instead
     of the search (:class:`play.analysis.EngineAnalyser`)."""
     if policy is None:
@@ -64,6 +65,7 @@ def create_app(policy: Policy | None = None, db_url: str | None = None, *,
     app.state.work = work
     app.state.games = GameCache()
     app.state.explorer_location = explorer
+    app.state.puzzles_location = puzzles
     app.state.analysis_engine = analysis_engine
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
@@ -78,7 +80,8 @@ def app_from_env() -> FastAPI:
     """The app of one ``xqgpt serve`` worker process (a uvicorn app factory), set up by the
     environment: ``XQGPT_MODEL`` (model directory), ``XQGPT_DB`` (database URL),
     ``XQGPT_BATCHING`` (``0`` turns batching off), ``XQGPT_THREADS`` (PyTorch threads) and
-    ``XQGPT_EXPLORER`` (the opening index), ``XQGPT_ANALYSIS_ENGINE`` (the analysis engine)."""
+    ``XQGPT_EXPLORER`` (the opening index), ``XQGPT_PUZZLES`` (the puzzle file),
+    ``XQGPT_ANALYSIS_ENGINE`` (the analysis engine)."""
     import torch
 
     from model.policy import Policy
@@ -91,6 +94,7 @@ def app_from_env() -> FastAPI:
         policy.batch_calls()
     app = create_app(policy, os.environ.get("XQGPT_DB"), model_path=model_path,
                      explorer=os.environ.get("XQGPT_EXPLORER") or None,
+                     puzzles=os.environ.get("XQGPT_PUZZLES") or None,
                      analysis_engine=os.environ.get("XQGPT_ANALYSIS_ENGINE") or None)
     freeze_heap()
     return app
@@ -118,8 +122,12 @@ def main(args: argparse.Namespace) -> int:
     (:meth:`Policy.batch_calls`) unless ``--no-batching``."""
     import uvicorn
 
+    from data.puzzles import load_puzzles
     from model.policy import Policy
 
+    puzzles = getattr(args, "puzzles", None)
+    if puzzles:
+        load_puzzles(puzzles)  # a missing or malformed puzzle file fails here, before serving
     policy = Policy.load(args.model)  # a bad model directory fails here, before any worker starts
     db_url = args.db or default_db_url()
     GameStore(db_url).close()  # creates the tables once (before any worker starts); a bad URL fails here
@@ -136,7 +144,7 @@ def main(args: argparse.Namespace) -> int:
         if batching:
             policy.batch_calls()
         app = create_app(policy, db_url, model_path=args.model, explorer=getattr(args, "explorer", None),
-                         analysis_engine=engine)
+                         puzzles=puzzles, analysis_engine=engine)
         freeze_heap()
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", http=JsonErrorsH11)
         return 0
@@ -144,6 +152,7 @@ def main(args: argparse.Namespace) -> int:
     os.environ.update(XQGPT_DB=db_url, XQGPT_MODEL=args.model or "", XQGPT_BATCHING="1" if batching else "0",
                       XQGPT_THREADS=str(threads_per_worker(args.workers)),
                       XQGPT_EXPLORER=getattr(args, "explorer", None) or "",
+                      XQGPT_PUZZLES=puzzles or "",
                       XQGPT_ANALYSIS_ENGINE=engine or "")
     # A worker answers uvicorn's health checks only once it has loaded the model: allow for a slow start.
     uvicorn.run("server.app:app_from_env", factory=True, workers=args.workers, host=args.host,

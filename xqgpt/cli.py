@@ -265,11 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep positions that at least N games reached (default: %(default)s)")
     p.add_argument("--workers", type=_int_in(1), default=None, help="processes (default: up to 2)")
     p.set_defaults(func=cmd_data_explorer)
-    p = dsub.add_parser("puzzles", help="verified puzzles (mates in N) from composed problems, by a UCI "
-                        "engine; resumable JSON lines")
-    p.add_argument("src", nargs="+", help="problem records: files, folders or .tar.gz/.zip archives")
+    p = dsub.add_parser("puzzles", help="verified puzzles (mates in N) from composed problems and games, "
+                        "by a UCI engine; resumable JSON lines")
+    p.add_argument("src", nargs="+", help="problem records (files, folders or .tar.gz/.zip archives) or "
+                   "dataset directories with engine labels (`xqgpt data label`)")
     p.add_argument("--out", required=True,
-                   help="the JSON-lines file to write (positions it holds are skipped)")
+                   help="the JSON-lines file to write (positions it or OUT.checked holds are skipped)")
     p.add_argument("--engine", default="/usr/games/fairy-stockfish?UCI_Variant=xiangqi&Threads=1&Hash=32",
                    help="UCI engine spec (default: %(default)s)")
     p.add_argument("--depth", type=_int_in(1, 60), default=12,
@@ -353,6 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("puzzle", help="solve puzzles in the terminal (a Glicko-2 rating that moves)")
     p.add_argument("--puzzles", default=None, help="puzzle file (default: the shipped set)")
+    p.add_argument("--model", default=None,
+                   help="model directory of the defender's answers off the line (default: the shipped model)")
     p.add_argument("--ratings", default=None,
                    help="ratings file (default: $XDG_DATA_HOME/xqgpt/puzzles.json)")
     p.add_argument("--chinese", action="store_true", help="Chinese pieces in colour")
@@ -366,6 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=None, help="database URL (default: SQLite in the user data dir)")
     p.add_argument("--explorer", default=None,
                    help="opening explorer index, a file or database URL (default: the shipped index)")
+    p.add_argument("--puzzles", default=None,
+                   help="puzzle file, JSON lines from `xqgpt data puzzles` (default: the shipped set)")
     p.add_argument("--workers", type=_int_in(1, 64), default=1,
                    help="server processes, each with its own copy of the model and its share of the cores")
     p.add_argument("--no-batching", action="store_true",
