@@ -7,6 +7,8 @@ The shipped set is ``data/puzzles.jsonl``, one JSON object a line::
      "source": "双车马类(43).xqf"}
 
 ``moves`` is the whole line: the solver's moves (even places) and the defender's best replies.
+``themes`` (see :func:`themes`) and ``source`` may be left out: the loader computes the themes
+from the line, so files written before a theme was added still load.
 """
 
 from __future__ import annotations
@@ -17,8 +19,27 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from xiangqi import (
+    ADVISOR,
+    CANNON,
+    CHARIOT,
+    ELEPHANT,
+    GENERAL,
+    HORSE,
+    PIECE_TYPES,
+    SOLDIER,
+    Board,
+    IllegalMoveError,
+    Move,
+)
+
 SHIPPED_PUZZLES = Path(__file__).resolve().parent / "puzzles.jsonl"
 START_RATINGS = {1: 1200, 2: 1400, 3: 1600, 4: 1800, 5: 2000}  # a puzzle's first rating by its mate length
+PIECE_NAMES = {p: n for p, n in zip(PIECE_TYPES, ("general", "advisor", "elephant", "horse", "chariot",
+                                                  "cannon", "soldier"), strict=True)}
+PIECE_VALUES = {GENERAL: 0.0, CHARIOT: 9.0, CANNON: 4.5, HORSE: 4.0, ADVISOR: 2.0, ELEPHANT: 2.0,
+                SOLDIER: 1.0}
+"""Material in soldiers, the values of :data:`play.material.PIECE_VALUES` (``data`` sits below ``play``)."""
 
 
 @dataclass(frozen=True)
@@ -40,21 +61,77 @@ class Puzzle:
         return START_RATINGS.get(self.solver_moves, 2000)
 
 
-def judge(puzzle: Puzzle, played: list[str]) -> bool | None:
-    """Whether the solver's moves ``played`` (ICCS, the defender's replies left out) solve the
-    puzzle: True when all its moves are played, False at the first wrong move, None while it is
-    still going."""
-    solver = puzzle.moves[::2]
-    for mine, right in zip(played, solver, strict=False):
-        if mine != right:
-            return False
-    return True if len(played) >= len(solver) else None
+def themes(fen: str, moves: list[str]) -> list[str]:
+    """A line's themes: ``mateN`` (N the solver's moves), the piece that gives the mate
+    (``mate-by-chariot``...) and ``sacrifice`` when a solver's move before the mate is one
+    (:func:`is_sacrifice`)."""
+    board, sacrifice = Board(fen), False
+    for i, uci in enumerate(moves[:-1]):
+        move = Move.from_uci(uci)
+        sacrifice = sacrifice or (i % 2 == 0 and is_sacrifice(board, move))
+        board.push(move)
+    mater = board.piece_at(Move.from_uci(moves[-1]).from_square)
+    found = [f"mate{(len(moves) + 1) // 2}", f"mate-by-{PIECE_NAMES[mater.piece_type]}"]
+    return found + ["sacrifice"] if sacrifice else found
+
+
+def is_sacrifice(board: Board, move: Move) -> bool:
+    """Whether ``move`` gives material away: after it the opponent can take the piece it moved (a
+    legal capture on its square, whether or not the line takes it) and that piece is worth more
+    (:data:`PIECE_VALUES`) than what the move took. A chariot that takes a chariot and is taken
+    back is an exchange, not a sacrifice."""
+    mover = board.piece_at(move.from_square)
+    taken = board.piece_at(move.to_square)
+    board.push(move)
+    can_take = any(m.to_square == move.to_square for m in board.legal_moves)
+    board.pop()
+    return can_take and PIECE_VALUES[mover.piece_type] > (PIECE_VALUES[taken.piece_type] if taken else 0.0)
+
+
+def play_attempt(puzzle: Puzzle, played: list[str]) -> tuple[bool | None, Board]:
+    """Play the solver's moves ``played`` (ICCS, the defender's replies left out) against the
+    line's replies. Returns the verdict and the position after the last move looked at: True when
+    all the solver's moves of the line are played, or when a move off the line mates at once (it
+    leaves the defender no legal move, as lichess accepts another mate in one); False at a move
+    off the line that does not; None while the attempt is still going. The attempt ends at its
+    first move off the line (later moves are not looked at). Raises
+    :class:`~xiangqi.IllegalMoveError` for a move that is not legal where it is played."""
+    board = Board(puzzle.fen)
+    for i, uci in enumerate(played):
+        move = Move.from_uci(uci)
+        if not board.is_legal(move):
+            raise IllegalMoveError(f"{uci} is not a legal move in {board.fen()}")
+        board.push(move)
+        if uci != puzzle.moves[2 * i]:
+            return not board.legal_moves, board
+        if 2 * i + 1 == len(puzzle.moves):
+            return True, board
+        board.push(Move.from_uci(puzzle.moves[2 * i + 1]))
+    return None, board
+
+
+def puzzle_of(record: dict) -> Puzzle:
+    """A puzzle from one JSON object of a puzzle file (``themes`` computed when left out)."""
+    fen, moves = record["fen"], record["moves"]
+    return Puzzle(id=record["id"], fen=fen, moves=moves,
+                  themes=record["themes"] if "themes" in record else themes(fen, moves),
+                  source=record.get("source", ""))
 
 
 @cache
 def _load(path: str) -> tuple[Puzzle, ...]:
+    puzzles = []
     with open(path, encoding="utf-8") as f:
-        return tuple(Puzzle(**json.loads(line)) for line in f if line.strip())
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                puzzles.append(puzzle_of(json.loads(line)))
+            except (ValueError, KeyError, TypeError, AttributeError) as e:
+                raise ValueError(f"{path}, line {number}: not a puzzle ({type(e).__name__}: {e})") from e
+    if not puzzles:
+        raise ValueError(f"no puzzle in {path}")
+    return tuple(puzzles)
 
 
 def load_puzzles(path: str | Path | None = None) -> tuple[Puzzle, ...]:
@@ -136,4 +213,5 @@ def _bounded(r: Rating) -> Rating:
     return Rating(r.rating, min(MAX_RD, max(MIN_RD, r.rd)), r.volatility)
 
 
-__all__ = ["Puzzle", "Rating", "SHIPPED_PUZZLES", "glicko2_update", "judge", "load_puzzles", "rate_attempt"]
+__all__ = ["Puzzle", "Rating", "SHIPPED_PUZZLES", "glicko2_update", "is_sacrifice", "load_puzzles",
+           "play_attempt", "puzzle_of", "rate_attempt", "themes"]

@@ -1,8 +1,11 @@
-"""Build a verified puzzle set from composed problems (``xqgpt data puzzles``).
+"""Build a verified puzzle set from composed problems and from games (``xqgpt data puzzles``).
 
-Every position of the records (the set-up position of each problem; XQF, PGN or any format
-:func:`xiangqi.records.read_any` reads) is searched by a UCI engine (Fairy-Stockfish, ``UCI_Variant
-xiangqi``) with two lines (MultiPV 2). A position is kept when, at the same fixed depth:
+The candidate positions are the start position of every record (the set-up position of each
+problem; XQF, PGN or any format :func:`xiangqi.records.read_any` reads) and, for a source that is
+a dataset directory with engine labels (``SPLIT/labels/meta.json``, from ``xqgpt data label``),
+the labelled positions of its games where the label says the side to move mates in 1 to
+``max_mate`` moves (source ``games:NAME``). Each is searched by a UCI engine (Fairy-Stockfish,
+``UCI_Variant xiangqi``) with two lines (MultiPV 2). A position is kept when, at the same fixed depth:
 
 - the side to move mates in at most ``max_mate`` moves;
 - at each of the solver's turns the engine's best move mates and the second best neither mates
@@ -10,7 +13,9 @@ xiangqi``) with two lines (MultiPV 2). A position is kept when, at the same fixe
 - the defender's replies are the engine's best moves;
 
 and the line ends in checkmate (or a position without a legal move, a loss in xiangqi). The
-puzzle is the line; its themes are ``mateN`` and the piece that mates (``mate-by-chariot``...).
+puzzle is the line; its themes are :func:`data.puzzles.themes`'s (``mateN``, the piece that mates,
+``sacrifice``). The output is resumable: the ids of the positions searched, kept or not, are
+appended to ``OUT.checked``, and a later run skips them.
 """
 
 from __future__ import annotations
@@ -21,20 +26,23 @@ import os
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
+import numpy as np
 from tqdm import tqdm
 
-from xiangqi import PIECE_TYPES, Board, Move
+from xiangqi import Board, Move
+from xiangqi.encoding import codes_fen
 from xiangqi.engine import EngineSpec, Limit, Mate, Score, UciClient, parse_move_text, parse_score
 from xiangqi.pgn import PgnError
 from xiangqi.records import read_any
 
-from .dataset import iter_sources
+from .dataset import SPLITS, iter_sources
+from .label import META, labels_dir, load_labels
+from .puzzles import themes
 
 ALTERNATIVE_CP = 200  # a second move scoring more than this is a second way to win
 DEFAULT_ENGINE = "/usr/games/fairy-stockfish?UCI_Variant=xiangqi&Threads=1&Hash=32"
-PIECE_NAMES = {p: n for p, n in zip(PIECE_TYPES, ("general", "advisor", "elephant", "horse", "chariot",
-                                                  "cannon", "soldier"), strict=True)}
 
 
 class MultiPvClient(UciClient):
@@ -100,66 +108,96 @@ def solve(engine: MultiPvClient, board: Board, limit: Limit, max_mate: int,
     return None
 
 
-def themes(board: Board, line: list[Move]) -> list[str]:
-    """``mateN`` (N the solver's moves) and the piece that gives the mate."""
-    walk = board.copy()
-    for move in line[:-1]:
-        walk.push(move)
-    piece = walk.piece_at(line[-1].from_square)
-    return [f"mate{(len(line) + 1) // 2}", f"mate-by-{PIECE_NAMES[piece.piece_type]}"]
-
-
 def puzzle_id(board: Board) -> str:
     """A short stable id: the hash of the position's board and side to move."""
     return hashlib.sha1(" ".join(board.fen().split()[:2]).encode()).hexdigest()[:8]
 
 
-def positions(sources: list[str]) -> Iterator[tuple[str, Board]]:
-    """(source name, start position) of every record the sources hold, each position once."""
-    seen: set[str] = set()
-    for name, data in iter_sources(sources):
-        if isinstance(data, str):
+def labelled_splits(src: str) -> list[str]:
+    """The splits of a dataset directory that have engine labels (none for any other source)."""
+    return [split for split in SPLITS if (labels_dir(src, split) / META).is_file()]
+
+
+def game_positions(data_dir: str, max_mate: int) -> Iterator[Board]:
+    """The labelled positions of a dataset whose label says the side to move mates in 1 to
+    ``max_mate`` moves (``mate`` and a ``score`` of moves to mate above 0)."""
+    for split in labelled_splits(data_dir):
+        labels = load_labels(data_dir, split, check=False)  # the labels carry their boards
+        score = labels["score"]
+        for i in np.flatnonzero(labels["mate"] & (score > 0) & (score <= max_mate)):
+            yield Board(codes_fen(labels["boards"][i], bool(labels["red"][i])))
+
+
+def _candidates(sources: list[str], max_mate: int) -> Iterator[tuple[str, Board]]:
+    for src in sources:
+        if labelled_splits(src):
+            name = f"games:{Path(src).resolve().name}"
+            for board in game_positions(src, max_mate):
+                yield name, board
             continue
-        for game in read_any(name, data):
-            if isinstance(game, PgnError):
+        for name, data in iter_sources([src]):
+            if isinstance(data, str):
                 continue
-            board = game.board()
-            key = " ".join(board.fen().split()[:2])
-            if key not in seen and not _over(board):
-                seen.add(key)
-                yield name.rsplit("/", 1)[-1], board
+            for game in read_any(name, data):
+                if not isinstance(game, PgnError):
+                    yield name.rsplit("/", 1)[-1], game.board()
+
+
+def positions(sources: list[str], max_mate: int = 5) -> Iterator[tuple[str, Board]]:
+    """(source name, position) of every candidate the sources hold (the start position of each
+    record; a labelled dataset's positions with a mate in ``max_mate``), each position once."""
+    seen: set[str] = set()
+    for name, board in _candidates(sources, max_mate):
+        key = " ".join(board.fen().split()[:2])
+        if key not in seen and not _over(board):
+            seen.add(key)
+            yield name, board
+
+
+def _append(f: TextIO, text: str) -> None:
+    """Write a line and make sure it is on disk (a stopped run keeps it)."""
+    f.write(text + "\n")
+    f.flush()
+    os.fsync(f.fileno())
 
 
 def build_puzzles(sources: list[str], out: str, *, engine: str = DEFAULT_ENGINE, depth: int = 12,
                   screen_depth: int = 10, max_mate: int = 5, limit: int | None = None) -> dict:
     """Search the positions of ``sources`` and write the kept puzzles to ``out`` (JSON lines,
-    written as they are found, so a long run can be stopped and resumed) and return the counts.
-    Positions whose id ``out`` already holds are skipped."""
+    written as they are found) and return the counts. The id of every position searched is
+    appended to ``OUT.checked``: a run can be stopped and resumed, and the positions whose id
+    ``out`` or ``OUT.checked`` holds are skipped."""
     path = Path(out)
-    done = {json.loads(line)["id"] for line in path.read_text().splitlines()} if path.is_file() else set()
+    checked_path = path.with_name(path.name + ".checked")
+    kept = {json.loads(line)["id"] for line in path.read_text().splitlines() if line.strip()} \
+        if path.is_file() else set()
+    checked = set(checked_path.read_text().split()) if checked_path.is_file() else set()
     spec = EngineSpec.parse(engine)
-    counts: Counter = Counter(kept=len(done))
-    items = positions(sources)
+    counts: Counter = Counter(kept=len(kept))
+    items = positions(sources, max_mate)
     if limit is not None:
         items = (item for i, item in enumerate(items) if i < limit)
-    with MultiPvClient(spec, timeout=60.0) as client, open(path, "a", encoding="utf-8") as f:
+    with (MultiPvClient(spec, timeout=60.0) as client, open(path, "a", encoding="utf-8") as f,
+          open(checked_path, "a", encoding="utf-8") as checked_file):
         for name, board in tqdm(items, desc="puzzles", unit="position", mininterval=2.0):
             counts["positions"] += 1
             pid = puzzle_id(board)
-            if pid in done:
+            if pid in kept or pid in checked:
+                counts["skipped"] += 1
                 continue
             client.new_game()
             line = solve(client, board, Limit(depth=depth), max_mate, Limit(depth=screen_depth))
-            if line is None:
-                continue
-            done.add(pid)
-            counts["kept"] += 1
-            record = {"id": pid, "fen": board.fen(), "moves": [m.uci() for m in line],
-                      "themes": themes(board, line), "source": name}
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+            counts["searched"] += 1
+            if line is not None:
+                kept.add(pid)
+                counts["kept"] += 1
+                moves = [m.uci() for m in line]
+                record = {"id": pid, "fen": board.fen(), "moves": moves, "themes": themes(board.fen(), moves),
+                          "source": name}
+                _append(f, json.dumps(record, ensure_ascii=False))
+            checked.add(pid)
+            _append(checked_file, pid)
     return dict(counts)
 
 
-__all__ = ["MultiPvClient", "build_puzzles", "solve", "themes"]
+__all__ = ["MultiPvClient", "build_puzzles", "game_positions", "positions", "solve"]

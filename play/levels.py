@@ -37,6 +37,9 @@ DEFAULT_LEVEL = "master"
 THINKING_MS: dict[str, int] = {"expert": 1000}
 """The longest a level thinks about a move, in milliseconds: the levels that search (the others
 answer at once)."""
+PUZZLE_DEFENDER_LEVEL = "expert"
+"""The level that answers a puzzle's move off the verified line (the server's puzzles and
+``xqgpt puzzle``): the search, the longest defence it finds."""
 
 MASTER_CANDIDATES = 6
 SQUEEZE_LEAD = 2.0

@@ -1,8 +1,10 @@
 """``xqgpt puzzle``: solve puzzles in a terminal.
 
 A puzzle near the player's rating is shown; the player types the solver's moves in any notation
-(ICCS, WXF, Chinese), the defender answers with the verified line, a wrong move ends the attempt
-and shows the solution. The player's and the puzzles' Glicko-2 ratings are kept in a JSON file
+(ICCS, WXF, Chinese), the defender answers with the verified line. A move off the line ends
+the attempt: failed, with the defender's answer from the model's search
+(:data:`~play.levels.PUZZLE_DEFENDER_LEVEL`) and the solution, unless it mates at once (solved).
+The player's and the puzzles' Glicko-2 ratings are kept in a JSON file
 (``$XDG_DATA_HOME/xqgpt/puzzles.json`` by default), apart from the server's.
 """
 
@@ -17,11 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from data.puzzles import Puzzle, Rating, judge, load_puzzles, rate_attempt
+from data.puzzles import Puzzle, Rating, load_puzzles, play_attempt, rate_attempt
 from xiangqi import Board, Move, XiangqiError
 from xiangqi.notation import parse_move, render_move
 
 from .board_text import render_board
+from .levels import PUZZLE_DEFENDER_LEVEL
+from .players import ModelPlayer
 
 CHOICES = 8
 
@@ -36,6 +40,19 @@ def written_line(puzzle: Puzzle) -> str:
     return " ".join(words)
 
 
+def search_defender(model_dir: str | None) -> Callable[[Board], Move]:
+    """The defender's answer off the line: the model at :data:`~play.levels.PUZZLE_DEFENDER_LEVEL`,
+    loaded on its first answer (a player who stays on the line never waits for it)."""
+    players: list[ModelPlayer] = []
+
+    def answer(board: Board) -> Move:
+        if not players:
+            players.append(ModelPlayer(PUZZLE_DEFENDER_LEVEL, model_dir))
+        return players[0].choose(board)
+
+    return answer
+
+
 def ratings_path() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
     return Path(base) / "xqgpt" / "puzzles.json"
@@ -45,8 +62,9 @@ class PuzzleSession:
     """Puzzles one after another, with the ratings of a JSON file."""
 
     def __init__(self, puzzles: tuple[Puzzle, ...], path: Path, out: TextIO, *, chinese: bool,
-                 rng: random.Random) -> None:
+                 rng: random.Random, defender: Callable[[Board], Move]) -> None:
         self.puzzles, self.path, self.out, self.chinese, self.rng = puzzles, path, out, chinese, rng
+        self.defender = defender
         saved = json.loads(path.read_text()) if path.is_file() else {}
         self.player = Rating(*saved.get("player", [1500.0, 350.0, 0.06]))
         self.rated = {k: Rating(*v) for k, v in saved.get("puzzles", {}).items()}
@@ -93,11 +111,14 @@ class PuzzleSession:
             except XiangqiError as e:
                 self.say(f"not a move here: {e}")
                 continue
+            written = render_move(board, move, "wxf")
+            on_line = move.uci() == puzzle.moves[2 * len(played)]
             played.append(move.uci())
-            verdict = judge(puzzle, played)
-            if verdict is False:
-                self.say(f"Wrong: {render_move(board, move, 'wxf')} is not it.")
-                return False
+            verdict, after = play_attempt(puzzle, played)
+            if not on_line:  # solved when it mates at once, else failed: the defender answers it
+                self.say(f"{written} mates as well." if verdict else f"Wrong: {written} is not it. "
+                         f"The defender answers {render_move(after, self.defender(after), 'wxf')}.")
+                return verdict
             board.push(move)
             if verdict:
                 return True
@@ -128,5 +149,5 @@ def main(args: argparse.Namespace) -> int:
     """Entry point of ``xqgpt puzzle``."""
     path = Path(args.ratings) if args.ratings else ratings_path()
     session = PuzzleSession(load_puzzles(args.puzzles), path, sys.stdout, chinese=args.chinese,
-                            rng=random.Random(args.seed))
+                            rng=random.Random(args.seed), defender=search_defender(args.model))
     return session.run(input)

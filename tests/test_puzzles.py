@@ -1,6 +1,6 @@
 """Puzzles: the shipped set (every line legal and ending in mate; a sample re-verified against
-Fairy-Stockfish), judging an attempt, Glicko-2 (Glickman's worked example), the API's ratings
-and the terminal's ``xqgpt puzzle``."""
+Fairy-Stockfish), themes, judging an attempt (another mate in one solves it), Glicko-2 (Glickman's
+worked example), the API's ratings and the terminal's ``xqgpt puzzle``."""
 
 from __future__ import annotations
 
@@ -13,12 +13,27 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from data.puzzles import SHIPPED_PUZZLES, Puzzle, Rating, glicko2_update, judge, load_puzzles, rate_attempt
+from data.puzzles import (
+    PIECE_VALUES,
+    SHIPPED_PUZZLES,
+    Puzzle,
+    Rating,
+    glicko2_update,
+    is_sacrifice,
+    load_puzzles,
+    play_attempt,
+    rate_attempt,
+    themes,
+)
+from play.material import PIECE_VALUES as PLAY_PIECE_VALUES
 from server import create_app
 from server.db import new_secret
-from xiangqi import Board, Move
+from xiangqi import Board, IllegalMoveError, Move
 
 FAIRY = Path("/usr/games/fairy-stockfish")
+SHIPPED_ID = "50b1b96c"  # a shipped puzzle: d8d9 e8d9 b7e7 c9e7 b8d7, two chariots given, the horse mates
+TWO_CHARIOTS = {"id": "twochariots", "fen": "4k4/RR7/9/9/9/9/9/9/9/3K5 w - - 0 1", "moves": ["b8b9"]}
+"""A puzzle of another file, without themes: b8b9 mates, and so does a8a9."""
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +62,62 @@ def test_an_attempt_moves_both_ratings():
     assert rate_attempt(player, Rating(1200, 150), True)[0].rating - 1500 < won_player.rating - 1500
 
 
-def test_judge():
-    p = Puzzle("x", "4k4/9/9/9/9/9/9/9/9/4K4 w - - 0 1", ["a1a2", "b1b2", "c1c2"], [], "")
-    assert judge(p, []) is None and judge(p, ["a1a2"]) is None
-    assert judge(p, ["a1a2", "c1c2"]) is True
-    assert judge(p, ["a1a3"]) is False and judge(p, ["a1a2", "c1c3"]) is False
+def _puzzle(puzzles, pid: str) -> Puzzle:
+    return next(p for p in puzzles if p.id == pid)
+
+
+def test_an_attempt_is_judged_along_the_line(puzzles):
+    p = _puzzle(puzzles, SHIPPED_ID)
+    assert play_attempt(p, [])[0] is None
+    verdict, board = play_attempt(p, ["d8d9"])
+    assert verdict is None and [m.uci() for m in board.move_stack] == ["d8d9", "e8d9"]  # the line's reply
+    assert play_attempt(p, ["d8d9", "b7e7"])[0] is None
+    verdict, board = play_attempt(p, ["d8d9", "b7e7", "b8d7"])
+    assert verdict is True and board.is_checkmate()
+    # a legal move off the line fails; the board is the position after it (later moves are not
+    # looked at), the defender to move
+    verdict, board = play_attempt(p, ["d8d9", "b7b6", "b8d7"])
+    assert verdict is False and [m.uci() for m in board.move_stack] == ["d8d9", "e8d9", "b7b6"]
+    with pytest.raises(IllegalMoveError, match="e1e3 is not a legal move"):
+        play_attempt(p, ["e1e3"])
+
+
+def test_another_mate_in_one_solves_the_puzzle():
+    """As lichess: a move off the line that leaves the defender no legal move solves the puzzle
+    (a8a9 mates; b8f8 leaves Black without a move, a loss in xiangqi); any other fails."""
+    p = Puzzle("x", "4k4/RR7/9/9/9/9/9/9/9/3K5 w - - 0 1", ["b8b9"], ["mate1", "mate-by-chariot"], "")
+    assert play_attempt(p, ["b8b9"])[0] is True
+    verdict, board = play_attempt(p, ["a8a9"])
+    assert verdict is True and board.is_checkmate()
+    assert play_attempt(p, ["b8f8"])[0] is True
+    assert play_attempt(p, ["a8a7"])[0] is False
+
+
+def test_themes_mate_piece_and_sacrifice(puzzles):
+    assert PIECE_VALUES == PLAY_PIECE_VALUES  # data keeps its own copy: it may not import play
+    given = _puzzle(puzzles, SHIPPED_ID)
+    assert themes(given.fen, given.moves) == ["mate3", "mate-by-horse", "sacrifice"]
+    assert is_sacrifice(Board(given.fen), Move.from_uci("d8d9"))  # the advisor may take the chariot
+    checks = _puzzle(puzzles, "85074c0f")  # the horse and the soldier check: nothing is given
+    assert themes(checks.fen, checks.moves) == ["mate4", "mate-by-soldier"]
+    # a chariot that takes a chariot and may be taken back: an exchange, not a sacrifice
+    board = Board("3k5/9/3n5/9/4r4/4R4/9/9/9/5K3 w - - 0 1")
+    assert not is_sacrifice(board, Move.from_uci("e4e5"))
+    assert is_sacrifice(Board("3k5/9/9/4p4/9/4R4/9/9/9/5K3 w - - 0 1"), Move.from_uci("e4e5"))
+
+
+def test_a_file_without_themes_loads(tmp_path, puzzles):
+    """A puzzle file written before a theme was added: themes (and a missing source) come from
+    the line; a line that is not a puzzle is named in the error."""
+    old = tmp_path / "old.jsonl"
+    p = _puzzle(puzzles, SHIPPED_ID)
+    old.write_text(json.dumps({"id": p.id, "fen": p.fen, "moves": p.moves}) + "\n\n", encoding="utf-8")
+    (loaded,) = load_puzzles(old)
+    assert loaded.themes == ["mate3", "mate-by-horse", "sacrifice"] and loaded.source == ""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(vars(p)) + "\n" + json.dumps({"id": "x", "fen": p.fen}) + "\n")
+    with pytest.raises(ValueError, match=r"bad.jsonl, line 2: not a puzzle \(KeyError"):
+        load_puzzles(bad)
 
 
 def test_every_shipped_line_is_legal_and_mates(puzzles):
@@ -65,13 +131,19 @@ def test_every_shipped_line_is_legal_and_mates(puzzles):
             assert board.is_legal(move), (p.id, uci)
             board.push(move)
         assert not board.legal_moves and board.turn != solver, p.id  # the defender has no move left
-        assert p.themes[0] == f"mate{p.solver_moves}" and p.solver_moves <= 5
+        assert p.themes == themes(p.fen, p.moves) and p.themes[0] == f"mate{p.solver_moves}"
+        assert p.solver_moves <= 5
 
 
-@pytest.mark.skipif(not FAIRY.is_file(), reason="Fairy-Stockfish is not installed")
+needs_fairy = pytest.mark.skipif(not FAIRY.is_file(), reason=f"Fairy-Stockfish is not installed at {FAIRY} "
+                                 "(apt-get install fairy-stockfish): the puzzles cannot be verified")
+
+
+@needs_fairy
 def test_a_sample_reverified_by_fairy_stockfish(puzzles):
-    """Each sampled puzzle: the engine still mates along the stored line, the solver's moves are
-    the only winning ones and the defender's replies its best (the builder's own check, again)."""
+    """Each sampled puzzle, searched again by the builder's own check (:func:`solve`): the
+    engine's best move is the stored first move and the only one that mates, and its line mates
+    in as many moves as the stored one (the stored line ending in mate is checked above)."""
     from data.puzzles_build import DEFAULT_ENGINE, MultiPvClient, solve
     from xiangqi.engine import EngineSpec, Limit
 
@@ -80,7 +152,46 @@ def test_a_sample_reverified_by_fairy_stockfish(puzzles):
         for p in sample:
             engine.new_game()
             line = solve(engine, Board(p.fen), Limit(depth=12), 5, Limit(depth=10))
-            assert line is not None and [m.uci() for m in line] == p.moves, p.id
+            assert line is not None, f"{p.id} is no longer a puzzle for the engine"
+            assert (line[0].uci(), len(line)) == (p.moves[0], len(p.moves)), (p.id, [m.uci() for m in line])
+
+
+@needs_fairy
+def test_puzzles_from_a_labelled_dataset_resume_without_searching_again(tmp_path, wxf15_paths, puzzles):
+    """A dataset of two games, labelled by Fairy-Stockfish: the fixture game that ends in mate
+    and a composed problem played out (its line as a game). The candidates are the positions
+    whose label is a mate in 1..3 for the side to move; each is verified as a problem is. The
+    problem's last two solver positions are kept; the game's two are not (the mate is not the
+    only one). Every position searched is in ``OUT.checked``: a second run searches none."""
+    from data.dataset import build
+    from data.label import label, load_labels
+    from data.puzzles_build import build_puzzles
+    from xiangqi.pgn import read_pgn_file, write_game
+
+    game = next(g for g in read_pgn_file(str(wxf15_paths["iccs"])) if g.end_board().is_checkmate())
+    problem = _puzzle(puzzles, SHIPPED_ID)
+    records = tmp_path / "games.pgn"
+    records.write_text(write_game(game, "iccs") + f'\n[FEN "{problem.fen}"]\n\n{" ".join(problem.moves)} *\n')
+    data = tmp_path / "mygames"
+    build([str(records)], str(data), workers=1, val_percent=0, test_percent=0)
+    label(str(data), str(FAIRY), split="train", depth=6, progress=False)
+    labels = load_labels(data, "train")
+    wins = int((labels["mate"] & (labels["score"] > 0) & (labels["score"] <= 3)).sum())
+    assert wins == 4
+    out = tmp_path / "puzzles.jsonl"
+    first = build_puzzles([str(data)], str(out), depth=10, screen_depth=8, max_mate=3, limit=3)
+    assert (first["positions"], first["searched"]) == (3, 3)
+    whole = build_puzzles([str(data)], str(out), depth=10, screen_depth=8, max_mate=3)
+    assert (whole["positions"], whole["skipped"], whole["searched"], whole["kept"]) == (4, 3, 1, 2)
+    kept = load_puzzles(out)
+    assert {p.source for p in kept} == {"games:mygames"}
+    assert sorted(p.moves for p in kept) == [problem.moves[2:], problem.moves[4:]]
+    assert {p.id: p.themes for p in kept} == {kept[0].id: themes(kept[0].fen, kept[0].moves),
+                                              kept[1].id: themes(kept[1].fen, kept[1].moves)}
+    checked = (tmp_path / "puzzles.jsonl.checked").read_text().split()
+    assert len(checked) == len(set(checked)) == 4 and {p.id for p in kept} <= set(checked)
+    again = build_puzzles([str(data)], str(out), depth=10, screen_depth=8, max_mate=3)
+    assert (again["skipped"], again.get("searched", 0), again["kept"]) == (4, 0, 2)
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +236,45 @@ def test_api_gives_a_new_player_a_secret_and_rejects_unknown_puzzles(client):
     assert r.status_code == 422
 
 
+def test_api_a_move_off_the_line_fails_and_the_search_answers(client, puzzles):
+    me = {"X-Game-Secret": new_secret()}
+    p = _puzzle(puzzles, SHIPPED_ID)
+    r = client.post(f"/api/puzzles/{p.id}/attempt", json={"moves": ["d8d9", "b7b6"]}, headers=me).json()
+    assert not r["solved"] and r["rated"] and r["solution"] == p.moves
+    board = Board(p.fen)
+    for uci in ("d8d9", "e8d9", "b7b6"):
+        board.push_uci(uci)
+    assert board.is_legal(Move.from_uci(r["answer"])), r["answer"]  # the defender's reply, shown on the board
+    solved = client.post(f"/api/puzzles/{p.id}/attempt", json={"moves": p.moves[::2]}, headers=me).json()
+    assert solved["solved"] and solved["answer"] is None
+    gave_up = client.post(f"/api/puzzles/{p.id}/attempt", json={"moves": ["d8d9"], "gave_up": True},
+                          headers=me).json()
+    assert not gave_up["solved"] and gave_up["answer"] is None
+    r = client.post(f"/api/puzzles/{p.id}/attempt", json={"moves": ["d8d9", "e1e3"]}, headers=me)
+    assert r.status_code == 422 and "e1e3 is not a legal move" in r.json()["detail"]
+
+
+def test_api_serves_another_puzzle_file_where_another_mate_solves(tmp_path, shipped_policy):
+    """create_app(puzzles=FILE), as ``xqgpt serve --puzzles FILE``: its puzzles (themes computed
+    when the file has none); a mate in one off the line solves the puzzle."""
+    mine = tmp_path / "mine.jsonl"
+    mine.write_text(json.dumps(TWO_CHARIOTS) + "\n")
+    db = f"sqlite:///{tmp_path / 'games.db'}"
+    with TestClient(create_app(shipped_policy, db, puzzles=str(mine))) as c:
+        first = c.get("/api/puzzles/next").json()
+        assert first["id"] == "twochariots" and first["source"] == ""
+        assert first["themes"] == ["mate1", "mate-by-chariot"]
+        me = {"X-Game-Secret": first["secret"]}
+        r = c.post("/api/puzzles/twochariots/attempt", json={"moves": ["a8a9"]}, headers=me).json()
+        assert r["solved"] and r["rated"] and r["answer"] is None and r["player"]["rating"] > 1500
+        assert c.get(f"/api/puzzles/{SHIPPED_ID}").status_code == 404
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with TestClient(create_app(shipped_policy, db, puzzles=str(empty))) as c:
+        r = c.get("/api/puzzles/next")
+        assert r.status_code == 503 and "no puzzle in" in r.json()["detail"]
+
+
 def test_terminal_puzzle_solved_then_quit(tmp_path, puzzles):
     """``xqgpt puzzle`` with one puzzle: the solver's moves typed in, the rating kept in the file."""
     one = tmp_path / "one.jsonl"
@@ -138,3 +288,22 @@ def test_terminal_puzzle_solved_then_quit(tmp_path, puzzles):
     assert "Solved!" in r.stdout and "to move and win" in r.stdout
     saved = json.loads(ratings.read_text())
     assert saved["player"][0] > 1500 and saved["seen"] == [p.id]
+
+
+def test_terminal_a_move_off_the_line(tmp_path, puzzles):
+    """``xqgpt puzzle``: a wrong move is answered by the model's search and fails the puzzle;
+    another mate in one solves it."""
+    def run(puzzle: dict, typed: str) -> str:
+        one = tmp_path / "one.jsonl"
+        one.write_text(json.dumps(puzzle) + "\n", encoding="utf-8")
+        ratings = tmp_path / f"{puzzle['id']}.json"
+        r = subprocess.run([sys.executable, "-m", "xqgpt", "puzzle", "--puzzles", str(one), "--ratings",
+                            str(ratings)], input=typed, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    out = run(vars(_puzzle(puzzles, SHIPPED_ID)), "d8d9\nb7b6\nquit\n")
+    assert "Right. The defender plays" in out and "Wrong: R8-1 is not it. The defender answers " in out
+    assert "Failed." in out
+    out = run(TWO_CHARIOTS, "a8a9\nquit\n")
+    assert "R9+1 mates as well." in out and "Solved!" in out
