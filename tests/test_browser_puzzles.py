@@ -1,6 +1,7 @@
 """The Puzzles mode in headless Chromium against a live server with the shipped puzzle set: one
 puzzle solved by clicks (the defender answers from the line; the rating goes up), the next failed
-by a wrong move (marked; the rating goes down)."""
+by a wrong move (marked; the defender's answer from the search shown on the board; the rating goes
+down)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from test_browser import ARTIFACTS, browser, open_board  # noqa: F401
 from test_browser_explorer import serve
 
 from data.puzzles import SHIPPED_PUZZLES
+from xiangqi import Board, Move
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not SHIPPED_PUZZLES.is_file(), reason="the shipped puzzle set is not built")]
@@ -66,5 +68,12 @@ def test_a_puzzle_solved_and_one_failed_move_the_rating(browser, base_url):  # n
     page.wait_for_selector("#puzzle-view[data-state='wrong']")
     page.wait_for_function("document.querySelector('#pz-status').textContent.includes('→')")
     assert "Wrong move." in page.locator("#pz-status").text_content()
+    after = Board(puzzle["fen"])
+    after.push_uci(wrong)
+    answer = page.get_attribute("#puzzle-view", "data-answer")
+    assert after.is_legal(Move.from_uci(answer)), answer  # the defender's reply from the search
+    # the board shows it: the answering piece has left its square for the other
+    assert page.locator(f"#pz-board [data-square='{answer[:2]}']").count() == 0
+    assert page.locator(f"#pz-board [data-square='{answer[2:]}']").count() == 1
     assert rating(page) < after_win
     assert errors == []

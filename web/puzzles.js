@@ -1,6 +1,7 @@
 // Puzzles mode: a verified winning line from a position (GET /api/puzzles/next). The player makes
 // the solver's moves on its own board; a right move is answered with the defender's reply from the
-// line, a wrong one ends the attempt (marked), and the solution can be shown. Each attempt is sent
+// line, a move off the line ends the attempt: solved when it mates at once, else marked wrong and
+// answered on the board by the defender's reply from the server's search. The solution can be shown. Each attempt is sent
 // to POST /api/puzzles/{id}/attempt, which moves the player's and the puzzle's Glicko-2 ratings.
 // The player is the browser's secret (localStorage "xqgpt.secret", as api.js keeps it).
 
@@ -91,10 +92,17 @@ async function onMove(uci) {
   if (!state.puzzle || state.over) return;
   const played = line().slice(0, state.ply).filter((_, i) => i % 2 === 0);
   if (uci !== line()[state.ply]) {
-    board.set({ fen: placementAfter(fenAt(state.ply), [uci]), lastMove: [uci.slice(0, 2), uci.slice(2)],
+    const ply = state.ply;
+    board.set({ fen: placementAfter(fenAt(ply), [uci]), lastMove: [uci.slice(0, 2), uci.slice(2)],
       movable: { color: null, dests: new Map() } });
-    $("puzzle-view").dataset.state = "wrong";
     await finish([...played, uci], false);
+    const answer = state.result && state.result.answer;
+    if (answer && state.ply === ply) {  // the defender's reply to the move off the line
+      board.set({ fen: placementAfter(fenAt(ply), [uci, answer]),
+        lastMove: [answer.slice(0, 2), answer.slice(2)] });
+      $("puzzle-view").dataset.answer = answer;
+    }
+    $("puzzle-view").dataset.state = state.result && state.result.solved ? "solved" : "wrong";
     return;
   }
   await show(state.ply + 1, { movable: false });
@@ -133,6 +141,7 @@ async function next() {
   state.message = null;
   $("puzzle-view").dataset.state = "playing";
   $("puzzle-view").dataset.puzzle = state.puzzle.id;
+  delete $("puzzle-view").dataset.answer;
   board.set({ orientation: state.puzzle.turn });
   await show(0);
   render();
