@@ -1,11 +1,15 @@
 """Build a verified puzzle set from composed problems and from games (``xqgpt data puzzles``).
 
-The candidate positions are the start position of every record (the set-up position of each
-problem; XQF, PGN or any format :func:`xiangqi.records.read_any` reads) and, for a source that is
-a dataset directory with engine labels (``SPLIT/labels/meta.json``, from ``xqgpt data label``),
-the labelled positions of its games where the label says the side to move mates in 1 to
-``max_mate`` moves (source ``games:NAME``). Each is searched by a UCI engine (Fairy-Stockfish,
-``UCI_Variant xiangqi``) with two lines (MultiPV 2). A position is kept when, at the same fixed depth:
+The candidate positions are, for every record (XQF, PGN or any format
+:func:`xiangqi.records.read_any` reads), its start position (the set-up position of a problem)
+and, when its main line ends with the side to move without a legal move, the line's end: the
+positions ``2k - 1`` plies before the end, the mating side to move, for ``k = max_mate`` down to 1
+(:func:`line_ends`), tried longest first until one is a puzzle, so that a record gives at most one
+puzzle from its line. For a source that is a dataset directory with engine labels
+(``SPLIT/labels/meta.json``, from ``xqgpt data label``) they are the labelled positions of its
+games where the label says the side to move mates in 1 to ``max_mate`` moves (source
+``games:NAME``). Each is searched by a UCI engine (Fairy-Stockfish, ``UCI_Variant xiangqi``) with
+two lines (MultiPV 2). A position is kept when, at the same fixed depth:
 
 - the side to move mates in at most ``max_mate`` moves;
 - at each of the solver's turns the engine's best move mates and the second best neither mates
@@ -14,8 +18,9 @@ the labelled positions of its games where the label says the side to move mates 
 
 and the line ends in checkmate (or a position without a legal move, a loss in xiangqi). The
 puzzle is the line; its themes are :func:`data.puzzles.themes`'s (``mateN``, the piece that mates,
-``sacrifice``). The output is resumable: the ids of the positions searched, kept or not, are
-appended to ``OUT.checked``, and a later run skips them.
+``sacrifice``); its source is the record's file name, followed by ``, ply P`` for a position
+of the line (``P`` moves after the start position). The output is resumable: the ids of the
+positions searched, kept or not, are appended to ``OUT.checked``, and a later run skips them.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -34,7 +40,7 @@ from tqdm import tqdm
 from xiangqi import Board, Move
 from xiangqi.encoding import codes_fen
 from xiangqi.engine import EngineSpec, Limit, Mate, Score, UciClient, parse_move_text, parse_score
-from xiangqi.pgn import PgnError
+from xiangqi.pgn import Game, PgnError
 from xiangqi.records import read_any
 
 from .dataset import SPLITS, iter_sources
@@ -128,30 +134,53 @@ def game_positions(data_dir: str, max_mate: int) -> Iterator[Board]:
             yield Board(codes_fen(labels["boards"][i], bool(labels["red"][i])))
 
 
-def _candidates(sources: list[str], max_mate: int) -> Iterator[tuple[str, Board]]:
+def line_ends(game: Game, max_mate: int) -> list[tuple[int, Board]]:
+    """The candidates at the end of a record's main line, when the line ends with the side to move
+    without a legal move (mated, or no move: a loss in xiangqi): the positions ``2k - 1`` plies
+    before the end, where the side that moves last mates in ``k``, for ``k = max_mate`` down to 1
+    (those the line is long enough for), as (ply, position), ply 0 the start position. Empty
+    for a line that ends otherwise."""
+    if not game.moves or game.end_board().legal_moves:
+        return []
+    plies = {len(game.moves) - 2 * k + 1 for k in range(1, max_mate + 1)}
+    board, found = game.board(), []
+    for ply, move in enumerate(game.moves):
+        if ply in plies:
+            found.append((ply, Board(board.fen())))  # the position alone, without the line's history
+        board.push(move)
+    return found
+
+
+def _games(src: str) -> Iterator[tuple[str, Game]]:
+    """(file name, game) of every record a source of game records holds."""
+    for name, data in iter_sources([src]):
+        if isinstance(data, str):
+            continue
+        for game in read_any(name, data):
+            if not isinstance(game, PgnError):
+                yield name.rsplit("/", 1)[-1], game
+
+
+def records(sources: list[str], max_mate: int = 5) -> Iterator[tuple[str, Board, list[tuple[int, Board]]]]:
+    """(source name, start position, :func:`line_ends`) of every record the sources hold; a
+    labelled dataset's positions with a mate in ``max_mate`` each as a record without a line.
+    The records whose line ends in a mate, where most puzzles are found and quickly, come first,
+    and the labelled positions; then, reading the sources again, the other records."""
     for src in sources:
         if labelled_splits(src):
             name = f"games:{Path(src).resolve().name}"
             for board in game_positions(src, max_mate):
-                yield name, board
+                yield name, board, []
             continue
-        for name, data in iter_sources([src]):
-            if isinstance(data, str):
-                continue
-            for game in read_any(name, data):
-                if not isinstance(game, PgnError):
-                    yield name.rsplit("/", 1)[-1], game.board()
-
-
-def positions(sources: list[str], max_mate: int = 5) -> Iterator[tuple[str, Board]]:
-    """(source name, position) of every candidate the sources hold (the start position of each
-    record; a labelled dataset's positions with a mate in ``max_mate``), each position once."""
-    seen: set[str] = set()
-    for name, board in _candidates(sources, max_mate):
-        key = " ".join(board.fen().split()[:2])
-        if key not in seen and not _over(board):
-            seen.add(key)
-            yield name, board
+        for name, game in _games(src):
+            ends = line_ends(game, max_mate)
+            if ends:
+                yield name, game.board(), ends
+    for src in sources:
+        if not labelled_splits(src):
+            for name, game in _games(src):
+                if not line_ends(game, max_mate):
+                    yield name, game.board(), []
 
 
 def _append(f: TextIO, text: str) -> None:
@@ -161,43 +190,72 @@ def _append(f: TextIO, text: str) -> None:
     os.fsync(f.fileno())
 
 
+@dataclass
+class PuzzleWriter:
+    """Searches candidate positions and appends the puzzles to ``out`` and every searched id to
+    ``checked_file``; the ids of ``kept`` and ``checked`` are not searched again."""
+
+    client: MultiPvClient
+    limit: Limit
+    screen: Limit
+    max_mate: int
+    out: TextIO
+    checked_file: TextIO
+    kept: set[str]
+    checked: set[str]
+    counts: Counter
+
+    def check(self, board: Board, source: str) -> bool:
+        """Whether ``board`` is a puzzle: kept before, or searched now and kept (then written)."""
+        self.counts["positions"] += 1
+        pid = puzzle_id(board)
+        if pid in self.kept or pid in self.checked:
+            self.counts["skipped"] += 1
+            return pid in self.kept
+        self.client.new_game()
+        line = solve(self.client, board, self.limit, self.max_mate, self.screen)
+        self.counts["searched"] += 1
+        if line is not None:
+            self.kept.add(pid)
+            self.counts["kept"] += 1
+            moves = [m.uci() for m in line]
+            record = {"id": pid, "fen": board.fen(), "moves": moves, "themes": themes(board.fen(), moves),
+                      "source": source}
+            _append(self.out, json.dumps(record, ensure_ascii=False))
+        self.checked.add(pid)
+        _append(self.checked_file, pid)
+        return line is not None
+
+
 def build_puzzles(sources: list[str], out: str, *, engine: str = DEFAULT_ENGINE, depth: int = 12,
                   screen_depth: int = 10, max_mate: int = 5, limit: int | None = None) -> dict:
-    """Search the positions of ``sources`` and write the kept puzzles to ``out`` (JSON lines,
-    written as they are found) and return the counts. The id of every position searched is
-    appended to ``OUT.checked``: a run can be stopped and resumed, and the positions whose id
-    ``out`` or ``OUT.checked`` holds are skipped."""
+    """Search the candidates of the first ``limit`` records of ``sources`` (all by default), write
+    the kept puzzles to ``out`` (JSON lines, written as they are found) and return the counts:
+    ``records``, candidate ``positions`` (a position met again counts again), ``skipped`` (met
+    before, in this run or in ``out`` or ``OUT.checked``), ``searched``, ``kept`` (the puzzles
+    ``out`` holds) and ``line_puzzles`` (records with a puzzle from their line's end). A run can
+    be stopped and resumed: the positions whose id ``out`` or ``OUT.checked`` holds are skipped."""
     path = Path(out)
     checked_path = path.with_name(path.name + ".checked")
     kept = {json.loads(line)["id"] for line in path.read_text().splitlines() if line.strip()} \
         if path.is_file() else set()
     checked = set(checked_path.read_text().split()) if checked_path.is_file() else set()
-    spec = EngineSpec.parse(engine)
-    counts: Counter = Counter(kept=len(kept))
-    items = positions(sources, max_mate)
+    items = records(sources, max_mate)
     if limit is not None:
         items = (item for i, item in enumerate(items) if i < limit)
-    with (MultiPvClient(spec, timeout=60.0) as client, open(path, "a", encoding="utf-8") as f,
-          open(checked_path, "a", encoding="utf-8") as checked_file):
-        for name, board in tqdm(items, desc="puzzles", unit="position", mininterval=2.0):
-            counts["positions"] += 1
-            pid = puzzle_id(board)
-            if pid in kept or pid in checked:
-                counts["skipped"] += 1
-                continue
-            client.new_game()
-            line = solve(client, board, Limit(depth=depth), max_mate, Limit(depth=screen_depth))
-            counts["searched"] += 1
-            if line is not None:
-                kept.add(pid)
-                counts["kept"] += 1
-                moves = [m.uci() for m in line]
-                record = {"id": pid, "fen": board.fen(), "moves": moves, "themes": themes(board.fen(), moves),
-                          "source": name}
-                _append(f, json.dumps(record, ensure_ascii=False))
-            checked.add(pid)
-            _append(checked_file, pid)
-    return dict(counts)
+    with (MultiPvClient(EngineSpec.parse(engine), timeout=60.0) as client,
+          open(path, "a", encoding="utf-8") as f, open(checked_path, "a", encoding="utf-8") as checked_file):
+        writer = PuzzleWriter(client, Limit(depth=depth), Limit(depth=screen_depth), max_mate, f,
+                              checked_file, kept, checked, Counter(kept=len(kept)))
+        for name, start, ends in tqdm(items, desc="puzzles", unit="record", mininterval=2.0):
+            writer.counts["records"] += 1
+            start_kept = not _over(start) and writer.check(start, name)
+            for ply, board in ends:  # the longest mate first; the start position is searched once
+                found = start_kept if ply == 0 else writer.check(board, f"{name}, ply {ply}")
+                if found:
+                    writer.counts["line_puzzles"] += 1
+                    break
+    return dict(writer.counts)
 
 
-__all__ = ["MultiPvClient", "build_puzzles", "game_positions", "positions", "solve"]
+__all__ = ["MultiPvClient", "build_puzzles", "game_positions", "line_ends", "records", "solve"]

@@ -1,13 +1,16 @@
 """Puzzles: the shipped set (every line legal and ending in mate; a sample re-verified against
-Fairy-Stockfish), themes, judging an attempt (another mate in one solves it), Glicko-2 (Glickman's
-worked example), the API's ratings and the terminal's ``xqgpt puzzle``."""
+Fairy-Stockfish), building puzzles (from a labelled dataset and from the end of problems' lines),
+themes, judging an attempt (another mate in one solves it), Glicko-2 (Glickman's worked example),
+the API's ratings and the terminal's ``xqgpt puzzle``."""
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -29,8 +32,14 @@ from play.material import PIECE_VALUES as PLAY_PIECE_VALUES
 from server import create_app
 from server.db import new_secret
 from xiangqi import Board, IllegalMoveError, Move
+from xiangqi.pgn import Game
+from xiangqi.records import read_any
 
 FAIRY = Path("/usr/games/fairy-stockfish")
+ENDGAMES = Path(os.environ.get("XQGPT_SHARED", Path(__file__).resolve().parents[2] / "shared")) \
+    / "data" / "xqf-endgames.tar.gz"
+LINE_RECORDS = {"其它的杀着(15).xqf": 15, "残局攻杀谱_双车炮类(03).xqf": 5, "残局攻杀谱_车炮兵类(24).xqf": 11}
+"""Problems of the archive's 残局攻杀谱 whose main line (of that many plies) ends in mate."""
 SHIPPED_ID = "50b1b96c"  # a shipped puzzle: d8d9 e8d9 b7e7 c9e7 b8d7, two chariots given, the horse mates
 TWO_CHARIOTS = {"id": "twochariots", "fen": "4k4/RR7/9/9/9/9/9/9/9/3K5 w - - 0 1", "moves": ["b8b9"]}
 """A puzzle of another file, without themes: b8b9 mates, and so does a8a9."""
@@ -192,6 +201,81 @@ def test_puzzles_from_a_labelled_dataset_resume_without_searching_again(tmp_path
     assert len(checked) == len(set(checked)) == 4 and {p.id for p in kept} <= set(checked)
     again = build_puzzles([str(data)], str(out), depth=10, screen_depth=8, max_mate=3)
     assert (again["skipped"], again.get("searched", 0), again["kept"]) == (4, 0, 2)
+
+
+@pytest.fixture(scope="module")
+def line_records(tmp_path_factory) -> Path:
+    """A folder with the :data:`LINE_RECORDS` problems, taken from the XQF archive."""
+    if not ENDGAMES.is_file():
+        pytest.skip(f"no XQF problem archive at {ENDGAMES} (expected ../shared/data beside the checkout)")
+    folder = tmp_path_factory.mktemp("records")
+    with tarfile.open(ENDGAMES) as tar:
+        for member in tar:
+            name = member.name.rsplit("/", 1)[-1]
+            if name in LINE_RECORDS:
+                (folder / name).write_bytes(tar.extractfile(member).read())
+    assert sorted(p.name for p in folder.iterdir()) == sorted(LINE_RECORDS)
+    return folder
+
+
+def _record(folder: Path, name: str) -> Game:
+    (game,) = read_any(name, (folder / name).read_bytes())
+    return game
+
+
+def _after(game, ply: int) -> Board:
+    """The position after the first ``ply`` moves of a record's main line, without its history."""
+    board = game.board()
+    for move in game.moves[:ply]:
+        board.push(move)
+    return Board(board.fen())
+
+
+def test_line_ends_are_the_mating_side_to_move(line_records):
+    """The candidates at a mating line's end: 2k - 1 plies before it for k = 5 down to 1 (the
+    start position among them when the line is short), each position without the line's history;
+    a line that does not end in mate gives none."""
+    from data.puzzles_build import line_ends
+
+    plies = {}
+    for name, length in LINE_RECORDS.items():
+        game = _record(line_records, name)
+        assert len(game.moves) == length and game.end_board().is_checkmate()
+        ends = line_ends(game, 5)
+        plies[name] = [ply for ply, _ in ends]
+        for ply, board in ends:
+            assert board.fen() == _after(game, ply).fen() and not board.move_stack
+            assert board.turn != game.end_board().turn  # the mating side to move
+        game.moves.pop()  # the line no longer ends in mate
+        assert line_ends(game, 5) == []
+    assert plies == {"其它的杀着(15).xqf": [6, 8, 10, 12, 14], "残局攻杀谱_双车炮类(03).xqf": [0, 2, 4],
+                     "残局攻杀谱_车炮兵类(24).xqf": [2, 4, 6, 8, 10]}
+
+
+@needs_fairy
+def test_puzzles_from_the_end_of_a_problems_line(tmp_path, line_records):
+    """Three real problems: the start position of 其它的杀着(15) is a mate in 8, too long, but its
+    line's end 9 plies before the mate is a mate in 5, kept with the ply it starts at in its
+    source; 双车炮类(03) is a mate in 3 from its start, searched once; in 车炮兵类(24) neither the
+    start nor the mates in 5, 4 and 3 of its line are puzzles (another move wins as well) and the
+    mate in 2 is, so its mate in 1 is not searched. Each puzzle starts with the record's move. A
+    second run searches nothing."""
+    from data.puzzles_build import build_puzzles
+
+    out = tmp_path / "lines.jsonl"
+    first = build_puzzles([str(line_records)], str(out))
+    assert first == {"records": 3, "positions": 8, "searched": 8, "kept": 3, "line_puzzles": 3}
+    kept = {p.source: p for p in load_puzzles(out)}
+    assert {source: p.themes[0] for source, p in kept.items()} == {
+        "其它的杀着(15).xqf, ply 6": "mate5", "残局攻杀谱_双车炮类(03).xqf": "mate3",
+        "残局攻杀谱_车炮兵类(24).xqf, ply 8": "mate2"}
+    for source, p in kept.items():
+        name, _, ply = source.partition(", ply ")
+        game = _record(line_records, name)
+        assert (p.fen, p.moves[0]) == (_after(game, int(ply or 0)).fen(), game.moves[int(ply or 0)].uci())
+    assert len((tmp_path / "lines.jsonl.checked").read_text().split()) == 8
+    again = build_puzzles([str(line_records)], str(out))
+    assert again == {"records": 3, "positions": 8, "skipped": 8, "kept": 3, "line_puzzles": 3}
 
 
 @pytest.fixture(scope="module")

@@ -279,7 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="depth of the first look that turns away positions without a mate (default: 10)")
     p.add_argument("--max-mate", type=_int_in(1, 20), default=5,
                    help="longest mate kept, in moves (default: 5)")
-    p.add_argument("--limit", type=_int_in(1), default=None, help="look at the first N positions only")
+    p.add_argument("--limit", type=_int_in(1), default=None, help="look at the first N records only "
+                   "(each position of a labelled dataset a record)")
     p.set_defaults(func=cmd_data_puzzles)
     p = dsub.add_parser("label", help="store an engine's score and best move for positions of a split "
                         "(DATA_DIR/SPLIT/labels; resumable)")
