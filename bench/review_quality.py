@@ -16,6 +16,8 @@ Evaluators, each giving Red's expected score (win + draw / 2) of every position 
   expected score by :func:`model.value.win_probability_from_cp`, a mate is 1 or 0);
 - ``anchor``: Fairy-Stockfish at ``--anchor-depth``, judged the same way;
 - ``value net``: the shipped value net alone, no search (no best move: every drop is judged);
+- ``one ply ahead``: the evaluation the review shows without its search, :func:`play.analysis.blend`
+  of the value net's view of a position and of its best move (that move never judged);
 - ``review`` (tag ``--tag``): :class:`play.analysis.Analyser` at ``--nodes`` playouts, the
   positions of a stretch in order, as :meth:`~play.analysis.Analyser.game` reviews a game, and the
   stretch's middle position searched once more afterwards (``twice``: how far apart the two are).
@@ -299,13 +301,13 @@ def review_game(args, nodes: int, noise: float, engine_cache: Cache, review_cach
     for i in tqdm(order, desc=f"review ({args.tag}, {nodes} playouts)", unit="pos"):
         b = boards[i]
         if f"{args.game.name}|{i}" not in review_cache and exact_score(b) is None:
-            analyser = analyser or Analyser.load(Policy.load())
+            analyser = analyser or Analyser.load(Policy.load(), args.value)
             review_cache.add(analysis_record(f"{args.game.name}|{i}",
                                              analyser.position(b, nodes, multipv=len(b.legal_moves))))
     middle = len(boards) // 2
     again_key = f"{args.game.name}|again|{middle}"  # searched again by a fresh analyser: no cache, no tree
     if again_key not in review_cache and not args.no_search:
-        fresh = Analyser(Search((analyser or Analyser.load(Policy.load())).search.networks))
+        fresh = Analyser(Search((analyser or Analyser.load(Policy.load(), args.value)).search.networks))
         again = fresh.position(boards[middle], nodes, multipv=len(boards[middle].legal_moves))
         review_cache.add(analysis_record(again_key, again))
     known = [f"{args.game.name}|{i}" in review_cache or exact_score(b) is not None
@@ -386,6 +388,8 @@ def main() -> None:
                         help="with --game: search from this position on first")
     parser.add_argument("--no-search", action="store_true",
                         help="with --game: only the table of the positions already searched")
+    parser.add_argument("--value", type=Path, default=None,
+                        help="the value net to measure (a directory; default: the shipped one)")
     parser.add_argument("--cache", type=Path, default=Path("runs/review"))
     parser.add_argument("--plot", type=Path, default=None)
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
@@ -399,7 +403,7 @@ def main() -> None:
 
     from model.policy import Policy
     from model.value import load_value
-    from play.analysis import DEFAULT_NODES, REVIEW_NOISE, Analyser
+    from play.analysis import DEFAULT_NODES, REVIEW_NOISE, Analyser, blend, lookahead
 
     nodes = args.nodes or DEFAULT_NODES
     noise = None if args.plain else REVIEW_NOISE if args.noise is None else args.noise
@@ -411,11 +415,11 @@ def main() -> None:
     if args.game:
         return review_game(args, nodes, noise, engine_cache, review_cache)
     if any(f"{s.key}|again" not in review_cache for s in reviewed):
-        analyser = Analyser.load(Policy.load())
+        analyser = Analyser.load(Policy.load(), args.value)
         for stretch in tqdm(reviewed, desc=f"review ({args.tag}, {nodes} playouts)", unit="stretch"):
             review_stretch(analyser, stretch, nodes, review_cache)
     engine_labels([b for s in sample for b in s.boards()], depths, engine_cache)
-    value = load_value()
+    value = load_value(args.value)
 
     def column(stretch_list: list[Stretch], view, review: bool = False) -> dict:
         scores, bests, judgements, live, unclear = [], [], [], [], 0
@@ -445,6 +449,18 @@ def main() -> None:
             out.append((exact, None))
         return out
 
+    def lookahead_view(s: Stretch, boards: list[Board]) -> list[tuple[float, str | None]]:
+        out = []
+        for b in boards:
+            exact = exact_score(b)
+            if exact is not None:
+                out.append((exact, None))
+                continue
+            own, after = lookahead(value, b)
+            best = max(after, key=lambda m: after[m].score if b.turn == RED else -after[m].score)
+            out.append((blend(own, after[best]).score, best.uci()))
+        return out
+
     def review_view(s: Stretch, boards: list[Board]) -> list[tuple[float, str | None]]:
         return [(review_cache[f"{s.key}|{i}"]["score"], review_cache[f"{s.key}|{i}"]["best"])
                 for i in range(len(boards))]
@@ -459,7 +475,9 @@ def main() -> None:
         ref = column(stretch_list, lambda s, b: engine_view(b, args.ref_depth, engine_cache))
         cols = {f"Fairy-Stockfish depth {args.anchor_depth}":
                 column(stretch_list, lambda s, b: engine_view(b, args.anchor_depth, engine_cache)),
-                "value net alone": column(stretch_list, value_view)}
+                "value net alone": column(stretch_list, value_view),
+                "value net, one ply ahead (the review's evaluation, no search)":
+                    column(stretch_list, lookahead_view)}
         if with_review:
             cols[f"review ({args.tag}, {nodes} playouts)"] = column(stretch_list, review_view, review=True)
         if subset == "reviewed":

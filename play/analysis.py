@@ -1,11 +1,14 @@
 """Analysis for players: a position's evaluation and best lines, and a game's review.
 
-:meth:`Analyser.position` searches a position (:mod:`play.search`) and reports its evaluation
-(:class:`Evaluation`: win/draw/loss, centipawns or moves to mate, always from Red's side, as
-PGN's ``[%eval]`` is from the first player's) and its best lines. :meth:`Analyser.game` evaluates
-every position of a game and judges each move by the drop in the mover's expected score
-(win + draw / 2) between the position before it and the position after it, with lichess's
-thresholds: lichess counts 0.1, 0.2 and 0.3 of "winning chances" (-1..1), which are 0.05, 0.10
+:meth:`Analyser.position` searches a position (:mod:`play.search`) for its best lines and reports
+its evaluation (:class:`Evaluation`: win/draw/loss, centipawns or moves to mate, always from Red's
+side, as PGN's ``[%eval]`` is from the first player's): the value net that the search reads, one
+ply ahead (:func:`evaluate`: the mean of its view of the position and of the position after its
+best move, which agrees with Fairy-Stockfish far better than either alone), or the mate the search
+proves. Each line's evaluation is the evaluation of the position after its move.
+:meth:`Analyser.game` evaluates every position of a game and judges each move by the drop in the
+mover's expected score (win + draw / 2) between the position before it and the position after it,
+with lichess's thresholds: lichess counts 0.1, 0.2 and 0.3 of "winning chances" (-1..1), which are 0.05, 0.10
 and 0.15 of the expected score (0..1), as an inaccuracy, a mistake and a blunder. The best move
 is never judged. :func:`annotate` writes the review into a :class:`~xiangqi.pgn.Game`:
 ``{[%eval 0.35]}`` after every move, the NAGs ``?!``, ``?`` and ``??``, and the best line as a
@@ -15,7 +18,7 @@ variation of each judged move.
 >>> analyser = Analyser.load(Policy.load())
 >>> analysis = analyser.position(Board(), nodes=64)
 >>> analysis.evaluation.pgn(), analysis.best.uci()
-('0.29', 'h2e2')
+('0.23', 'h2e2')
 """
 
 from __future__ import annotations
@@ -30,10 +33,12 @@ from model.value import cp_from_win_probability
 from xiangqi import RED, Board, Move
 from xiangqi.pgn import Game, Line
 
+from .material import capture_gain
 from .search import Limits, Networks, Search
 
 if TYPE_CHECKING:
     from model.policy import Policy
+    from model.value import ValueNet
 
 DEFAULT_NODES = 200
 JUDGEMENTS = (("blunder", 0.15), ("mistake", 0.10), ("inaccuracy", 0.05))
@@ -45,9 +50,14 @@ SEEN_VISITS = 4  # playouts of a move in the search before it that make the sear
 ALL_LINES = 256  # multipv for every root move: the review reads the played move's line
 ENGINE_DEPTH = 12  # an external engine's search when its spec sets no limit
 CACHE_SIZE = 4096  # positions an analyser remembers
-REVIEW_NOISE = 0.0
-"""The search's error of a drop in expected score, measured against Fairy-Stockfish at depth 12
-(``bench/review_quality.py``): a drop within it of a mistake's threshold is "unclear"."""
+LOOKAHEAD = 0.5
+"""The share of the best move's value in a position's evaluation (:func:`blend`), measured on
+held-out master games against Fairy-Stockfish (``bench/review_quality.py``)."""
+REVIEW_NOISE = 0.05
+"""The evaluation's error of a drop in expected score, measured against Fairy-Stockfish at depth 12
+(``bench/review_quality.py``, 640 moves of held-out games): of the moves whose drop was 0.10 to
+0.15, 17% were a mistake by the engine (the base rate of the sample: 15%), of those above 0.15,
+31%. A drop within it of a mistake's threshold is "unclear", not a mistake."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +170,48 @@ def judge(loss: float, best: bool = False, noise: float = 0.0, sure: float | Non
     return name
 
 
+def lookahead(value: ValueNet, board: Board,
+              exchange: float = 1.0) -> tuple[Evaluation, dict[Move, Evaluation]]:
+    """The value net's evaluation of ``board`` and of the position after each legal move (exact
+    for a move that ends the game), each from Red's side; a position's material about to be won
+    (:func:`~play.material.capture_gain`, weighted by ``exchange``) counts as in the search's leaves."""
+    children, moves = [], []
+    after: dict[Move, Evaluation] = {}
+    for move in board.legal_moves:
+        board.push(move)
+        exact = Evaluation.finished(board)
+        if exact is not None:
+            after[move] = exact
+        else:
+            children.append(board.copy())
+            moves.append(move)
+        board.pop()
+    boards = [board, *children]
+    gains = [exchange * capture_gain(b) for b in boards] if exchange else None
+    wdl = value.evaluate(boards, gains)
+    for move, child, row in zip(moves, children, wdl[1:], strict=True):
+        after[move] = Evaluation.of_side(tuple(row), None, child.turn)
+    return Evaluation.of_side(tuple(wdl[0]), None, board.turn), after
+
+
+def blend(own: Evaluation, best: Evaluation) -> Evaluation:
+    """A position's evaluation: :data:`LOOKAHEAD` of its best move's (``best``) and the rest of the
+    value net's view of the position itself (``own``), both from Red's side. Either alone swings
+    with the side to move (``bench/review_quality.py``); their mean agrees with a deep search
+    better than either. A mate (or a finished game) after the best move is kept."""
+    if best.cp is None:
+        return best
+    wdl = tuple(LOOKAHEAD * b + (1 - LOOKAHEAD) * o for b, o in zip(best.wdl, own.wdl, strict=True))
+    return Evaluation(wdl, round(cp_from_win_probability(wdl[0] + wdl[1] / 2)), None)
+
+
+def evaluate(value: ValueNet, board: Board, exchange: float = 1.0) -> Evaluation:
+    """The evaluation of an unfinished ``board`` that the analysis shows: :func:`blend` of the
+    value net's view of it and of its best move (:func:`lookahead`)."""
+    own, after = lookahead(value, board, exchange)
+    return blend(own, max(after.values(), key=lambda e: e.score if board.turn == RED else -e.score))
+
+
 class Analyser:
     """Searches positions for analysis, one at a time (thread-safe). Stable: every position is
     searched from a fresh tree (a tree kept from the last position would add its visits, and the
@@ -184,8 +236,9 @@ class Analyser:
         return cls(Search(Networks(policy, load_value(value_dir))))
 
     def position(self, board: Board, nodes: int = DEFAULT_NODES, multipv: int = 1) -> PositionAnalysis:
-        """Search ``board`` (its history is used) for ``nodes`` playouts and report the
-        evaluation and the ``multipv`` best lines; a finished game is evaluated exactly."""
+        """Search ``board`` (its history is used) for ``nodes`` playouts for the ``multipv`` best
+        lines; the evaluations are :func:`lookahead`'s (a mate the search proves is kept as the
+        search found it); a finished game is evaluated exactly."""
         exact = Evaluation.finished(board)
         if exact is not None:
             return PositionAnalysis(exact, [], 0)
@@ -197,25 +250,29 @@ class Analyser:
             self.search.clear()
             self.search.config = replace(self.config, batch=max(1, min(self.config.batch, nodes)))
             result = self.search.run(board, Limits(nodes=nodes), multipv=multipv)
-            lines = [AnalysisLine(line.move, self._line_evaluation(board, line.move, line.wdl, line.mate,
-                                                                   line.visits), line.pv, line.visits)
+            lines = [AnalysisLine(line.move, Evaluation.of_side(line.wdl, line.mate, board.turn)
+                                  if line.mate is not None else self._after(board, line.move), line.pv,
+                                  line.visits)
                      for line in result.lines]
-            analysis = PositionAnalysis(lines[0].evaluation, lines, result.nodes)
+            evaluation = lines[0].evaluation if result.lines[0].mate is not None else self._evaluation(board)
+            analysis = PositionAnalysis(evaluation, lines, result.nodes)
             remember(self._cache, key, analysis)
         return analysis
 
-    def _line_evaluation(self, board: Board, move: Move, wdl: tuple[float, float, float],
-                         mate: int | None, visits: int) -> Evaluation:
-        if visits or mate is not None:
-            return Evaluation.of_side(wdl, mate, board.turn)
-        # not searched (a forced move): the value net's view of the position after it
-        after = board.copy()
-        after.push(move)
-        exact = Evaluation.finished(after)
-        if exact is not None:
-            return exact
-        win, draw, loss = self.search.networks.value.evaluate([after])[0]  # the opponent's
-        return Evaluation.of_side((loss, draw, win), None, board.turn)
+    def _evaluation(self, board: Board) -> Evaluation:
+        """:func:`blend` of :func:`lookahead` for an unfinished ``board``, remembered by position."""
+        key = ("evaluation", position_key(board))
+        if key not in self._cache:
+            remember(self._cache, key, evaluate(self.search.networks.value, board, self.config.exchange))
+        return self._cache[key]
+
+    def _after(self, board: Board, move: Move) -> Evaluation:
+        """The evaluation of the position after ``move`` (exact when it ends the game)."""
+        board.push(move)
+        try:
+            return Evaluation.finished(board) or self._evaluation(board)
+        finally:
+            board.pop()
 
     def game(self, game: Game, nodes: int = DEFAULT_NODES,
              progress: Callable[[int, int], None] | None = None) -> list[MoveReview]:

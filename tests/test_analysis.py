@@ -22,7 +22,9 @@ from play.analysis import (
     MoveReview,
     PositionAnalysis,
     annotate,
+    evaluate,
     judge,
+    lookahead,
     review_move,
 )
 from play.search import Search
@@ -158,6 +160,37 @@ def test_the_same_position_gets_the_same_evaluation(analyser):
     fresh = Analyser(Search(analyser.search.networks)).position(board, nodes=16)
     assert fresh.evaluation == first.evaluation and fresh.best == first.best
     assert analyser.position(board, nodes=32).nodes == 32  # another budget is searched anew
+
+
+def test_the_evaluation_is_the_value_net_one_ply_ahead(analyser):
+    """evaluate: the mean of the value net's view of a position and of the position after its best
+    move (every legal move looked at); a line's evaluation is that of the position after its move,
+    so the review's two views of a move agree."""
+    value = analyser.search.networks.value
+    board = Board()
+    own, after = lookahead(value, board)
+    assert set(after) == set(board.legal_moves) and all(e.mate is None for e in after.values())
+    best = max(after.values(), key=lambda e: e.score)
+    assert evaluate(value, board).score == pytest.approx((own.score + best.score) / 2, abs=1e-6)
+    analysis = analyser.position(board, nodes=16, multipv=3)
+    assert analysis.evaluation == evaluate(value, board)
+    for line in analysis.lines:
+        walk = board.copy()
+        walk.push(line.move)
+        assert line.evaluation == analyser.position(walk, nodes=16).evaluation
+
+
+def test_one_ply_ahead_sees_a_chariot_taken(analyser):
+    """Both chariots on the open f-file, Red to move: Red takes Black's chariot for nothing. One ply
+    ahead, the capture is the best move and Red is winning."""
+    board = Board()
+    for move in ("i0i1", "a9a8", "i1f1", "a8f8"):
+        board.push_uci(move)
+    value = analyser.search.networks.value
+    own, after = lookahead(value, board)
+    taken = after[Move.from_uci("f1f8")]
+    assert max(after.values(), key=lambda e: e.score) == taken and taken.score > 0.65
+    assert evaluate(value, board).score > 0.65 and own.score > 0.65
 
 
 def _mates(board: Board, move) -> bool:

@@ -11,7 +11,8 @@ import { chineseScript, joined, onLanguageChange, t, tn } from "./i18n.js";
 
 const FOLLOW_NODES = 64;
 const JUDGEMENTS = [["blunder", 0.15, "??"], ["mistake", 0.10, "?"], ["inaccuracy", 0.05, "?!"]];
-const UNCLEAR = ["unclear", "(?)"];  // a mistake that the search's own view of the move does not confirm
+const UNCLEAR = ["unclear", "(?)"];  // a mistake within the evaluation's noise, or that the search does not confirm
+const REVIEW_NOISE = 0.05;  // play/analysis.py REVIEW_NOISE: the measured error of a drop
 const REVIEW_LINES = 5;  // lines asked for in a review: the played move's line confirms a mistake
 const COUNTED = {  // how many of each, in English words for t()
   blunder: ["{n} blunder", "{n} blunders"], mistake: ["{n} mistake", "{n} mistakes"],
@@ -82,7 +83,7 @@ function judgement(before, after, played) {
   // as play/analysis.py: the search before the move must see the loss too, else it is unclear
   const seen = before.lines.find((line) => line.move === played);
   const seenLoss = seen ? (redScore(before) - (seen.wdl[0] + seen.wdl[1] / 2)) * (redMoved ? 1 : -1) : loss;
-  if (found[1] >= 0.10 && Math.min(loss, seenLoss) < 0.10) return { name: UNCLEAR[0], symbol: UNCLEAR[1], loss };
+  if (found[1] >= 0.10 && Math.min(loss, seenLoss) < 0.10 + REVIEW_NOISE) return { name: UNCLEAR[0], symbol: UNCLEAR[1], loss };
   return { name: found[0], symbol: found[2], loss };
 }
 
