@@ -220,15 +220,32 @@ def review_judgements(analyses: list, moves: list[Move], first_turn: bool,
     return out
 
 
-def judged(scores: list[float], bests: list[str | None], moves: list[Move], first_turn: bool) -> list[bool]:
-    """Which moves an evaluator calls a mistake or worse: a drop of at least :data:`MISTAKE` in the
-    mover's expected score, the evaluator's best move excepted."""
+def drops(scores: list[float], bests: list[str | None], moves: list[Move], first_turn: bool) -> list[float]:
+    """The drop in the mover's expected score of each move (0 for the evaluator's best move)."""
     out, turn = [], first_turn
     for i, move in enumerate(moves):
         drop = (scores[i] - scores[i + 1]) * (1 if turn == RED else -1)
-        out.append(drop >= MISTAKE and move.uci() != bests[i])
+        out.append(0.0 if move.uci() == bests[i] else drop)
         turn = not turn
     return out
+
+
+def judged(scores: list[float], bests: list[str | None], moves: list[Move], first_turn: bool) -> list[bool]:
+    """Which moves an evaluator calls a mistake or worse: a drop of at least :data:`MISTAKE` in the
+    mover's expected score, the evaluator's best move excepted."""
+    return [d >= MISTAKE for d in drops(scores, bests, moves, first_turn)]
+
+
+BUCKETS = (0.05, 0.08, 0.10, 0.12, 0.15, 0.20, 1.01)
+
+
+def drop_buckets(ref: dict, other: dict) -> list[dict]:
+    """For each range of an evaluator's drops (:data:`BUCKETS`), its moves and how many of them the
+    reference calls a mistake or worse: where its drops stop being better than the base rate."""
+    d, r = np.array(other["drops"]), np.array(ref["judged"])
+    return [{"from": lo, "to": hi, "moves": int(((d >= lo) & (d < hi)).sum()),
+             "reference_mistakes": int((r & (d >= lo) & (d < hi)).sum())}
+            for lo, hi in zip(BUCKETS, BUCKETS[1:], strict=False)]
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
@@ -422,7 +439,7 @@ def main() -> None:
     value = load_value(args.value)
 
     def column(stretch_list: list[Stretch], view, review: bool = False) -> dict:
-        scores, bests, judgements, live, unclear = [], [], [], [], 0
+        scores, bests, judgements, live, unclear, moved = [], [], [], [], 0, []
         for s in stretch_list:
             boards = s.boards()
             sc, be = zip(*view(s, boards), strict=True)
@@ -436,7 +453,9 @@ def main() -> None:
                 unclear += names.count("unclear")
             else:
                 judgements += judged(list(sc), list(be), s.moves(), boards[0].turn)
-        return {"scores": scores, "bests": bests, "judged": judgements, "live": live, "unclear": unclear}
+            moved += drops(list(sc), list(be), s.moves(), boards[0].turn)
+        return {"scores": scores, "bests": bests, "judged": judgements, "live": live, "unclear": unclear,
+                "drops": moved}
 
     def value_view(s: Stretch, boards: list[Board]) -> list[tuple[float, None]]:
         out = []
@@ -482,13 +501,15 @@ def main() -> None:
             cols[f"review ({args.tag}, {nodes} playouts)"] = column(stretch_list, review_view, review=True)
         if subset == "reviewed":
             columns, ref_reviewed = cols, ref
+        if subset == "all":
+            buckets = drop_buckets(ref, cols["value net, one ply ahead (the review's evaluation, no search)"])
         table[subset] = {name: measures(ref, col) | {"unclear": col["unclear"]} for name, col in cols.items()}
     twice = [abs(review_cache[f"{s.key}|again"]["score"] - review_cache[f"{s.key}|{s.middle}"]["score"])
              for s in reviewed] or [float("nan")]
     summary = {"stretches": len(sample), "reviewed_stretches": len(reviewed), "window": args.window,
                "nodes": nodes, "noise": noise, "ref_depth": args.ref_depth, "tag": args.tag, "table": table,
                "twice_mean": round(float(np.mean(twice)), 4), "twice_max": round(float(np.max(twice)), 4),
-               "twice_positions": len(reviewed)}
+               "twice_positions": len(reviewed), "one_ply_drops": buckets}
     if not args.json:
         for subset, rows in table.items():
             print(f"\n{subset} (stretches of {args.window} moves; reference: Fairy-Stockfish depth "
@@ -498,6 +519,10 @@ def main() -> None:
             for name, m in rows.items():
                 print(f"| {name} | {m['positions']} | {m['spearman']} | {m['mad']} | {m['flagged']} "
                       f"(ref {m['ref_flagged']}, both {m['agreed']}) | {m['precision']} | {m['recall']} |")
+        print("\nthe one-ply drops against the reference's mistakes (all stretches)\n")
+        print("| drop | moves | the reference's mistakes |\n|---|---:|---:|")
+        for b in buckets:
+            print(f"| {b['from']:.2f}–{b['to']:.2f} | {b['moves']} | {b['reference_mistakes']} |")
         if reviewed:
             print(f"\nthe same position twice (review, {len(reviewed)} positions): "
                   f"mean |Δ| {summary['twice_mean']}, max {summary['twice_max']}")
