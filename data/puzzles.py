@@ -19,27 +19,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from xiangqi import (
-    ADVISOR,
-    CANNON,
-    CHARIOT,
-    ELEPHANT,
-    GENERAL,
-    HORSE,
-    PIECE_TYPES,
-    SOLDIER,
-    Board,
-    IllegalMoveError,
-    Move,
-)
+from xiangqi import Board, IllegalMoveError, Move
+from xiangqi.base import PIECE_NAMES, PIECE_VALUES
 
 SHIPPED_PUZZLES = Path(__file__).resolve().parent / "puzzles.jsonl"
 START_RATINGS = {1: 1200, 2: 1400, 3: 1600, 4: 1800, 5: 2000}  # a puzzle's first rating by its mate length
-PIECE_NAMES = {p: n for p, n in zip(PIECE_TYPES, ("general", "advisor", "elephant", "horse", "chariot",
-                                                  "cannon", "soldier"), strict=True)}
-PIECE_VALUES = {GENERAL: 0.0, CHARIOT: 9.0, CANNON: 4.5, HORSE: 4.0, ADVISOR: 2.0, ELEPHANT: 2.0,
-                SOLDIER: 1.0}
-"""Material in soldiers, the values of :data:`play.material.PIECE_VALUES` (``data`` sits below ``play``)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +62,7 @@ def themes(fen: str, moves: list[str]) -> list[str]:
 def is_sacrifice(board: Board, move: Move) -> bool:
     """Whether ``move`` gives material away: after it the opponent can take the piece it moved (a
     legal capture on its square, whether or not the line takes it) and that piece is worth more
-    (:data:`PIECE_VALUES`) than what the move took. A chariot that takes a chariot and is taken
+    (:data:`xiangqi.base.PIECE_VALUES`) than what the move took. A chariot that takes a chariot and is taken
     back is an exchange, not a sacrifice."""
     mover = board.piece_at(move.from_square)
     taken = board.piece_at(move.to_square)

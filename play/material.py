@@ -15,12 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xiangqi import ADVISOR, CANNON, CHARIOT, ELEPHANT, GENERAL, HORSE, SOLDIER, Board, Color, Move, PieceType
+from xiangqi import Board, Color, Move
+from xiangqi.base import PIECE_VALUES
 
-PIECE_VALUES: dict[PieceType, float] = {
-    GENERAL: 0.0, CHARIOT: 9.0, CANNON: 4.5, HORSE: 4.0, ADVISOR: 2.0, ELEPHANT: 2.0, SOLDIER: 1.0,
-}
-"""Material in soldiers, by piece type (the general is not material: losing it ends the game)."""
 MATE = 1000.0
 """A won game, above any material: :attr:`Verdict.balance` for a win, and the mate score of
 :mod:`play.tactics` (less the plies to it)."""

@@ -23,6 +23,10 @@ PIECE_TYPES = (GENERAL, ADVISOR, ELEPHANT, HORSE, CHARIOT, CANNON, SOLDIER)
 PIECE_SYMBOLS = " kabnrcp"  # index by piece type; upper case is Red
 PIECE_NAMES = {GENERAL: "general", ADVISOR: "advisor", ELEPHANT: "elephant", HORSE: "horse",
                CHARIOT: "chariot", CANNON: "cannon", SOLDIER: "soldier"}
+PIECE_VALUES: dict[PieceType, float] = {
+    GENERAL: 0.0, CHARIOT: 9.0, CANNON: 4.5, HORSE: 4.0, ADVISOR: 2.0, ELEPHANT: 2.0, SOLDIER: 1.0,
+}
+"""Material in soldiers, by piece type (the general is not material: losing it ends the game)."""
 # Letters other programs write, accepted on input.
 SYMBOL_ALIASES = {"h": "n", "e": "b"}
 
