@@ -4,8 +4,8 @@ The candidate positions are, for every record (XQF, PGN or any format
 :func:`xiangqi.records.read_any` reads), its start position (the set-up position of a problem)
 and, when its main line ends with the side to move without a legal move, the line's end: the
 positions ``2k - 1`` plies before the end, the mating side to move, for ``k = max_mate`` down to 1
-(:func:`line_ends`), tried longest first until one is a puzzle, so that a record gives at most one
-puzzle from its line. For a source that is a dataset directory with engine labels
+(:func:`line_ends`), tried longest first until :data:`LINE_PUZZLES` of them are puzzles, so that
+one problem does not flood the set. For a source that is a dataset directory with engine labels
 (``SPLIT/labels/meta.json``, from ``xqgpt data label``) they are the labelled positions of its
 games where the label says the side to move mates in 1 to ``max_mate`` moves (source
 ``games:NAME``). Each is searched by a UCI engine (Fairy-Stockfish, ``UCI_Variant xiangqi``) with
@@ -47,6 +47,7 @@ from .dataset import SPLITS, iter_sources
 from .label import META, labels_dir, load_labels
 from .puzzles import themes
 
+LINE_PUZZLES = 2  # puzzles (mates of different lengths) one record's line may give
 ALTERNATIVE_CP = 200  # a second move scoring more than this is a second way to win
 DEFAULT_ENGINE = "/usr/games/fairy-stockfish?UCI_Variant=xiangqi&Threads=1&Hash=32"
 
@@ -250,11 +251,12 @@ def build_puzzles(sources: list[str], out: str, *, engine: str = DEFAULT_ENGINE,
         for name, start, ends in tqdm(items, desc="puzzles", unit="record", mininterval=2.0):
             writer.counts["records"] += 1
             start_kept = not _over(start) and writer.check(start, name)
+            found = 0
             for ply, board in ends:  # the longest mate first; the start position is searched once
-                found = start_kept if ply == 0 else writer.check(board, f"{name}, ply {ply}")
-                if found:
-                    writer.counts["line_puzzles"] += 1
+                found += start_kept if ply == 0 else writer.check(board, f"{name}, ply {ply}")
+                if found == LINE_PUZZLES:
                     break
+            writer.counts["line_puzzles"] += found > 0
     return dict(writer.counts)
 
 

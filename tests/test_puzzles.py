@@ -251,28 +251,29 @@ def test_line_ends_are_the_mating_side_to_move(line_records):
 
 @needs_fairy
 def test_puzzles_from_the_end_of_a_problems_line(tmp_path, line_records):
-    """Three real problems: the start position of 其它的杀着(15) is a mate in 8, too long, but its
-    line's end 9 plies before the mate is a mate in 5, kept with the ply it starts at in its
-    source; 双车炮类(03) is a mate in 3 from its start, searched once; in 车炮兵类(24) neither the
-    start nor the mates in 5, 4 and 3 of its line are puzzles (another move wins as well) and the
-    mate in 2 is, so its mate in 1 is not searched. Each puzzle starts with the record's move. A
-    second run searches nothing."""
+    """Three real problems, at most two puzzles from each line's end: the start position of
+    其它的杀着(15) is a mate in 8, too long, but its line's end 9 plies before the mate is a mate in 5,
+    kept with the ply it starts at in its source, and so is its mate in 4; 双车炮类(03) is a mate in 3
+    from its start, searched once, then its mate in 2; in 车炮兵类(24) neither the start nor the
+    mates in 5, 4 and 3 of its line are puzzles (another move wins as well), its mates in 2 and 1
+    are. Each puzzle starts with the record's move. A second run searches nothing."""
     from data.puzzles_build import build_puzzles
 
     out = tmp_path / "lines.jsonl"
     first = build_puzzles([str(line_records)], str(out))
-    assert first == {"records": 3, "positions": 8, "searched": 8, "kept": 3, "line_puzzles": 3}
+    assert first == {"records": 3, "positions": 11, "searched": 11, "kept": 6, "line_puzzles": 3}
     kept = {p.source: p for p in load_puzzles(out)}
     assert {source: p.themes[0] for source, p in kept.items()} == {
-        "其它的杀着(15).xqf, ply 6": "mate5", "残局攻杀谱_双车炮类(03).xqf": "mate3",
-        "残局攻杀谱_车炮兵类(24).xqf, ply 8": "mate2"}
+        "其它的杀着(15).xqf, ply 6": "mate5", "其它的杀着(15).xqf, ply 8": "mate4",
+        "残局攻杀谱_双车炮类(03).xqf": "mate3", "残局攻杀谱_双车炮类(03).xqf, ply 2": "mate2",
+        "残局攻杀谱_车炮兵类(24).xqf, ply 8": "mate2", "残局攻杀谱_车炮兵类(24).xqf, ply 10": "mate1"}
     for source, p in kept.items():
         name, _, ply = source.partition(", ply ")
         game = _record(line_records, name)
         assert (p.fen, p.moves[0]) == (_after(game, int(ply or 0)).fen(), game.moves[int(ply or 0)].uci())
-    assert len((tmp_path / "lines.jsonl.checked").read_text().split()) == 8
+    assert len((tmp_path / "lines.jsonl.checked").read_text().split()) == 11
     again = build_puzzles([str(line_records)], str(out))
-    assert again == {"records": 3, "positions": 8, "skipped": 8, "kept": 3, "line_puzzles": 3}
+    assert again == {"records": 3, "positions": 11, "skipped": 11, "kept": 6, "line_puzzles": 3}
 
 
 @pytest.fixture(scope="module")
