@@ -420,7 +420,7 @@ def main() -> None:
 
     from model.policy import Policy
     from model.value import load_value
-    from play.analysis import DEFAULT_NODES, REVIEW_NOISE, Analyser, blend, lookahead
+    from play.analysis import DEFAULT_NODES, REVIEW_NOISE, Analyser, best_move, blend, lookahead
 
     nodes = args.nodes or DEFAULT_NODES
     noise = None if args.plain else REVIEW_NOISE if args.noise is None else args.noise
@@ -476,7 +476,7 @@ def main() -> None:
                 out.append((exact, None))
                 continue
             own, after = lookahead(value, b)
-            best = max(after, key=lambda m: after[m].score if b.turn == RED else -after[m].score)
+            best = best_move(after, b.turn)
             out.append((blend(own, after[best]).score, best.uci()))
         return out
 

@@ -29,8 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from model.value import cp_from_win_probability
 from xiangqi import RED, Board, Move
+from xiangqi.encoding import codes_array
 from xiangqi.pgn import Game, Line
 
 from .material import capture_gain
@@ -174,8 +177,12 @@ def lookahead(value: ValueNet, board: Board,
               exchange: float = 1.0) -> tuple[Evaluation, dict[Move, Evaluation]]:
     """The value net's evaluation of ``board`` and of the position after each legal move (exact
     for a move that ends the game), each from Red's side; a position's material about to be won
-    (:func:`~play.material.capture_gain`, weighted by ``exchange``) counts as in the search's leaves."""
-    children, moves = [], []
+    (:func:`~play.material.capture_gain`, weighted by ``exchange``) counts as in the search's leaves.
+    One batch; each position is read while its move is on the board (no copies)."""
+    def features(b: Board) -> tuple[np.ndarray, bool, float]:
+        return codes_array(b), b.turn == RED, exchange * capture_gain(b) if exchange else 0.0
+
+    rows, moves = [features(board)], []
     after: dict[Move, Evaluation] = {}
     for move in board.legal_moves:
         board.push(move)
@@ -183,15 +190,19 @@ def lookahead(value: ValueNet, board: Board,
         if exact is not None:
             after[move] = exact
         else:
-            children.append(board.copy())
+            rows.append(features(board))
             moves.append(move)
         board.pop()
-    boards = [board, *children]
-    gains = [exchange * capture_gain(b) for b in boards] if exchange else None
-    wdl = value.evaluate(boards, gains)
-    for move, child, row in zip(moves, children, wdl[1:], strict=True):
-        after[move] = Evaluation.of_side(tuple(row), None, child.turn)
+    codes, red, gains = zip(*rows, strict=True)
+    wdl = value.wdl(np.stack(codes), np.array(red), np.array(gains))
+    for move, row in zip(moves, wdl[1:], strict=True):
+        after[move] = Evaluation.of_side(tuple(row), None, not board.turn)
     return Evaluation.of_side(tuple(wdl[0]), None, board.turn), after
+
+
+def best_move(after: dict[Move, Evaluation], turn: bool) -> Move:
+    """The move of :func:`lookahead`'s ``after`` that is best for the side to move (``turn``)."""
+    return max(after, key=lambda m: after[m].score if turn == RED else -after[m].score)
 
 
 def blend(own: Evaluation, best: Evaluation) -> Evaluation:
@@ -209,7 +220,7 @@ def evaluate(value: ValueNet, board: Board, exchange: float = 1.0) -> Evaluation
     """The evaluation of an unfinished ``board`` that the analysis shows: :func:`blend` of the
     value net's view of it and of its best move (:func:`lookahead`)."""
     own, after = lookahead(value, board, exchange)
-    return blend(own, max(after.values(), key=lambda e: e.score if board.turn == RED else -e.score))
+    return blend(own, after[best_move(after, board.turn)])
 
 
 class Analyser:
