@@ -16,8 +16,10 @@ Evaluators, each giving Red's expected score (win + draw / 2) of every position 
   expected score by :func:`model.value.win_probability_from_cp`, a mate is 1 or 0);
 - ``anchor``: Fairy-Stockfish at ``--anchor-depth``, judged the same way;
 - ``value net``: the shipped value net alone, no search (no best move: every drop is judged);
-- ``one ply ahead``: the evaluation the review shows without its search, :func:`play.analysis.blend`
+- ``one ply ahead``: :func:`play.analysis.one_ply`, how the review evaluates a move's line: the mean
   of the value net's view of a position and of its best move (that move never judged);
+- ``two plies ahead``: the evaluation the review shows without its search,
+  :func:`play.analysis.evaluate`: the best line's one-ply evaluation (that line's move never judged);
 - ``review`` (tag ``--tag``): :class:`play.analysis.Analyser` at ``--nodes`` playouts, the
   positions of a stretch in order, as :meth:`~play.analysis.Analyser.game` reviews a game, and the
   stretch's middle position searched once more afterwards (``twice``: how far apart the two are).
@@ -236,6 +238,8 @@ def judged(scores: list[float], bests: list[str | None], moves: list[Move], firs
     return [d >= MISTAKE for d in drops(scores, bests, moves, first_turn)]
 
 
+ONE_PLY = "value net, one ply ahead (a line's evaluation, no search)"
+TWO_PLIES = "value net, two plies ahead (the review's evaluation, no search)"
 BUCKETS = (0.05, 0.08, 0.10, 0.12, 0.15, 0.20, 1.01)
 
 
@@ -420,7 +424,15 @@ def main() -> None:
 
     from model.policy import Policy
     from model.value import load_value
-    from play.analysis import DEFAULT_NODES, REVIEW_NOISE, Analyser, best_move, blend, lookahead
+    from play.analysis import (
+        DEFAULT_NODES,
+        REVIEW_NOISE,
+        Analyser,
+        best_move,
+        blend,
+        line_evaluations,
+        lookahead,
+    )
 
     nodes = args.nodes or DEFAULT_NODES
     noise = None if args.plain else REVIEW_NOISE if args.noise is None else args.noise
@@ -480,6 +492,18 @@ def main() -> None:
             out.append((blend(own, after[best]).score, best.uci()))
         return out
 
+    def two_ply_view(s: Stretch, boards: list[Board]) -> list[tuple[float, str | None]]:
+        out = []
+        for b in boards:
+            exact = exact_score(b)
+            if exact is not None:
+                out.append((exact, None))
+                continue
+            lines = line_evaluations(value, b)
+            best = best_move(lines, b.turn)
+            out.append((lines[best].score, best.uci()))
+        return out
+
     def review_view(s: Stretch, boards: list[Board]) -> list[tuple[float, str | None]]:
         return [(review_cache[f"{s.key}|{i}"]["score"], review_cache[f"{s.key}|{i}"]["best"])
                 for i in range(len(boards))]
@@ -495,21 +519,21 @@ def main() -> None:
         cols = {f"Fairy-Stockfish depth {args.anchor_depth}":
                 column(stretch_list, lambda s, b: engine_view(b, args.anchor_depth, engine_cache)),
                 "value net alone": column(stretch_list, value_view),
-                "value net, one ply ahead (the review's evaluation, no search)":
-                    column(stretch_list, lookahead_view)}
+                ONE_PLY: column(stretch_list, lookahead_view),
+                TWO_PLIES: column(stretch_list, two_ply_view)}
         if with_review:
             cols[f"review ({args.tag}, {nodes} playouts)"] = column(stretch_list, review_view, review=True)
         if subset == "reviewed":
             columns, ref_reviewed = cols, ref
         if subset == "all":
-            buckets = drop_buckets(ref, cols["value net, one ply ahead (the review's evaluation, no search)"])
+            buckets = drop_buckets(ref, cols[TWO_PLIES])
         table[subset] = {name: measures(ref, col) | {"unclear": col["unclear"]} for name, col in cols.items()}
     twice = [abs(review_cache[f"{s.key}|again"]["score"] - review_cache[f"{s.key}|{s.middle}"]["score"])
              for s in reviewed] or [float("nan")]
     summary = {"stretches": len(sample), "reviewed_stretches": len(reviewed), "window": args.window,
                "nodes": nodes, "noise": noise, "ref_depth": args.ref_depth, "tag": args.tag, "table": table,
                "twice_mean": round(float(np.mean(twice)), 4), "twice_max": round(float(np.max(twice)), 4),
-               "twice_positions": len(reviewed), "one_ply_drops": buckets}
+               "twice_positions": len(reviewed), "two_ply_drops": buckets}
     if not args.json:
         for subset, rows in table.items():
             print(f"\n{subset} (stretches of {args.window} moves; reference: Fairy-Stockfish depth "
@@ -519,7 +543,7 @@ def main() -> None:
             for name, m in rows.items():
                 print(f"| {name} | {m['positions']} | {m['spearman']} | {m['mad']} | {m['flagged']} "
                       f"(ref {m['ref_flagged']}, both {m['agreed']}) | {m['precision']} | {m['recall']} |")
-        print("\nthe one-ply drops against the reference's mistakes (all stretches)\n")
+        print("\nthe two-ply drops against the reference's mistakes (all stretches)\n")
         print("| drop | moves | the reference's mistakes |\n|---|---:|---:|")
         for b in buckets:
             print(f"| {b['from']:.2f}–{b['to']:.2f} | {b['moves']} | {b['reference_mistakes']} |")

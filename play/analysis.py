@@ -2,10 +2,11 @@
 
 :meth:`Analyser.position` searches a position (:mod:`play.search`) for its best lines and reports
 its evaluation (:class:`Evaluation`: win/draw/loss, centipawns or moves to mate, always from Red's
-side, as PGN's ``[%eval]`` is from the first player's): the value net that the search reads, one
-ply ahead (:func:`evaluate`: the mean of its view of the position and of the position after its
-best move, which agrees with Fairy-Stockfish far better than either alone), or the mate the search
-proves. Each line's evaluation is the evaluation of the position after its move.
+side, as PGN's ``[%eval]`` is from the first player's): the value net that the search reads, two
+plies ahead, or the mate the search proves. Each move's line is evaluated one ply ahead of the
+position after it (:func:`one_ply`: the mean of the net's view of that position and of the position
+after its best reply; either alone swings with the side to move), and the position's evaluation
+is its best line's (:func:`evaluate`), which agrees with Fairy-Stockfish better still.
 :meth:`Analyser.game` evaluates every position of a game and judges each move by the drop in the
 mover's expected score (win + draw / 2) between the position before it and the position after it,
 with lichess's thresholds: lichess counts 0.1, 0.2 and 0.3 of "winning chances" (-1..1), which are 0.05, 0.10
@@ -18,7 +19,7 @@ variation of each judged move.
 >>> analyser = Analyser.load(Policy.load())
 >>> analysis = analyser.position(Board(), nodes=64)
 >>> analysis.evaluation.pgn(), analysis.best.uci()
-('0.23', 'h2e2')
+('0.28', 'h2e2')
 """
 
 from __future__ import annotations
@@ -205,22 +206,89 @@ def best_move(after: dict[Move, Evaluation], turn: bool) -> Move:
     return max(after, key=lambda m: after[m].score if turn == RED else -after[m].score)
 
 
+def ends_the_game(evaluation: Evaluation) -> bool:
+    """Whether a move's ``evaluation`` is the exact value of the game it ends."""
+    return evaluation.cp is None and evaluation.mate is None
+
+
+def decided(best: Evaluation) -> Evaluation:
+    """The evaluation of a position whose best move ends the game (``best``: the exact value after
+    it): a mate in one for the winner, or a draw."""
+    if best.wdl[1] == 1:
+        return Evaluation(best.wdl, 0, None)
+    return Evaluation(best.wdl, None, 1 if best.wdl[0] == 1 else -1)
+
+
 def blend(own: Evaluation, best: Evaluation) -> Evaluation:
     """A position's evaluation: :data:`LOOKAHEAD` of its best move's (``best``) and the rest of the
     value net's view of the position itself (``own``), both from Red's side. Either alone swings
     with the side to move (``bench/review_quality.py``); their mean agrees with a deep search
-    better than either. A mate (or a finished game) after the best move is kept."""
-    if best.cp is None:
+    better than either. A mate after the best move is kept; a best move that ends the game is
+    a mate in one (:func:`decided`)."""
+    if ends_the_game(best):
+        return decided(best)
+    if best.mate is not None:
         return best
     wdl = tuple(LOOKAHEAD * b + (1 - LOOKAHEAD) * o for b, o in zip(best.wdl, own.wdl, strict=True))
     return Evaluation(wdl, round(cp_from_win_probability(wdl[0] + wdl[1] / 2)), None)
 
 
-def evaluate(value: ValueNet, board: Board, exchange: float = 1.0) -> Evaluation:
-    """The evaluation of an unfinished ``board`` that the analysis shows: :func:`blend` of the
-    value net's view of it and of its best move (:func:`lookahead`)."""
+def one_ply(value: ValueNet, board: Board, exchange: float = 1.0) -> Evaluation:
+    """:func:`blend` of the value net's view of an unfinished ``board`` and of its best move
+    (:func:`lookahead`): the evaluation of a move's line (:func:`line_evaluations`)."""
     own, after = lookahead(value, board, exchange)
     return blend(own, after[best_move(after, board.turn)])
+
+
+def line_evaluations(value: ValueNet, board: Board, exchange: float = 1.0) -> dict[Move, Evaluation]:
+    """The evaluation of each legal move of an unfinished ``board``: :func:`one_ply` of the position
+    after it (exact when the move ends the game), all in one batch of the value net (the positions
+    after each move and after each reply, read while their moves are on the board)."""
+    rows: list[tuple[np.ndarray, bool, float]] = []
+    children: dict[Move, tuple[int, bool, dict[Move, int | Evaluation]]] = {}  # row, turn, replies
+    exact: dict[Move, Evaluation] = {}
+
+    def row(b: Board) -> int:
+        rows.append((codes_array(b), b.turn == RED, exchange * capture_gain(b) if exchange else 0.0))
+        return len(rows) - 1
+
+    for move in board.legal_moves:
+        board.push(move)
+        finished = Evaluation.finished(board)
+        if finished is not None:
+            exact[move] = finished
+        else:
+            replies: dict[Move, int | Evaluation] = {}
+            for reply in board.legal_moves:
+                board.push(reply)
+                replies[reply] = Evaluation.finished(board) or row(board)
+                board.pop()
+            children[move] = (row(board), board.turn, replies)
+        board.pop()
+    if rows:
+        codes, red, gains = zip(*rows, strict=True)
+        wdl = value.wdl(np.stack(codes), np.array(red), np.array(gains))
+    for move, (own_row, turn, replies) in children.items():
+        after = {r: v if isinstance(v, Evaluation) else Evaluation.of_side(tuple(wdl[v]), None, not turn)
+                 for r, v in replies.items()}
+        own = Evaluation.of_side(tuple(wdl[own_row]), None, turn)
+        exact[move] = blend(own, after[best_move(after, turn)])
+    return exact
+
+
+def evaluate(value: ValueNet, board: Board, exchange: float = 1.0) -> Evaluation:
+    """The evaluation of an unfinished ``board`` that the analysis shows: its best move's
+    (:func:`line_evaluations`), two plies of the value net. A position and the position after a
+    move are then seen alike (each from one and two plies ahead), and this agrees with
+    Fairy-Stockfish better than one ply (``bench/review_quality.py``)."""
+    return best_line(line_evaluations(value, board, exchange), board.turn)
+
+
+def best_line(lines: dict[Move, Evaluation], turn: bool) -> Evaluation:
+    """The evaluation of a position from its lines' (``turn``: the side to move): the best one's,
+    a mate in one when it ends the game (:func:`decided`)."""
+    best = lines[best_move(lines, turn)]
+    return decided(best) if ends_the_game(best) else best
 
 
 class Analyser:
@@ -248,8 +316,8 @@ class Analyser:
 
     def position(self, board: Board, nodes: int = DEFAULT_NODES, multipv: int = 1) -> PositionAnalysis:
         """Search ``board`` (its history is used) for ``nodes`` playouts for the ``multipv`` best
-        lines; the evaluations are :func:`lookahead`'s (a mate the search proves is kept as the
-        search found it); a finished game is evaluated exactly."""
+        lines; the evaluations are :func:`line_evaluations`' and :func:`evaluate`'s (a mate the
+        search proves is kept as the search found it); a finished game is evaluated exactly."""
         exact = Evaluation.finished(board)
         if exact is not None:
             return PositionAnalysis(exact, [], 0)
@@ -270,20 +338,21 @@ class Analyser:
             remember(self._cache, key, analysis)
         return analysis
 
-    def _evaluation(self, board: Board) -> Evaluation:
-        """:func:`blend` of :func:`lookahead` for an unfinished ``board``, remembered by position."""
-        key = ("evaluation", position_key(board))
+    def _lines(self, board: Board) -> dict[Move, Evaluation]:
+        """:func:`line_evaluations` of an unfinished ``board``, remembered by position."""
+        key = ("lines", position_key(board))
         if key not in self._cache:
-            remember(self._cache, key, evaluate(self.search.networks.value, board, self.config.exchange))
+            value = self.search.networks.value
+            remember(self._cache, key, line_evaluations(value, board, self.config.exchange))
         return self._cache[key]
 
+    def _evaluation(self, board: Board) -> Evaluation:
+        """:func:`evaluate` of an unfinished ``board``: its best line's evaluation."""
+        return best_line(self._lines(board), board.turn)
+
     def _after(self, board: Board, move: Move) -> Evaluation:
-        """The evaluation of the position after ``move`` (exact when it ends the game)."""
-        board.push(move)
-        try:
-            return Evaluation.finished(board) or self._evaluation(board)
-        finally:
-            board.pop()
+        """The evaluation of ``move``'s line (:func:`line_evaluations`)."""
+        return self._lines(board)[move]
 
     def game(self, game: Game, nodes: int = DEFAULT_NODES,
              progress: Callable[[int, int], None] | None = None) -> list[MoveReview]:

@@ -24,7 +24,9 @@ from play.analysis import (
     annotate,
     evaluate,
     judge,
+    line_evaluations,
     lookahead,
+    one_ply,
     review_move,
 )
 from play.search import Search
@@ -113,6 +115,8 @@ def test_search_finds_a_mate_in_one(analyser):
     board = Board(MATE_IN_1)
     analysis = analyser.position(board, nodes=64)
     assert analysis.evaluation.mate == 1 and analysis.evaluation.pgn() == "#1"
+    value = analyser.search.networks.value
+    assert evaluate(value, board).mate == 1 and one_ply(value, board).mate == 1  # without the search too
     board.push(analysis.best)
     assert board.is_checkmate()
 
@@ -162,27 +166,32 @@ def test_the_same_position_gets_the_same_evaluation(analyser):
     assert analyser.position(board, nodes=32).nodes == 32  # another budget is searched anew
 
 
-def test_the_evaluation_is_the_value_net_one_ply_ahead(analyser):
-    """evaluate: the mean of the value net's view of a position and of the position after its best
-    move (every legal move looked at); a line's evaluation is that of the position after its move,
-    so the review's two views of a move agree."""
+def test_the_evaluation_is_the_value_net_two_plies_ahead(analyser):
+    """A line's evaluation (one_ply) is the mean of the value net's view of the position after its
+    move and of the position after the best reply; line_evaluations gives every legal move's, in
+    one batch, and the position's evaluation is its best line's."""
     value = analyser.search.networks.value
     board = Board()
+    board.push_uci("h2e2")
     own, after = lookahead(value, board)
     assert set(after) == set(board.legal_moves) and all(e.mate is None for e in after.values())
-    best = max(after.values(), key=lambda e: e.score)
-    assert evaluate(value, board).score == pytest.approx((own.score + best.score) / 2, abs=1e-6)
+    best = min(after.values(), key=lambda e: e.score)  # Black to move
+    assert one_ply(value, board).score == pytest.approx((own.score + best.score) / 2, abs=1e-6)
+    lines = line_evaluations(value, board)
+    assert set(lines) == set(board.legal_moves)
+    for move in list(board.legal_moves)[:5]:
+        board.push(move)
+        assert lines[move].score == pytest.approx(one_ply(value, board).score, abs=1e-5)
+        board.pop()
+    assert evaluate(value, board) == min(lines.values(), key=lambda e: e.score)
     analysis = analyser.position(board, nodes=16, multipv=3)
     assert analysis.evaluation == evaluate(value, board)
-    for line in analysis.lines:
-        walk = board.copy()
-        walk.push(line.move)
-        assert line.evaluation == analyser.position(walk, nodes=16).evaluation
+    assert [line.evaluation for line in analysis.lines] == [lines[line.move] for line in analysis.lines]
 
 
-def test_one_ply_ahead_sees_a_chariot_taken(analyser):
+def test_the_evaluation_sees_a_chariot_taken(analyser):
     """Both chariots on the open f-file, Red to move: Red takes Black's chariot for nothing. One ply
-    ahead, the capture is the best move and Red is winning."""
+    ahead and two, the capture is the best move and Red is winning."""
     board = Board()
     for move in ("i0i1", "a9a8", "i1f1", "a8f8"):
         board.push_uci(move)
@@ -190,7 +199,10 @@ def test_one_ply_ahead_sees_a_chariot_taken(analyser):
     own, after = lookahead(value, board)
     taken = after[Move.from_uci("f1f8")]
     assert max(after.values(), key=lambda e: e.score) == taken and taken.score > 0.65
-    assert evaluate(value, board).score > 0.65 and own.score > 0.65
+    assert own.score > 0.65 and one_ply(value, board).score > 0.65
+    lines = line_evaluations(value, board)
+    assert max(lines, key=lambda m: lines[m].score) == Move.from_uci("f1f8")
+    assert evaluate(value, board).score > 0.65
 
 
 def _mates(board: Board, move) -> bool:
