@@ -57,11 +57,14 @@ CACHE_SIZE = 4096  # positions an analyser remembers
 LOOKAHEAD = 0.5
 """The share of the best move's value in a position's evaluation (:func:`blend`), measured on
 held-out master games against Fairy-Stockfish (``bench/review_quality.py``)."""
-REVIEW_NOISE = 0.05
+REVIEW_NOISE = 0.0
 """The evaluation's error of a drop in expected score, measured against Fairy-Stockfish at depth 12
-(``bench/review_quality.py``, 640 moves of held-out games): of the moves whose drop was 0.10 to
-0.15, 17% were a mistake by the engine (the base rate of the sample: 15%), of those above 0.15,
-31%. A drop within it of a mistake's threshold is "unclear", not a mistake."""
+(``bench/review_quality.py``, 640 moves of held-out games, 93 of them the engine's mistakes: a base
+rate of 15%): with the evaluation two plies ahead, 7 of the 19 moves whose drop was 0.10 to 0.15
+were the engine's mistakes, 10 of the 20 above 0.15, 3 of the 22 of 0.08 to 0.10. A drop that
+reaches a mistake's threshold is clear of the noise. (One ply ahead, drops of 0.10 to 0.15 were no
+better than the base rate, and the margin was 0.05.) A mistake within it of the threshold is
+"unclear"."""
 
 
 @dataclass(frozen=True)

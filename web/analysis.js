@@ -12,7 +12,7 @@ import { chineseScript, joined, onLanguageChange, t, tn } from "./i18n.js";
 const FOLLOW_NODES = 64;
 const JUDGEMENTS = [["blunder", 0.15, "??"], ["mistake", 0.10, "?"], ["inaccuracy", 0.05, "?!"]];
 const UNCLEAR = ["unclear", "(?)"];  // a mistake within the evaluation's noise, or that the search does not confirm
-const REVIEW_NOISE = 0.05;  // play/analysis.py REVIEW_NOISE: the measured error of a drop
+const REVIEW_NOISE = 0.0;  // play/analysis.py REVIEW_NOISE: the measured error of a drop
 const REVIEW_LINES = 5;  // lines asked for in a review: the played move's line confirms a mistake
 const COUNTED = {  // how many of each, in English words for t()
   blunder: ["{n} blunder", "{n} blunders"], mistake: ["{n} mistake", "{n} mistakes"],
