@@ -40,6 +40,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -428,6 +429,7 @@ def main() -> None:
         DEFAULT_NODES,
         REVIEW_NOISE,
         Analyser,
+        best_line,
         best_move,
         blend,
         line_evaluations,
@@ -480,29 +482,20 @@ def main() -> None:
             out.append((exact, None))
         return out
 
-    def lookahead_view(s: Stretch, boards: list[Board]) -> list[tuple[float, str | None]]:
-        out = []
-        for b in boards:
-            exact = exact_score(b)
-            if exact is not None:
-                out.append((exact, None))
-                continue
-            own, after = lookahead(value, b)
-            best = best_move(after, b.turn)
-            out.append((blend(own, after[best]).score, best.uci()))
-        return out
+    def ahead(evaluation: Callable[[Board], tuple[float, str]]):
+        """The view of an evaluation of unfinished boards: (Red's expected score, best move)."""
+        def view(s: Stretch, boards: list[Board]) -> list[tuple[float, str | None]]:
+            return [(exact, None) if (exact := exact_score(b)) is not None else evaluation(b) for b in boards]
+        return view
 
-    def two_ply_view(s: Stretch, boards: list[Board]) -> list[tuple[float, str | None]]:
-        out = []
-        for b in boards:
-            exact = exact_score(b)
-            if exact is not None:
-                out.append((exact, None))
-                continue
-            lines = line_evaluations(value, b)
-            best = best_move(lines, b.turn)
-            out.append((lines[best].score, best.uci()))
-        return out
+    def one_ply_ahead(b: Board) -> tuple[float, str]:
+        own, after = lookahead(value, b)
+        best = best_move(after, b.turn)
+        return blend(own, after[best]).score, best.uci()
+
+    def two_plies_ahead(b: Board) -> tuple[float, str]:
+        lines = line_evaluations(value, b)
+        return best_line(lines, b.turn).score, best_move(lines, b.turn).uci()
 
     def review_view(s: Stretch, boards: list[Board]) -> list[tuple[float, str | None]]:
         return [(review_cache[f"{s.key}|{i}"]["score"], review_cache[f"{s.key}|{i}"]["best"])
@@ -519,8 +512,8 @@ def main() -> None:
         cols = {f"Fairy-Stockfish depth {args.anchor_depth}":
                 column(stretch_list, lambda s, b: engine_view(b, args.anchor_depth, engine_cache)),
                 "value net alone": column(stretch_list, value_view),
-                ONE_PLY: column(stretch_list, lookahead_view),
-                TWO_PLIES: column(stretch_list, two_ply_view)}
+                ONE_PLY: column(stretch_list, ahead(one_ply_ahead)),
+                TWO_PLIES: column(stretch_list, ahead(two_plies_ahead))}
         if with_review:
             cols[f"review ({args.tag}, {nodes} playouts)"] = column(stretch_list, review_view, review=True)
         if subset == "reviewed":

@@ -177,16 +177,19 @@ def judge(loss: float, best: bool = False, noise: float = 0.0, sure: float | Non
     return name
 
 
+def value_input(board: Board, exchange: float) -> tuple[np.ndarray, bool, float]:
+    """What the value net reads of ``board``: its codes, whether Red is to move, and the material
+    about to be won (:func:`~play.material.capture_gain`, weighted by ``exchange``)."""
+    return codes_array(board), board.turn == RED, exchange * capture_gain(board) if exchange else 0.0
+
+
 def lookahead(value: ValueNet, board: Board,
               exchange: float = 1.0) -> tuple[Evaluation, dict[Move, Evaluation]]:
     """The value net's evaluation of ``board`` and of the position after each legal move (exact
     for a move that ends the game), each from Red's side; a position's material about to be won
     (:func:`~play.material.capture_gain`, weighted by ``exchange``) counts as in the search's leaves.
     One batch; each position is read while its move is on the board (no copies)."""
-    def features(b: Board) -> tuple[np.ndarray, bool, float]:
-        return codes_array(b), b.turn == RED, exchange * capture_gain(b) if exchange else 0.0
-
-    rows, moves = [features(board)], []
+    rows, moves = [value_input(board, exchange)], []
     after: dict[Move, Evaluation] = {}
     for move in board.legal_moves:
         board.push(move)
@@ -194,7 +197,7 @@ def lookahead(value: ValueNet, board: Board,
         if exact is not None:
             after[move] = exact
         else:
-            rows.append(features(board))
+            rows.append(value_input(board, exchange))
             moves.append(move)
         board.pop()
     codes, red, gains = zip(*rows, strict=True)
@@ -252,7 +255,7 @@ def line_evaluations(value: ValueNet, board: Board, exchange: float = 1.0) -> di
     exact: dict[Move, Evaluation] = {}
 
     def row(b: Board) -> int:
-        rows.append((codes_array(b), b.turn == RED, exchange * capture_gain(b) if exchange else 0.0))
+        rows.append(value_input(b, exchange))
         return len(rows) - 1
 
     for move in board.legal_moves:
