@@ -252,7 +252,7 @@ def line_evaluations(value: ValueNet, board: Board, exchange: float = 1.0) -> di
     after each move and after each reply, read while their moves are on the board)."""
     rows: list[tuple[np.ndarray, bool, float]] = []
     children: dict[Move, tuple[int, bool, dict[Move, int | Evaluation]]] = {}  # row, turn, replies
-    exact: dict[Move, Evaluation] = {}
+    lines: dict[Move, Evaluation] = {}
 
     def row(b: Board) -> int:
         rows.append(value_input(b, exchange))
@@ -262,7 +262,7 @@ def line_evaluations(value: ValueNet, board: Board, exchange: float = 1.0) -> di
         board.push(move)
         finished = Evaluation.finished(board)
         if finished is not None:
-            exact[move] = finished
+            lines[move] = finished
         else:
             replies: dict[Move, int | Evaluation] = {}
             for reply in board.legal_moves:
@@ -278,8 +278,8 @@ def line_evaluations(value: ValueNet, board: Board, exchange: float = 1.0) -> di
         after = {r: v if isinstance(v, Evaluation) else Evaluation.of_side(tuple(wdl[v]), None, not turn)
                  for r, v in replies.items()}
         own = Evaluation.of_side(tuple(wdl[own_row]), None, turn)
-        exact[move] = blend(own, after[best_move(after, turn)])
-    return exact
+        lines[move] = blend(own, after[best_move(after, turn)])
+    return lines
 
 
 def evaluate(value: ValueNet, board: Board, exchange: float = 1.0) -> Evaluation:
