@@ -183,28 +183,55 @@ def value_input(board: Board, exchange: float) -> tuple[np.ndarray, bool, float]
     return codes_array(board), board.turn == RED, exchange * capture_gain(board) if exchange else 0.0
 
 
+class _Batch:
+    """Positions gathered for one run of the value net, each read while its moves are on the board
+    (no copies), and what the net makes of them."""
+
+    def __init__(self, exchange: float) -> None:
+        self.exchange = exchange
+        self.rows: list[tuple[np.ndarray, bool, float]] = []
+        self.wdl = np.zeros((0, 3), dtype=np.float32)
+
+    def add(self, board: Board) -> int:
+        """Gather ``board``; its row in :attr:`wdl`."""
+        self.rows.append(value_input(board, self.exchange))
+        return len(self.rows) - 1
+
+    def add_moves(self, board: Board) -> dict[Move, Evaluation | int]:
+        """For each legal move of ``board``: the exact value of the game it ends, or the row of the
+        position after it."""
+        after: dict[Move, Evaluation | int] = {}
+        for move in board.legal_moves:
+            board.push(move)
+            after[move] = Evaluation.finished(board) or self.add(board)
+            board.pop()
+        return after
+
+    def run(self, value: ValueNet) -> None:
+        """Evaluate the gathered positions, in one batch."""
+        if self.rows:
+            codes, red, gains = zip(*self.rows, strict=True)
+            self.wdl = value.wdl(np.stack(codes), np.array(red), np.array(gains))
+
+    def read(self, row: int, turn: bool) -> Evaluation:
+        """The evaluation of the position in ``row``, whose side to move is ``turn``."""
+        return Evaluation.of_side(tuple(self.wdl[row]), None, turn)
+
+    def read_moves(self, after: dict[Move, Evaluation | int], turn: bool) -> dict[Move, Evaluation]:
+        """:meth:`add_moves`' result evaluated (``turn``: the side to move after the moves)."""
+        return {m: v if isinstance(v, Evaluation) else self.read(v, turn) for m, v in after.items()}
+
+
 def lookahead(value: ValueNet, board: Board,
               exchange: float = 1.0) -> tuple[Evaluation, dict[Move, Evaluation]]:
     """The value net's evaluation of ``board`` and of the position after each legal move (exact
     for a move that ends the game), each from Red's side; a position's material about to be won
     (:func:`~play.material.capture_gain`, weighted by ``exchange``) counts as in the search's leaves.
     One batch; each position is read while its move is on the board (no copies)."""
-    rows, moves = [value_input(board, exchange)], []
-    after: dict[Move, Evaluation] = {}
-    for move in board.legal_moves:
-        board.push(move)
-        exact = Evaluation.finished(board)
-        if exact is not None:
-            after[move] = exact
-        else:
-            rows.append(value_input(board, exchange))
-            moves.append(move)
-        board.pop()
-    codes, red, gains = zip(*rows, strict=True)
-    wdl = value.wdl(np.stack(codes), np.array(red), np.array(gains))
-    for move, row in zip(moves, wdl[1:], strict=True):
-        after[move] = Evaluation.of_side(tuple(row), None, not board.turn)
-    return Evaluation.of_side(tuple(wdl[0]), None, board.turn), after
+    batch = _Batch(exchange)
+    own, after = batch.add(board), batch.add_moves(board)
+    batch.run(value)
+    return batch.read(own, board.turn), batch.read_moves(after, not board.turn)
 
 
 def best_move(after: dict[Move, Evaluation], turn: bool) -> Move:
@@ -250,36 +277,22 @@ def line_evaluations(value: ValueNet, board: Board, exchange: float = 1.0) -> di
     """The evaluation of each legal move of an unfinished ``board``: :func:`one_ply` of the position
     after it (exact when the move ends the game), all in one batch of the value net (the positions
     after each move and after each reply, read while their moves are on the board)."""
-    rows: list[tuple[np.ndarray, bool, float]] = []
-    children: dict[Move, tuple[int, bool, dict[Move, int | Evaluation]]] = {}  # row, turn, replies
-    lines: dict[Move, Evaluation] = {}
-
-    def row(b: Board) -> int:
-        rows.append(value_input(b, exchange))
-        return len(rows) - 1
-
+    batch = _Batch(exchange)
+    lines: dict[Move, Evaluation | tuple[int, bool, dict[Move, Evaluation | int]]] = {}
     for move in board.legal_moves:
         board.push(move)
-        finished = Evaluation.finished(board)
-        if finished is not None:
-            lines[move] = finished
-        else:
-            replies: dict[Move, int | Evaluation] = {}
-            for reply in board.legal_moves:
-                board.push(reply)
-                replies[reply] = Evaluation.finished(board) or row(board)
-                board.pop()
-            children[move] = (row(board), board.turn, replies)
+        lines[move] = Evaluation.finished(board) or (batch.add(board), board.turn, batch.add_moves(board))
         board.pop()
-    if rows:
-        codes, red, gains = zip(*rows, strict=True)
-        wdl = value.wdl(np.stack(codes), np.array(red), np.array(gains))
-    for move, (own_row, turn, replies) in children.items():
-        after = {r: v if isinstance(v, Evaluation) else Evaluation.of_side(tuple(wdl[v]), None, not turn)
-                 for r, v in replies.items()}
-        own = Evaluation.of_side(tuple(wdl[own_row]), None, turn)
-        lines[move] = blend(own, after[best_move(after, turn)])
-    return lines
+    batch.run(value)
+    out: dict[Move, Evaluation] = {}
+    for move, line in lines.items():
+        if isinstance(line, Evaluation):
+            out[move] = line
+            continue
+        own, turn, replies = line
+        after = batch.read_moves(replies, not turn)
+        out[move] = blend(batch.read(own, turn), after[best_move(after, turn)])
+    return out
 
 
 def evaluate(value: ValueNet, board: Board, exchange: float = 1.0) -> Evaluation:
